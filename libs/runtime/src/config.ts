@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** Every bad or missing variable of a service's environment, reported at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;
+
+/**
+ * Parses the environment with a zod object schema whose keys are the variable names.
+ * Parsed once, in main.ts; the result is passed down, never read again from process.env.
+ */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(environment)';
+      const value = typeof issue.path[0] === 'string' ? env[issue.path[0]] : undefined;
+      return value === undefined ? `${key}: ${issue.message} (not set)` : `${key}: ${issue.message}`;
+    }),
+  );
+}
+
+/** Common environment helpers: numbers and booleans arrive as strings. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};

@@ -1,0 +1,44 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type ServerBinary = 'nats-server' | 'etcd' | 'kube-apiserver' | 'helm';
+
+const versionKeys: Record<ServerBinary, string> = {
+  'nats-server': 'NATS_SERVER_VERSION',
+  etcd: 'ETCD_VERSION',
+  'kube-apiserver': 'KUBERNETES_VERSION',
+  helm: 'HELM_VERSION',
+};
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The pinned versions of tools/versions.env. */
+export function pinnedVersions(): Record<string, string> {
+  const text = readFileSync(join(repoRoot, 'tools/versions.env'), 'utf8');
+  const entries = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.split('=', 2) as [string, string]);
+  return Object.fromEntries(entries);
+}
+
+export function cacheDir(): string {
+  return process.env.NETBROKER_CACHE ?? join(homedir(), '.cache', 'netbroker');
+}
+
+/**
+ * Path of a server binary: `NETBROKER_BIN_<NAME>` when set (e.g. NETBROKER_BIN_KUBE_APISERVER),
+ * otherwise the version-pinned build scripts/setup.sh leaves in the cache.
+ */
+export function binaryPath(name: ServerBinary): string {
+  const override = process.env[`NETBROKER_BIN_${name.toUpperCase().replace(/-/g, '_')}`];
+  if (override) return override;
+  const version = pinnedVersions()[versionKeys[name]];
+  if (!version) throw new Error(`tools/versions.env has no ${versionKeys[name]}`);
+  const path = join(cacheDir(), 'bin', `${name}-${version}`);
+  if (!existsSync(path)) throw new Error(`${name} ${version} is not installed at ${path}: run \`npm run setup\``);
+  return path;
+}

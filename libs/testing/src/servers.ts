@@ -1,0 +1,182 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { binaryPath } from './binaries';
+import { eventually } from './eventually';
+import { httpsGet } from './http';
+import { freePort } from './ports';
+import { ManagedProcess, ServerExitedError } from './process';
+
+export type OnExit = (e: ServerExitedError) => void;
+
+const STARTUP_TIMEOUT_MS = 60_000;
+const BIND_RETRIES = 3;
+
+const portTaken = (e: unknown) => e instanceof ServerExitedError && /address already in use|bind: address/i.test(e.logTail);
+
+/**
+ * Starts a server on fresh ports and waits until `ready` passes; if the server dies because a port
+ * was taken in the meantime (another suite raced for it), starts again on new ports.
+ */
+async function startOnFreePorts<T>(
+  name: string,
+  portCount: number,
+  onExit: OnExit,
+  launch: (ports: number[], attempt: number, onExit: OnExit) => Promise<{ proc: ManagedProcess; ready: () => Promise<T> }>,
+): Promise<{ proc: ManagedProcess; value: T }> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await Promise.all(Array.from({ length: portCount }, () => freePort()));
+    // Deaths during start-up are this function's to report; after it, the caller's.
+    let started = false;
+    const { proc, ready } = await launch(ports, attempt, (e) => started && onExit(e));
+    try {
+      const value = await Promise.race([
+        ready(),
+        proc.exited.then((exit) => {
+          throw new ServerExitedError(name, exit, proc.tail(), proc.logFile);
+        }),
+      ]);
+      started = true;
+      return { proc, value };
+    } catch (e) {
+      await proc.stop(1_000);
+      if (attempt < BIND_RETRIES && portTaken(e)) continue;
+      throw e;
+    }
+  }
+}
+
+// --- etcd ---------------------------------------------------------------------------------------
+
+export interface EtcdServer {
+  url: string;
+  proc: ManagedProcess;
+}
+
+export async function startEtcd(dir: string, onExit: OnExit): Promise<EtcdServer> {
+  const { proc, value: url } = await startOnFreePorts('etcd', 2, onExit, async ([client, peer], attempt, onExit) => {
+    const url = `http://127.0.0.1:${client}`;
+    const peerUrl = `http://127.0.0.1:${peer}`;
+    const proc = new ManagedProcess('etcd', binaryPath('etcd'), [
+      '--name', 'default',
+      '--data-dir', join(dir, `etcd-${attempt}`),
+      '--listen-client-urls', url, '--advertise-client-urls', url,
+      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+      '--initial-cluster', `default=${peerUrl}`,
+      '--unsafe-no-fsync', '--log-level', 'warn',
+    ], dir, onExit);
+    const ready = () =>
+      eventually(async () => {
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+        const body = (await res.json()) as { health?: string };
+        if (body.health !== 'true') throw new Error(`etcd not healthy: ${JSON.stringify(body)}`);
+        return url;
+      }, { timeoutMs: STARTUP_TIMEOUT_MS });
+    return { proc, ready };
+  });
+  return { url, proc };
+}
+
+// --- nats-server with JetStream -----------------------------------------------------------------
+
+export interface NatsServer {
+  url: string;
+  monitorUrl: string;
+  proc: ManagedProcess;
+}
+
+export async function startNats(dir: string, onExit: OnExit, name = 'nats-server'): Promise<NatsServer> {
+  const { proc, value } = await startOnFreePorts(name, 2, onExit, async ([port, monitor], attempt, onExit) => {
+    const storeDir = join(dir, `${name}-js-${attempt}`);
+    const proc = new ManagedProcess(name, binaryPath('nats-server'), [
+      '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
+    ], dir, onExit);
+    const monitorUrl = `http://127.0.0.1:${monitor}`;
+    const ready = () =>
+      eventually(async () => {
+        const res = await fetch(`${monitorUrl}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1_000) });
+        if (!res.ok) throw new Error(`nats-server not healthy: ${res.status} ${await res.text()}`);
+        return { url: `nats://127.0.0.1:${port}`, monitorUrl };
+      }, { timeoutMs: STARTUP_TIMEOUT_MS });
+    return { proc, ready };
+  });
+  return { ...value, proc };
+}
+
+// --- kube-apiserver -----------------------------------------------------------------------------
+
+/** Everything a client needs to reach one apiserver. Plain data: it crosses process boundaries. */
+export interface ClusterInfo {
+  name: string;
+  server: string;
+  /** PEM of the self-signed serving certificate (the apiserver's own CA). */
+  caPem: string;
+  /** Token per user: `admin` is in system:masters; the others have no permissions until bound. */
+  tokens: Record<string, string>;
+  serviceCidr: string;
+  etcdPrefix: string;
+}
+
+export interface KubeApiserver {
+  info: ClusterInfo;
+  proc: ManagedProcess;
+}
+
+export interface KubeApiserverOptions {
+  name: string;
+  etcdUrl: string;
+  serviceCidr: string;
+  /** Users besides `admin`, with no groups: RBAC grants them nothing until a binding does. */
+  users: string[];
+  /** Extra apiservers on a shared etcd must not compact it. */
+  compaction: boolean;
+}
+
+const token = () => randomBytes(24).toString('base64url');
+
+export async function startKubeApiserver(root: string, opts: KubeApiserverOptions, onExit: OnExit): Promise<KubeApiserver> {
+  const dir = join(root, opts.name);
+  await mkdir(join(dir, 'pki'), { recursive: true });
+  const tokens: Record<string, string> = { admin: token() };
+  for (const user of opts.users) tokens[user] = token();
+  const lines = Object.entries(tokens).map(([user, t], i) =>
+    user === 'admin' ? `${t},admin,uid-admin,"system:masters"` : `${t},${user},uid-${i}`,
+  );
+  await writeFile(join(dir, 'tokens.csv'), `${lines.join('\n')}\n`, { mode: 0o600 });
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  await writeFile(join(dir, 'sa.key'), privateKey.export({ format: 'pem', type: 'sec1' }), { mode: 0o600 });
+
+  const etcdPrefix = `/${opts.name}/registry`;
+  const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, async ([port], _attempt, onExit) => {
+    const proc = new ManagedProcess(`kube-apiserver-${opts.name}`, binaryPath('kube-apiserver'), [
+      `--etcd-servers=${opts.etcdUrl}`, `--etcd-prefix=${etcdPrefix}`,
+      '--bind-address=127.0.0.1', `--secure-port=${port}`, '--advertise-address=127.0.0.1',
+      '--endpoint-reconciler-type=none', `--cert-dir=${join(dir, 'pki')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.key')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      `--service-cluster-ip-range=${opts.serviceCidr}`, '--allow-privileged=true',
+      '--disable-admission-plugins=ServiceAccount', '--profiling=false',
+      ...(opts.compaction ? [] : ['--etcd-compaction-interval=0']),
+    ], dir, onExit);
+    const server = `https://127.0.0.1:${port}`;
+    const certFile = join(dir, 'pki', 'apiserver.crt');
+    const ready = () =>
+      eventually(async () => {
+        if (!existsSync(certFile)) throw new Error(`${opts.name}: no serving certificate yet`);
+        const caPem = await readFile(certFile, 'utf8');
+        const get = (path: string) => httpsGet(`${server}${path}`, { ca: caPem, token: tokens.admin! });
+        const readyz = await get('/readyz');
+        if (readyz.status !== 200) throw new Error(`${opts.name} /readyz: ${readyz.status} ${readyz.body}`);
+        const ns = await get('/api/v1/namespaces/default');
+        if (ns.status !== 200) throw new Error(`${opts.name}: namespace default not there yet (${ns.status})`);
+        return { server, caPem };
+      }, { timeoutMs: STARTUP_TIMEOUT_MS });
+    return { proc, ready };
+  });
+  return {
+    proc,
+    info: { name: opts.name, ...value, tokens, serviceCidr: opts.serviceCidr, etcdPrefix },
+  };
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Installs what netbroker needs on a fresh machine (only Node, npm and Go pre-installed), and
+# nothing when everything is already there. Called by `npm start` and `npm test`.
+#
+#   npm dependencies        npm ci, when node_modules is missing or older than package-lock.json
+#   nats-server, helm       go install at the versions pinned in tools/versions.env
+#   etcd, kube-apiserver    built through the wrapper modules described in tools/*/README.md
+#
+# Binaries are cached by version outside the repo: ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/bin.
+# A cold kube-apiserver build takes minutes; every later run finds the cached binary.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../tools/versions.env
+source "$root/tools/versions.env"
+cache=${NETBROKER_CACHE:-$HOME/.cache/netbroker}
+bin=$cache/bin
+mkdir -p "$bin" "$cache/build"
+
+export GOTOOLCHAIN=local CGO_ENABLED=0
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# step NAME TARGET FUNCTION: runs FUNCTION unless TARGET exists, and says how long it took.
+step() {
+  local name=$1 target=$2 fn=$3 t0
+  if [ -e "$target" ]; then
+    log "$name: cached ($target)"
+    return
+  fi
+  log "$name: installing …"
+  t0=$(date +%s)
+  "$fn"
+  log "$name: done in $(($(date +%s) - t0))s"
+}
+
+# Concurrent runs (npm start beside npm test) share one cache: one installer at a time.
+exec 9>"$cache/setup.lock"
+flock 9
+
+# --- npm dependencies --------------------------------------------------------------------------
+lock_sum=$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)
+npm_stamp=$root/node_modules/.netbroker-lock-$lock_sum
+install_npm() {
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  rm -f "$root"/node_modules/.netbroker-lock-*
+  touch "$npm_stamp"
+}
+step "npm dependencies" "$npm_stamp" install_npm
+
+# --- Go-built servers --------------------------------------------------------------------------
+# go install into a private GOBIN, then move the binary to its versioned name atomically.
+go_install() { # PACKAGE VERSION NAME
+  local gobin
+  gobin=$(mktemp -d "$cache/build/gobin.XXXXXX")
+  GOBIN=$gobin go install "$1@$2"
+  mv "$gobin/$(basename "${1%/v[0-9]*}")" "$bin/$3-$2"
+  rm -rf "$gobin"
+}
+
+install_nats() { go_install github.com/nats-io/nats-server/v2 "$NATS_SERVER_VERSION" nats-server; }
+install_helm() { go_install helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm; }
+
+install_etcd() {
+  local dir=$cache/build/etcd-$ETCD_VERSION
+  rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+  printf 'module netbroker.local/tools/etcd\n\ngo 1.23\n' >go.mod
+  go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  go build -trimpath -ldflags '-s -w' -o "$bin/etcd-$ETCD_VERSION.tmp" go.etcd.io/etcd/server/v3
+  mv "$bin/etcd-$ETCD_VERSION.tmp" "$bin/etcd-$ETCD_VERSION"
+  cd "$root" && rm -rf "$dir"
+}
+
+install_kube_apiserver() {
+  local v=$KUBERNETES_VERSION dir=$cache/build/kube-apiserver-$KUBERNETES_VERSION upstream minor staging
+  minor=$(echo "$v" | cut -d. -f2)
+  # The staging modules change between minors: read them from the published go.mod.
+  upstream=$(cd "$cache/build" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+  staging=$(awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$upstream")
+  [ -n "$staging" ] || { log "no staging modules found in $upstream"; exit 1; }
+  rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+  {
+    printf 'module netbroker.local/tools/kube-apiserver\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$v"
+    for m in $staging; do printf '\t%s => %s v0.%s\n' "$m" "$m" "${v#v1.}"; done
+    printf ')\n'
+  } >go.mod
+  # Never `go mod tidy` here: with no .go files it drops the require.
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@$v"
+  local x=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  go build -trimpath -ldflags "-s -w$x" -o "$bin/kube-apiserver-$v.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+  mv "$bin/kube-apiserver-$v.tmp" "$bin/kube-apiserver-$v"
+  cd "$root" && rm -rf "$dir"
+}
+
+command -v go >/dev/null || { log "Go is required (to build nats-server, etcd, kube-apiserver, helm)"; exit 1; }
+step "nats-server $NATS_SERVER_VERSION" "$bin/nats-server-$NATS_SERVER_VERSION" install_nats
+step "etcd $ETCD_VERSION" "$bin/etcd-$ETCD_VERSION" install_etcd
+step "kube-apiserver $KUBERNETES_VERSION (cold build: several minutes)" "$bin/kube-apiserver-$KUBERNETES_VERSION" install_kube_apiserver
+step "helm $HELM_VERSION" "$bin/helm-$HELM_VERSION" install_helm
+
+command -v openssl >/dev/null || log "warning: openssl not found; the harness generates keys with node:crypto and does not need it"
+log "ready: binaries in $bin"
