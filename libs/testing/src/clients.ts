@@ -23,5 +23,5 @@ export function kubeconfigFile(cluster: ClusterInfo, user = 'admin'): string {
 }
 
 export function connectNats(url: string, name = 'netbroker-test'): Promise<NatsConnection> {
-  return connect({ servers: url, name, maxReconnectAttempts: 5, reconnectTimeWait: 200 });
+  return connect({ servers: url, name, maxReconnectAttempts: 5, reconnectTimeWait: 200, noAsyncTraces: true });
 }

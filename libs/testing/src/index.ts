@@ -5,3 +5,4 @@ export { freePort } from './ports';
 export { ManagedProcess, ServerExitedError, isServerExited, type ExitInfo } from './process';
 export { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
 export { startStack, type Stack, type StackInfo, type StackOptions } from './stack';
+export { metricValue, startService, type ServiceProcess, type StartServiceOptions } from './services';

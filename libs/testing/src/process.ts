@@ -55,13 +55,16 @@ export class ManagedProcess {
     args: string[],
     dir: string,
     onUnexpectedExit: (e: ServerExitedError) => void,
+    env: NodeJS.ProcessEnv = process.env,
+    cwd: string = dir,
   ) {
     installExitHook();
     this.logFile = join(dir, `${name}.log`);
     const log = createWriteStream(this.logFile);
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: dir,
+      cwd,
+      env,
       // Own process group: a Ctrl-C in the terminal reaches the harness, which stops servers in
       // order, instead of reaching every server at once.
       detached: true,

@@ -1,0 +1,50 @@
+import { RequestError, TimeoutError } from '@nats-io/transport-node';
+import { JetStreamApiError } from '@nats-io/jetstream';
+
+/** A KV compare-and-set lost: the key exists (create) or moved past the expected revision (update). */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  constructor(readonly key: string, options?: ErrorOptions) {
+    super(`conflict on key ${key}: it exists or changed since it was read`, options);
+  }
+}
+
+/** A request got no reply in time, or nobody listens on the subject. */
+export class RequestFailedError extends Error {
+  override readonly name = 'RequestFailedError';
+  constructor(
+    readonly subject: string,
+    readonly kind: 'timeout' | 'no-responders',
+    options?: ErrorOptions,
+  ) {
+    super(kind === 'timeout' ? `no reply on ${subject} in time` : `no service listens on ${subject}`, options);
+  }
+}
+
+/** A reply or message that does not match its contract. */
+export class InvalidPayloadError extends Error {
+  override readonly name = 'InvalidPayloadError';
+  constructor(readonly subject: string, readonly problems: string, options?: ErrorOptions) {
+    super(`invalid payload on ${subject}: ${problems}`, options);
+  }
+}
+
+export const isConflict = (e: unknown): e is ConflictError => e instanceof ConflictError;
+export const isRequestFailed = (e: unknown): e is RequestFailedError => e instanceof RequestFailedError;
+export const isInvalidPayload = (e: unknown): e is InvalidPayloadError => e instanceof InvalidPayloadError;
+
+const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
+
+/** JetStream's "wrong last sequence" as a ConflictError; everything else unchanged. */
+export function asConflict(e: unknown, key: string): unknown {
+  if (e instanceof JetStreamApiError && WRONG_LAST_SEQUENCE.has(e.code)) return new ConflictError(key, { cause: e });
+  return e;
+}
+
+export function asRequestFailure(e: unknown, subject: string): unknown {
+  if (e instanceof TimeoutError) return new RequestFailedError(subject, 'timeout', { cause: e });
+  if (e instanceof RequestError) {
+    return new RequestFailedError(subject, e.isNoResponders() ? 'no-responders' : 'timeout', { cause: e });
+  }
+  return e;
+}

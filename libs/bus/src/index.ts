@@ -1,0 +1,14 @@
+export { decodeJson, encodeJson } from './codec';
+export { connectBus, type BusOptions, type NatsConnection } from './connection';
+export { ack, consumeDurable, nak, term, type DurableConsumerOptions, type Outcome, type RunningConsumer } from './consumer';
+export {
+  ConflictError,
+  InvalidPayloadError,
+  RequestFailedError,
+  isConflict,
+  isInvalidPayload,
+  isRequestFailed,
+} from './errors';
+export { EventPublisher, ensureStream, type StreamSpec } from './events';
+export { JsonKv, KvFollower, decodeKeyToken, encodeKeyToken, openKv, type KvChange, type KvRecord, type OpenKvOptions } from './kv';
+export { request, serve, type RequestOptions, type ServeOptions } from './rpc';

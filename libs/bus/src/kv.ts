@@ -1,0 +1,158 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
+import type { z } from 'zod';
+import { decodeJson, encodeJson } from './codec';
+import { asConflict } from './errors';
+
+export interface KvRecord<T> {
+  key: string;
+  value: T;
+  revision: number;
+}
+
+export type KvChange<T> = { op: 'put'; key: string; revision: number; value: T } | { op: 'delete'; key: string; revision: number };
+
+/** KV keys allow `[-/_=.a-zA-Z0-9]`; `.` separates tokens. Encodes an address or CIDR as one token. */
+export const encodeKeyToken = (s: string): string => s.replace(/\./g, '-').replace(/:/g, '_');
+export const decodeKeyToken = (s: string): string => s.replace(/-/g, '.').replace(/_/g, ':');
+
+/** A JetStream KV bucket of JSON values checked against one zod schema, with compare-and-set. */
+export class JsonKv<S extends z.ZodType> {
+  constructor(
+    readonly kv: KV,
+    readonly bucket: string,
+    private readonly schema: S,
+    private readonly nc: NatsConnection,
+  ) {}
+
+  /** Writes only if the key does not exist (or was deleted); ConflictError otherwise. */
+  async create(key: string, value: z.infer<S>): Promise<number> {
+    return this.kv.create(key, encodeJson(value)).catch((e: unknown) => Promise.reject(asConflict(e, key)));
+  }
+
+  /** Writes only if the key is still at `revision`; ConflictError otherwise. */
+  async update(key: string, value: z.infer<S>, revision: number): Promise<number> {
+    return this.kv.update(key, encodeJson(value), revision).catch((e: unknown) => Promise.reject(asConflict(e, key)));
+  }
+
+  async put(key: string, value: z.infer<S>): Promise<number> {
+    return this.kv.put(key, encodeJson(value));
+  }
+
+  async get(key: string): Promise<KvRecord<z.infer<S>> | undefined> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return { key, revision: entry.revision, value: decodeJson(this.schema, entry.value, `${this.bucket}/${key}`) };
+  }
+
+  /** Deletes; with `revision`, only if the key is still at it (ConflictError otherwise). */
+  async delete(key: string, revision?: number): Promise<void> {
+    await this.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision }).catch((e: unknown) => Promise.reject(asConflict(e, key)));
+  }
+
+  async list(filter = '>'): Promise<Array<KvRecord<z.infer<S>>>> {
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(filter)) keys.push(key);
+    const records = await Promise.all(keys.map((k) => this.get(k)));
+    return records.filter((r): r is KvRecord<z.infer<S>> => r !== undefined);
+  }
+
+  /** The bucket's last revision: every change up to it is visible to a follower started now. */
+  async lastRevision(): Promise<number> {
+    const info = await (await jetstreamManager(this.nc)).streams.info(`KV_${this.bucket}`);
+    return info.state.last_seq;
+  }
+
+  /**
+   * Follows every key of the bucket: first the current value of each, then every change, in
+   * revision order. `onChange` runs for one change at a time.
+   */
+  async follow(onChange: (change: KvChange<z.infer<S>>) => void | Promise<void>, onInvalid: (key: string, e: unknown) => void): Promise<KvFollower> {
+    const target = await this.lastRevision();
+    const watch = await this.kv.watch();
+    const follower = new KvFollower(target, () => watch.stop());
+    void (async () => {
+      for await (const entry of watch) {
+        if (entry.operation === 'PUT') {
+          let value: z.infer<S>;
+          try {
+            value = decodeJson(this.schema, entry.value, `${this.bucket}/${entry.key}`);
+          } catch (e) {
+            onInvalid(entry.key, e);
+            follower.advance(entry.revision);
+            continue;
+          }
+          await onChange({ op: 'put', key: entry.key, revision: entry.revision, value });
+        } else {
+          await onChange({ op: 'delete', key: entry.key, revision: entry.revision });
+        }
+        follower.advance(entry.revision);
+      }
+    })().then(
+      () => follower.end(),
+      (e: unknown) => follower.end(e),
+    );
+    return follower;
+  }
+}
+
+/** How far a watch has got: `waitFor(r)` resolves once every change up to revision r was applied. */
+export class KvFollower {
+  revision = 0;
+  readonly caughtUp: Promise<void>;
+  readonly closed: Promise<unknown>;
+  private waiters: Array<{ revision: number; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private ended: { error: unknown } | undefined;
+  private resolveClosed!: (e: unknown) => void;
+
+  constructor(startTarget: number, private readonly stopWatch: () => void) {
+    this.caughtUp = this.waitFor(startTarget);
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  waitFor(revision: number): Promise<void> {
+    if (this.revision >= revision) return Promise.resolve();
+    if (this.ended) return Promise.reject(this.ended.error ?? new Error('KV watch ended'));
+    return new Promise((resolve, reject) => this.waiters.push({ revision, resolve, reject }));
+  }
+
+  advance(revision: number): void {
+    this.revision = Math.max(this.revision, revision);
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.revision <= this.revision) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  end(error?: unknown): void {
+    this.ended = { error };
+    for (const w of this.waiters) w.reject(error ?? new Error('KV watch ended'));
+    this.waiters = [];
+    this.resolveClosed(error);
+  }
+
+  get running(): boolean {
+    return this.ended === undefined;
+  }
+
+  stop(): void {
+    this.stopWatch();
+  }
+}
+
+export interface OpenKvOptions {
+  /** Values kept per key (default 5, at most 64). */
+  history?: number;
+  /** Stream replicas: 3 on a NATS cluster in production, 1 on a single server. */
+  replicas?: number;
+}
+
+export async function openKv<S extends z.ZodType>(nc: NatsConnection, bucket: string, schema: S, opts: OpenKvOptions = {}): Promise<JsonKv<S>> {
+  const options: Partial<KvOptions> = { history: opts.history ?? 5, replicas: opts.replicas ?? 1 };
+  const kv = await new Kvm(nc).create(bucket, options);
+  return new JsonKv(kv, bucket, schema, nc);
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+
+/** Why an address operation was refused. A closed set: clients switch on it. */
+export const IpamErrorReason = z.enum([
+  'exhausted',
+  'overlaps-reserved',
+  'overlaps-allocated',
+  'outside-pool',
+  'invalid-cidr',
+  'wrong-family',
+  'prefix-too-large',
+  'prefix-too-small',
+  'not-allocated',
+  'unknown-pool',
+  'invalid-request',
+  'pool-in-use',
+]);
+export type IpamErrorReason = z.infer<typeof IpamErrorReason>;
+
+/** Named sets of reserved ranges (REFERENCE.md §5, plus ranges that are never routable). */
+export const PresetName = z.enum(['ovh-mks-free', 'ovh-mks-standard', 'non-routable']);
+export type PresetName = z.infer<typeof PresetName>;
+
+/** An inclusive address range with any alignment, e.g. 203.0.113.10 – 203.0.113.90. */
+export const AddressRange = z.object({ start: z.string(), end: z.string() }).strict();
+export type AddressRange = z.infer<typeof AddressRange>;
+
+// --- Names -----------------------------------------------------------------------------------
+
+export const ipamSubjects = {
+  allocate: 'cmd.ipam.address.allocate',
+  release: 'cmd.ipam.address.release',
+  lookup: 'cmd.ipam.address.lookup',
+  putPool: 'cmd.ipam.pool.put',
+  deletePool: 'cmd.ipam.pool.delete',
+  listPools: 'cmd.ipam.pool.list',
+  allocated: 'evt.ipam.allocated',
+  released: 'evt.ipam.released',
+} as const;
+
+export const ipamBuckets = { pools: 'ipam-pools', allocations: 'ipam-allocations' } as const;
+
+/** DNS-1123 label: pool, tenant and project names. */
+export const Name = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending alphanumeric');
+
+// --- Records (KV) ----------------------------------------------------------------------------
+
+/** `prefix` pools hand out blocks (project CIDRs, link subnets); `address` pools single addresses (EIPs). */
+export const PoolKind = z.enum(['prefix', 'address']);
+
+export const PoolSpec = z
+  .object({
+    name: Name,
+    kind: PoolKind,
+    /** CIDRs the pool hands out from; may be several, all one family. */
+    prefixes: z.array(z.string()).default([]),
+    /** Unaligned inclusive ranges that also belong to the pool (EIP pools). */
+    ranges: z.array(AddressRange).default([]),
+    /** Never handed out: CIDRs or unaligned ranges. Parts outside the pool are ignored. */
+    reserved: z.array(z.union([z.string(), AddressRange])).default([]),
+    /** Named reserved sets; only the entries of the pool's family apply. */
+    presets: z.array(PresetName).default([]),
+    /** Largest block that may be asked for (16: asking for a /8 is 'prefix-too-large'). */
+    minPrefixLength: z.number().int().min(0).max(128).optional(),
+    /** Smallest block that may be asked for (29: asking for a /30 is 'prefix-too-small'). */
+    maxPrefixLength: z.number().int().min(0).max(128).optional(),
+    /** Block handed out when none is asked for: 24 for IPv4 and 64 for IPv6 unless set. */
+    defaultPrefixLength: z.number().int().min(0).max(128).optional(),
+  })
+  .strict();
+export type PoolSpec = z.infer<typeof PoolSpec>;
+
+export const PoolRecord = PoolSpec.extend({ v: z.literal(1) });
+export type PoolRecord = z.infer<typeof PoolRecord>;
+
+/** Who holds an allocation and what for (`cidr`, `egress`, `exposure:<id>`, `link:<peering>`…). */
+export const Owner = z
+  .object({
+    tenant: z.string().min(1).max(63),
+    project: z.string().min(1).max(63).optional(),
+    purpose: z.string().min(1).max(128),
+  })
+  .strict();
+export type Owner = z.infer<typeof Owner>;
+
+export const Allocation = z.object({
+  v: z.literal(1),
+  pool: Name,
+  cidr: z.string(),
+  owner: Owner,
+  requestId: z.string().min(1).max(128),
+  allocatedAt: z.string(),
+});
+export type Allocation = z.infer<typeof Allocation>;
+
+// --- Requests and replies --------------------------------------------------------------------
+
+export const IpamError = z.object({ reason: IpamErrorReason, message: z.string() });
+export type IpamError = z.infer<typeof IpamError>;
+
+const reply = <T extends z.ZodType>(value: T) =>
+  z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), error: IpamError })]);
+
+/**
+ * Allocate from a pool: a block of `prefixLength` (pool default when absent), exactly `cidr`, or
+ * for address pools one address. The same `requestId` always answers the same allocation.
+ */
+export const AllocateRequest = z
+  .object({
+    v: z.literal(1),
+    requestId: z.string().min(1).max(128),
+    pool: Name,
+    owner: Owner,
+    prefixLength: z.number().int().min(0).max(128).optional(),
+    cidr: z.string().optional(),
+    /** Only check: answer what would be allocated now, write nothing. */
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+export type AllocateRequest = z.infer<typeof AllocateRequest>;
+export const AllocateReply = reply(Allocation);
+export type AllocateReply = z.infer<typeof AllocateReply>;
+
+/** Release one allocation (`pool` + `cidr`), or every allocation of an owner. Releasing twice is harmless. */
+export const ReleaseRequest = z
+  .object({
+    v: z.literal(1),
+    pool: Name.optional(),
+    cidr: z.string().optional(),
+    owner: Owner.partial({ purpose: true }).optional(),
+  })
+  .strict()
+  .refine((r) => (r.pool !== undefined && r.cidr !== undefined) || r.owner !== undefined, 'give pool and cidr, or owner');
+export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
+export const ReleaseReply = reply(z.object({ released: z.array(Allocation) }));
+export type ReleaseReply = z.infer<typeof ReleaseReply>;
+
+export const LookupRequest = z
+  .object({ v: z.literal(1), pool: Name.optional(), owner: Owner.partial({ purpose: true }).optional() })
+  .strict();
+export type LookupRequest = z.infer<typeof LookupRequest>;
+export const LookupReply = reply(z.object({ allocations: z.array(Allocation) }));
+export type LookupReply = z.infer<typeof LookupReply>;
+
+export const Utilisation = z.object({
+  total: z.string(),
+  used: z.string(),
+  reserved: z.string(),
+  free: z.string(),
+  largestFreePrefixLength: z.number().nullable(),
+  freeFragments: z.number(),
+  allocations: z.number(),
+});
+export type Utilisation = z.infer<typeof Utilisation>;
+
+export const PutPoolRequest = z.object({ v: z.literal(1), pool: PoolSpec }).strict();
+export type PutPoolRequest = z.infer<typeof PutPoolRequest>;
+export const PoolStatus = z.object({ pool: PoolRecord, utilisation: Utilisation });
+export type PoolStatus = z.infer<typeof PoolStatus>;
+export const PutPoolReply = reply(PoolStatus);
+export type PutPoolReply = z.infer<typeof PutPoolReply>;
+
+export const DeletePoolRequest = z.object({ v: z.literal(1), name: Name }).strict();
+export type DeletePoolRequest = z.infer<typeof DeletePoolRequest>;
+export const DeletePoolReply = reply(z.object({ deleted: z.boolean() }));
+export type DeletePoolReply = z.infer<typeof DeletePoolReply>;
+
+export const ListPoolsRequest = z.object({ v: z.literal(1) }).strict();
+export const ListPoolsReply = reply(z.object({ pools: z.array(PoolStatus) }));
+export type ListPoolsReply = z.infer<typeof ListPoolsReply>;
+
+// --- Facts -----------------------------------------------------------------------------------
+
+export const IpamEvent = z.object({ v: z.literal(1), allocation: Allocation, revision: z.number() });
+export type IpamEvent = z.infer<typeof IpamEvent>;

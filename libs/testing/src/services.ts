@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './binaries';
+import { eventually } from './eventually';
+import { freePort } from './ports';
+import { ManagedProcess, type ServerExitedError } from './process';
+
+export interface ServiceProcess {
+  name: string;
+  proc: ManagedProcess;
+  /** The service's /healthz /readyz /metrics endpoint. */
+  opsUrl: string;
+  /** Aborted with a ServerExitedError if the service dies without being stopped. */
+  signal: AbortSignal;
+  stop(): Promise<void>;
+}
+
+export interface StartServiceOptions {
+  /** Folder under services/ (`ipam`, `api`…). */
+  service: string;
+  /** Process name in logs and errors, e.g. `ipam-2`. */
+  name?: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts a netbroker service from its real main.ts (what `npm start` and production run) and
+ * waits until its /readyz answers 200.
+ */
+export async function startService({ service, name = service, env, timeoutMs = 30_000 }: StartServiceOptions): Promise<ServiceProcess> {
+  const dir = mkdtempSync(join(tmpdir(), `netbroker-svc-${name}-`));
+  const opsPort = await freePort();
+  const abort = new AbortController();
+  const proc = new ManagedProcess(
+    name,
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'services', service, 'src', 'main.ts')],
+    dir,
+    (e: ServerExitedError) => abort.abort(e),
+    { ...process.env, OPS_PORT: String(opsPort), LOG_LEVEL: 'info', ...env },
+    repoRoot,
+  );
+  const opsUrl = `http://127.0.0.1:${opsPort}`;
+  const stop = async () => {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await eventually(
+      async () => {
+        const res = await fetch(`${opsUrl}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        if (res.status !== 200) throw new Error(`${name} not ready: ${res.status} ${await res.text()}`);
+      },
+      { timeoutMs, signal: abort.signal },
+    );
+  } catch (e) {
+    const tail = proc.tail();
+    await stop();
+    throw new Error(`${name} did not become ready: ${e instanceof Error ? e.message : String(e)}\n--- log ---\n${tail}`, { cause: e });
+  }
+  return { name, proc, opsUrl, signal: abort.signal, stop };
+}
+
+/** One metric's value per label set from a Prometheus text page, e.g. gauge('x', 'pool="a"'). */
+export function metricValue(page: string, metric: string, labels = ''): number | undefined {
+  for (const line of page.split('\n')) {
+    if (!line.startsWith(metric)) continue;
+    const [series, value] = line.split(' ');
+    if (series === metric || (labels && series?.startsWith(`${metric}{`) && series.includes(labels))) return Number(value);
+  }
+  return undefined;
+}

@@ -1,0 +1,36 @@
+import { env } from '@netbroker/runtime';
+import { PoolSpec } from '@netbroker/contracts';
+import { z } from 'zod';
+
+const cidrList = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean));
+
+const poolList = z
+  .string()
+  .default('[]')
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of pool specs' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(PoolSpec));
+
+export const IpamConfig = z.object({
+  NATS_URL: z.string().min(1),
+  OPS_PORT: env.port(0),
+  OPS_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+  /** Replicas of the KV buckets and the event stream: 3 on a NATS cluster. */
+  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** The host cluster's own pod and service CIDRs: reserved in every pool. */
+  HOST_POD_CIDRS: cidrList,
+  HOST_SERVICE_CIDRS: cidrList,
+  /** Pools created at start when absent (JSON array of pool specs); the admin API manages the rest. */
+  IPAM_POOLS: poolList,
+});
+export type IpamConfig = z.infer<typeof IpamConfig>;

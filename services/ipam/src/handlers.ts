@@ -1,0 +1,40 @@
+import {
+  AllocateRequest,
+  DeletePoolRequest,
+  ipamSubjects,
+  ListPoolsRequest,
+  LookupRequest,
+  PutPoolRequest,
+  ReleaseRequest,
+  type IpamError,
+  type ListPoolsReply,
+} from '@netbroker/contracts';
+import { serve, type InvalidPayloadError, type NatsConnection } from '@netbroker/bus';
+import type { Logger } from '@netbroker/runtime';
+import type { Subscription } from '@nats-io/transport-node';
+import type { Ipam } from './ipam';
+
+const QUEUE = 'ipam';
+
+/** Wires every ipam subject to the service: parse with zod, answer, never crash on bad input. */
+export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subscription[] {
+  const invalid = (e: InvalidPayloadError) => ({ ok: false as const, error: { reason: 'invalid-request', message: e.problems } satisfies IpamError });
+  const failed = (e: unknown) => {
+    logger.error({ err: e }, 'ipam request failed');
+    return { ok: false as const, error: { reason: 'invalid-request', message: 'internal error; see the ipam log' } satisfies IpamError };
+  };
+  const common = { queue: QUEUE, invalid, failed };
+  return [
+    serve(nc, { ...common, subject: ipamSubjects.allocate, schema: AllocateRequest, handle: (r) => ipam.allocate(r) }),
+    serve(nc, { ...common, subject: ipamSubjects.release, schema: ReleaseRequest, handle: (r) => ipam.release(r) }),
+    serve(nc, { ...common, subject: ipamSubjects.lookup, schema: LookupRequest, handle: async (r) => ipam.lookup(r) }),
+    serve(nc, { ...common, subject: ipamSubjects.putPool, schema: PutPoolRequest, handle: (r) => ipam.putPool(r.pool) }),
+    serve(nc, { ...common, subject: ipamSubjects.deletePool, schema: DeletePoolRequest, handle: (r) => ipam.deletePool(r.name) }),
+    serve(nc, {
+      ...common,
+      subject: ipamSubjects.listPools,
+      schema: ListPoolsRequest,
+      handle: async (): Promise<ListPoolsReply> => ({ ok: true, value: { pools: ipam.listPools() } }),
+    }),
+  ];
+}

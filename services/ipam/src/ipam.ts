@@ -1,0 +1,266 @@
+import {
+  ipamSubjects,
+  type AllocateReply,
+  type AllocateRequest,
+  type Allocation,
+  type IpamError,
+  type IpamEvent,
+  type LookupRequest,
+  type Owner,
+  type PoolRecord,
+  type PoolSpec,
+  type PoolStatus,
+  type ReleaseRequest,
+} from '@netbroker/contracts';
+import { decodeKeyToken, encodeKeyToken, isConflict, type EventPublisher, type JsonKv, type KvChange, type KvFollower } from '@netbroker/bus';
+import type { Logger } from '@netbroker/runtime';
+import type { Allocation as AllocationSchema, PoolRecord as PoolRecordSchema } from '@netbroker/contracts';
+import { rebuild, type PoolView } from './view';
+
+type Result<T> = { ok: true; value: T } | { ok: false; error: IpamError };
+const fail = (reason: IpamError['reason'], message: string): { ok: false; error: IpamError } => ({ ok: false, error: { reason, message } });
+
+export interface IpamDeps {
+  pools: JsonKv<typeof PoolRecordSchema>;
+  allocations: JsonKv<typeof AllocationSchema>;
+  events: EventPublisher;
+  logger: Logger;
+  hostReserved: string[];
+  now: () => Date;
+}
+
+/** How many blocks one request tries before it gives up racing other replicas. */
+const MAX_ATTEMPTS = 32;
+
+export const allocationKey = (pool: string, cidr: string) => `${pool}.${encodeKeyToken(cidr)}`;
+
+const ownedBy = (a: Allocation, owner: Partial<Owner>) =>
+  a.owner.tenant === owner.tenant &&
+  (owner.project === undefined || a.owner.project === owner.project) &&
+  (owner.purpose === undefined || a.owner.purpose === owner.purpose);
+
+/**
+ * One ipam replica: an in-memory view of every pool and allocation, kept by following the KV
+ * buckets, and KV `create()` as the arbiter between replicas (see PoolView for the rule).
+ */
+export class Ipam {
+  private readonly views = new Map<string, PoolView>();
+  /** Allocation records of pools this replica does not know yet, in revision order. */
+  private readonly waiting = new Map<string, Array<{ revision: number; allocation: Allocation }>>();
+  private readonly localRequests = new Map<string, Promise<AllocateReply>>();
+  private poolFollower: KvFollower | undefined;
+  private allocationFollower: KvFollower | undefined;
+  private catchingUp = true;
+  private readonly publishing = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: IpamDeps) {}
+
+  async start(): Promise<void> {
+    const { pools, allocations, logger } = this.deps;
+    const invalid = (key: string, e: unknown) => logger.error({ err: e, key }, 'unreadable KV record ignored');
+    this.poolFollower = await pools.follow((c) => this.applyPool(c), invalid);
+    await this.poolFollower.caughtUp;
+    this.allocationFollower = await allocations.follow((c) => this.applyAllocation(c), invalid);
+    await this.allocationFollower.caughtUp;
+    this.catchingUp = false;
+    logger.info({ pools: this.views.size, allocations: this.count() }, 'view rebuilt from KV');
+  }
+
+  get ready(): boolean {
+    return !this.catchingUp && !!this.poolFollower?.running && !!this.allocationFollower?.running;
+  }
+
+  stop(): void {
+    this.poolFollower?.stop();
+    this.allocationFollower?.stop();
+  }
+
+  private count(): number {
+    return [...this.views.values()].reduce((n, v) => n + v.accepted.size, 0);
+  }
+
+  // --- following KV -----------------------------------------------------------------------------
+
+  private applyPool(change: KvChange<PoolRecord>): void {
+    const previous = this.views.get(change.key);
+    if (change.op === 'delete') {
+      this.views.delete(change.key);
+      return;
+    }
+    const replay = previous ? [...previous.accepted.values()].sort((a, b) => a.revision - b.revision) : [];
+    replay.push(...(this.waiting.get(change.key) ?? []));
+    this.waiting.delete(change.key);
+    const built = rebuild(change.value, this.deps.hostReserved, replay);
+    if (!built.ok) {
+      this.deps.logger.error({ pool: change.key, error: built.error }, 'pool update does not fit its allocations; keeping the previous pool');
+      return;
+    }
+    if (previous) built.value.adoptClaims(previous.claimed);
+    this.views.set(change.key, built.value);
+  }
+
+  private async applyAllocation(change: KvChange<Allocation>): Promise<void> {
+    const [pool] = change.key.split('.', 1) as [string];
+    const view = this.views.get(pool);
+    if (change.op === 'delete') {
+      const cidr = decodeKeyToken(change.key.slice(pool.length + 1));
+      if (view) view.forget(cidr);
+      else this.waiting.set(pool, (this.waiting.get(pool) ?? []).filter((w) => w.allocation.cidr !== cidr));
+      return;
+    }
+    if (!view) {
+      const list = this.waiting.get(pool) ?? [];
+      list.push({ revision: change.revision, allocation: change.value });
+      this.waiting.set(pool, list);
+      return;
+    }
+    if (!view.accept(change.revision, change.value) && this.catchingUp) {
+      // A loser left behind by a replica that died before deleting it.
+      await this.deps.allocations.delete(change.key, change.revision).catch((e: unknown) => {
+        if (!isConflict(e)) throw e;
+      });
+    }
+  }
+
+  // --- requests ---------------------------------------------------------------------------------
+
+  /** Idempotent per request id: a repeated request answers the allocation of the first. */
+  allocate(req: AllocateRequest): Promise<AllocateReply> {
+    const local = `${req.pool}/${req.requestId}`;
+    const running = this.localRequests.get(local);
+    if (running) return running;
+    const work = this.claim(req).finally(() => this.localRequests.delete(local));
+    this.localRequests.set(local, work);
+    return work;
+  }
+
+  private existing(view: PoolView, req: AllocateRequest): AllocateReply | undefined {
+    const cidr = view.byRequest.get(req.requestId);
+    if (cidr === undefined) return undefined;
+    const found = view.accepted.get(cidr)!.allocation;
+    if (!ownedBy(found, req.owner) || found.owner.purpose !== req.owner.purpose) {
+      return fail('invalid-request', `request id ${req.requestId} was used by another owner`);
+    }
+    return { ok: true, value: found };
+  }
+
+  private async claim(req: AllocateRequest): Promise<AllocateReply> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const view = this.views.get(req.pool);
+      if (!view) return fail('unknown-pool', `pool ${req.pool} does not exist`);
+      const done = this.existing(view, req);
+      if (done) return done;
+      const picked = view.claim(req);
+      if (!picked.ok) return picked;
+      const cidr = picked.value;
+      const allocation: Allocation = { v: 1, pool: req.pool, cidr, owner: req.owner, requestId: req.requestId, allocatedAt: this.deps.now().toISOString() };
+      if (req.dryRun) {
+        view.unclaim(cidr);
+        return { ok: true, value: allocation };
+      }
+      const key = allocationKey(req.pool, cidr);
+      try {
+        const revision = await this.deps.allocations.create(key, allocation);
+        await this.allocationFollower!.waitFor(revision);
+        const mine = this.views.get(req.pool)?.accepted.get(cidr);
+        if (mine?.revision === revision) {
+          this.publish(ipamSubjects.allocated, allocation, revision);
+          return { ok: true, value: allocation };
+        }
+        // Lost to a record with a lower revision: remove ours and try again.
+        await this.deps.allocations.delete(key, revision).catch((e: unknown) => {
+          if (!isConflict(e)) throw e;
+        });
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+        // The key exists: wait until the view has it before picking again.
+        const current = await this.deps.allocations.get(key);
+        if (current) await this.allocationFollower!.waitFor(current.revision);
+      } finally {
+        this.views.get(req.pool)?.unclaim(cidr);
+      }
+    }
+    return fail('exhausted', `gave up after ${MAX_ATTEMPTS} contended attempts on pool ${req.pool}; retry`);
+  }
+
+  async release(req: ReleaseRequest): Promise<Result<{ released: Allocation[] }>> {
+    const targets: Array<{ revision: number; allocation: Allocation }> = [];
+    for (const view of this.views.values()) {
+      if (req.pool !== undefined && view.record.name !== req.pool) continue;
+      for (const entry of view.accepted.values()) {
+        const match = req.cidr !== undefined ? entry.allocation.cidr === req.cidr : true;
+        if (match && (req.owner === undefined || ownedBy(entry.allocation, req.owner))) targets.push(entry);
+      }
+    }
+    if (req.pool !== undefined && !this.views.has(req.pool)) return fail('unknown-pool', `pool ${req.pool} does not exist`);
+    const released: Allocation[] = [];
+    for (const { revision, allocation } of targets) {
+      try {
+        await this.deps.allocations.delete(allocationKey(allocation.pool, allocation.cidr), revision);
+        released.push(allocation);
+        this.publish(ipamSubjects.released, allocation, revision);
+      } catch (e) {
+        if (!isConflict(e)) throw e; // already released by someone else: harmless
+      }
+    }
+    return { ok: true, value: { released } };
+  }
+
+  lookup(req: LookupRequest): Result<{ allocations: Allocation[] }> {
+    if (req.pool !== undefined && !this.views.has(req.pool)) return fail('unknown-pool', `pool ${req.pool} does not exist`);
+    const allocations = [...this.views.values()]
+      .filter((v) => req.pool === undefined || v.record.name === req.pool)
+      .flatMap((v) => [...v.accepted.values()].map((e) => e.allocation))
+      .filter((a) => req.owner === undefined || ownedBy(a, req.owner));
+    return { ok: true, value: { allocations } };
+  }
+
+  // --- pools ------------------------------------------------------------------------------------
+
+  async putPool(spec: PoolSpec): Promise<Result<PoolStatus>> {
+    const record: PoolRecord = { ...spec, v: 1 };
+    const current = this.views.get(spec.name);
+    const allocations = current ? [...current.accepted.values()].sort((a, b) => a.revision - b.revision) : [];
+    const built = rebuild(record, this.deps.hostReserved, allocations);
+    if (!built.ok) return built;
+    const existing = await this.deps.pools.get(spec.name);
+    if (existing && existing.value.kind !== record.kind) return fail('invalid-request', `pool ${spec.name} is a ${existing.value.kind} pool; its kind cannot change`);
+    const revision = existing ? await this.deps.pools.update(spec.name, record, existing.revision) : await this.deps.pools.create(spec.name, record);
+    await this.poolFollower!.waitFor(revision);
+    return { ok: true, value: this.status(spec.name)! };
+  }
+
+  async deletePool(name: string): Promise<Result<{ deleted: boolean }>> {
+    const view = this.views.get(name);
+    if (!view) return { ok: true, value: { deleted: false } };
+    if (view.accepted.size > 0) return fail('pool-in-use', `pool ${name} still holds ${view.accepted.size} allocation(s)`);
+    await this.deps.pools.delete(name);
+    return { ok: true, value: { deleted: true } };
+  }
+
+  status(name: string): PoolStatus | undefined {
+    const view = this.views.get(name);
+    return view && { pool: view.record, utilisation: view.utilisation() };
+  }
+
+  listPools(): PoolStatus[] {
+    return [...this.views.keys()].sort().map((name) => this.status(name)!);
+  }
+
+  /**
+   * Publishes a fact after the reply: the KV record is the truth, the fact is for audit. Pending
+   * publishes are awaited on shutdown (`flush`).
+   */
+  private publish(subject: string, allocation: Allocation, revision: number): void {
+    const event: IpamEvent = { v: 1, allocation, revision };
+    const sent = this.deps.events
+      .publish(subject, event, `${subject}:${allocation.pool}:${allocation.cidr}:${revision}`)
+      .catch((e: unknown) => this.deps.logger.error({ err: e, subject, cidr: allocation.cidr }, 'fact not published'))
+      .finally(() => this.publishing.delete(sent));
+    this.publishing.add(sent);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.publishing);
+  }
+}

@@ -1,0 +1,50 @@
+import { Allocation, eventStream, ipamBuckets, PoolRecord } from '@netbroker/contracts';
+import { connectBus, ensureStream, EventPublisher, openKv } from '@netbroker/bus';
+import { createLogger, createMetricsRegistry, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
+import { IpamConfig } from './config';
+import { serveIpam } from './handlers';
+import { Ipam } from './ipam';
+import { registerIpamMetrics } from './metrics';
+
+const config = loadConfig(IpamConfig);
+const logger = createLogger({ service: 'ipam', level: config.LOG_LEVEL });
+const shutdown = new Shutdown({ logger });
+
+const nc = await connectBus({ servers: config.NATS_URL, name: 'ipam' });
+shutdown.add('nats', () => nc.drain());
+await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
+const kvOptions = { replicas: config.NATS_REPLICAS };
+const ipam = new Ipam({
+  pools: await openKv(nc, ipamBuckets.pools, PoolRecord, kvOptions),
+  allocations: await openKv(nc, ipamBuckets.allocations, Allocation, kvOptions),
+  events: new EventPublisher(nc),
+  logger,
+  hostReserved: [...config.HOST_POD_CIDRS, ...config.HOST_SERVICE_CIDRS],
+  now: () => new Date(),
+});
+await ipam.start();
+shutdown.add('ipam', async () => {
+  ipam.stop();
+  await ipam.flush();
+});
+
+for (const spec of config.IPAM_POOLS) {
+  if (ipam.status(spec.name)) continue;
+  const created = await ipam.putPool(spec);
+  if (!created.ok) throw new Error(`IPAM_POOLS: pool ${spec.name}: ${created.error.message}`);
+  logger.info({ pool: spec.name }, 'pool created from IPAM_POOLS');
+}
+
+const subscriptions = serveIpam(nc, ipam, logger);
+shutdown.add('subscriptions', () => subscriptions.forEach((s) => s.unsubscribe()));
+
+const registry = createMetricsRegistry('ipam');
+registerIpamMetrics(registry, ipam);
+const ops = await startOpsServer({
+  host: config.OPS_HOST,
+  port: config.OPS_PORT,
+  registry,
+  readiness: { nats: () => !nc.isClosed(), view: () => ipam.ready },
+});
+shutdown.add('ops', () => ops.close());
+logger.info({ ops: ops.url }, 'ipam ready');
