@@ -1,1 +1,4 @@
-export {};
+export * from './ipam';
+export * from './bus';
+export * from './projects';
+export * from './api';

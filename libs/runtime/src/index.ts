@@ -2,3 +2,4 @@ export { ConfigError, env, isConfigError, loadConfig } from './config';
 export { createLogger, redactedPaths, type Logger, type LoggerOptions } from './logger';
 export { createMetricsRegistry, startOpsServer, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './ops-server';
 export { Shutdown, type ShutdownOptions, type Stopper } from './shutdown';
+export { encryptionKey, openSecret, sealSecret } from './secrets';

@@ -1,0 +1,14 @@
+export { OwnedApplier, isOwnedBy, withOwnership, type ObjectRef } from './apply';
+export { kubeConfigFromString, loadKubeConfig } from './config';
+export {
+  NotOwnedError,
+  TerminalError,
+  TransientError,
+  classify,
+  isNotFound,
+  isNotOwned,
+  isTerminal,
+  isTransient,
+  statusCode,
+} from './errors';
+export { WorkQueue, type ReconcileResult, type WorkQueueOptions } from './work-queue';

@@ -1,0 +1,1 @@
+export { cidrLabelValue, projectNamespace, projectNetworkPolicies, type ProjectContext } from './project';
