@@ -6,6 +6,11 @@ export const labels = {
   tenant: `${PREFIX}/tenant`,
   project: `${PREFIX}/project`,
   component: `${PREFIX}/component`,
+  /** On host objects synced from a virtual cluster: its name, so one label selector finds them all. */
+  vcluster: `${PREFIX}/vcluster`,
+  /** Written by vcluster's pod sync on every host pod; Service and NetworkPolicy selectors scope with them. */
+  vclusterManagedBy: 'vcluster.loft.sh/managed-by',
+  vclusterNamespace: 'vcluster.loft.sh/namespace',
 } as const;
 
 export const annotations = {
@@ -15,6 +20,16 @@ export const annotations = {
   cidr: `${PREFIX}/cidr`,
   egressIp: `${PREFIX}/egress-ip`,
   egressNetworkType: `${PREFIX}/egress-network-type`,
+  /** On host objects synced from a virtual cluster: which virtual object they were built from. */
+  virtualName: `${PREFIX}/virtual-name`,
+  virtualNamespace: `${PREFIX}/virtual-namespace`,
+  virtualUid: `${PREFIX}/virtual-uid`,
+  virtualKind: `${PREFIX}/virtual-kind`,
+  vcluster: `${PREFIX}/vcluster`,
+  /** On objects mirrored from the host into a virtual cluster (IngressClasses): the host object's uid. */
+  hostUid: `${PREFIX}/host-uid`,
+  /** Marks a mirrored object as owned by netbroker: tenant edits are overwritten. */
+  readOnly: `${PREFIX}/read-only`,
 } as const;
 
 export const MANAGED_BY = 'netbroker';

@@ -1,1 +1,25 @@
 export { cidrLabelValue, projectNamespace, projectNetworkPolicies, type ProjectContext } from './project';
+export {
+  isOwnedByVCluster,
+  isSyncedFrom,
+  ownershipConflict,
+  recordedVirtualRef,
+  syncContextFor,
+  type Manifest,
+  type SyncContext,
+  type SyncRefusal,
+  type SyncRefusalReason,
+  type VirtualRef,
+} from './sync-context';
+export {
+  hostExternalName,
+  hostServiceFor,
+  isLoadBalancerAnnotation,
+  virtualServiceBackSync,
+  virtualServiceRecreated,
+  type ServiceBackSync,
+} from './service';
+export { hostIngressFor, hostSecretRef, ingressHostnames, ingressStatusBackSync, SECRET_NAME_ANNOTATIONS } from './ingress';
+export { hostnameAllowed, hostnameClaimKey, hostnameFromClaimKey, normalizeHostname } from './hostnames';
+export { ingressClassOf, ingressClassOffered, isMirroredIngressClass, virtualIngressClassFor } from './ingress-class';
+export { hostNetworkPolicyFor, type NetworkPolicyTranslation } from './network-policy';
