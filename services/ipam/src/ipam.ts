@@ -31,6 +31,8 @@ export interface IpamDeps {
 
 /** How many blocks one request tries before it gives up racing other replicas. */
 const MAX_ATTEMPTS = 32;
+/** How long a block another replica took stays out of this replica's picks, at most. */
+const HOLD_TAKEN_MS = 2_000;
 
 export const allocationKey = (pool: string, cidr: string) => `${pool}.${encodeKeyToken(cidr)}`;
 
@@ -159,6 +161,7 @@ export class Ipam {
         return { ok: true, value: allocation };
       }
       const key = allocationKey(req.pool, cidr);
+      let held = false;
       try {
         const revision = await this.deps.allocations.create(key, allocation);
         await this.allocationFollower!.waitFor(revision);
@@ -173,11 +176,12 @@ export class Ipam {
         });
       } catch (e) {
         if (!isConflict(e)) throw e;
-        // The key exists: wait until the view has it before picking again.
-        const current = await this.deps.allocations.get(key);
-        if (current) await this.allocationFollower!.waitFor(current.revision);
+        // Another replica wrote this key first: keep the block out of our picks until the watch
+        // has brought its record (accepted, it then stays held) rather than asking KV for it.
+        held = true;
+        setTimeout(() => this.views.get(req.pool)?.unclaim(cidr), HOLD_TAKEN_MS).unref();
       } finally {
-        this.views.get(req.pool)?.unclaim(cidr);
+        if (!held) this.views.get(req.pool)?.unclaim(cidr);
       }
     }
     return fail('exhausted', `gave up after ${MAX_ATTEMPTS} contended attempts on pool ${req.pool}; retry`);
