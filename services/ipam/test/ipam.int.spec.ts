@@ -124,7 +124,8 @@ describe('three replicas racing', () => {
     const replies = await Promise.all(Array.from({ length: 400 }, (_, i) => allocate({ pool: 'race', prefixLength: sizes[i % sizes.length] }, 30_000)));
     const granted = replies.flatMap((r) => (r.ok ? [r.value.cidr] : []));
     const refused = replies.flatMap((r) => (r.ok ? [] : [r.error.reason]));
-    expect(granted.length).toBeGreaterThan(50);
+    // At least 16: even if every /22 came first, sixteen of them fill the /18.
+    expect(granted.length).toBeGreaterThanOrEqual(16);
     expect(new Set(refused)).toEqual(refused.length ? new Set(['exhausted']) : new Set());
     expect(overlaps(granted)).toEqual([]);
     const stored = (await allocationsOf('race')).map((a) => a.cidr).sort();

@@ -1,0 +1,302 @@
+import { z } from 'zod';
+import { Name, PoolSpec, PoolStatus } from './ipam';
+import { EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
+
+// The HTTP API of services/api: request bodies, resources, problems and the facts it publishes.
+// The OpenAPI document is generated from these schemas; nothing here is written twice.
+
+// --- Problems (RFC 9457) ---------------------------------------------------------------------
+
+/** Every `code` a problem+json answer of the API can carry. A closed set: clients switch on it. */
+export const ProblemCode = z.enum([
+  // request shape
+  'malformed-json',
+  'bad-request',
+  'invalid-body',
+  'invalid-parameter',
+  'payload-too-large',
+  'unsupported-media-type',
+  // who may do what
+  'unauthenticated',
+  'forbidden',
+  'rate-limited',
+  'quota-exceeded',
+  // resources
+  'not-found',
+  'already-exists',
+  'conflict',
+  'name-too-long',
+  'tenant-not-empty',
+  'project-deleting',
+  'invalid-kubeconfig',
+  'idempotency-key-reused',
+  'idempotency-key-in-progress',
+  // address space (the ipam service's reasons, passed through)
+  'invalid-cidr',
+  'wrong-family',
+  'prefix-too-large',
+  'prefix-too-small',
+  'outside-pool',
+  'overlaps-reserved',
+  'overlaps-allocated',
+  'exhausted',
+  'unknown-pool',
+  'pool-in-use',
+  'invalid-request',
+  // the server
+  'dependency-unavailable',
+  'internal',
+]);
+export type ProblemCode = z.infer<typeof ProblemCode>;
+
+/** The HTTP status of each code: one place, used by the server and by the OpenAPI document. */
+export const problemStatus: Record<ProblemCode, number> = {
+  'malformed-json': 400,
+  'bad-request': 400,
+  'invalid-body': 422,
+  'invalid-parameter': 422,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  unauthenticated: 401,
+  forbidden: 403,
+  'rate-limited': 429,
+  'quota-exceeded': 403,
+  'not-found': 404,
+  'already-exists': 409,
+  conflict: 409,
+  'name-too-long': 422,
+  'tenant-not-empty': 409,
+  'project-deleting': 409,
+  'invalid-kubeconfig': 422,
+  'idempotency-key-reused': 422,
+  'idempotency-key-in-progress': 409,
+  'invalid-cidr': 422,
+  'wrong-family': 422,
+  'prefix-too-large': 422,
+  'prefix-too-small': 422,
+  'outside-pool': 422,
+  'overlaps-reserved': 422,
+  // The block is taken *now*: the state conflicts, the same request may succeed later.
+  'overlaps-allocated': 409,
+  exhausted: 409,
+  'unknown-pool': 422,
+  'pool-in-use': 409,
+  'invalid-request': 422,
+  'dependency-unavailable': 503,
+  internal: 500,
+};
+
+export const problemTypeBase = 'https://netbroker.dev/problems/';
+export const problemType = (code: ProblemCode) => `${problemTypeBase}${code}`;
+
+export const FieldError = z.object({
+  /** Where: `name`, `quotas.maxProjects`, `query.limit`, `(root)` for the body as a whole. */
+  path: z.string(),
+  message: z.string(),
+});
+export type FieldError = z.infer<typeof FieldError>;
+
+/** One problem+json shape for every error the API answers. */
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: ProblemCode,
+  detail: z.string(),
+  errors: z.array(FieldError).optional(),
+  /** Only on `internal`: the id the server logged the error under. */
+  correlationId: z.string().optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+// --- Admin: tenants --------------------------------------------------------------------------
+
+/** A tenant name leaves room for `-<project>` in a 63-character host namespace. */
+export const TenantName = Name.max(61, 'at most 61 characters, so that <tenant>-<project> fits in 63');
+
+const HostnameSuffix = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^\.?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a lower-case DNS name, e.g. apps.example.com');
+
+export const CreateTenantRequest = z
+  .object({
+    name: TenantName,
+    displayName: z.string().min(1).max(256).optional(),
+    quotas: Quotas.optional(),
+    hostnameSuffixes: z.array(HostnameSuffix).max(100).optional(),
+    projectPool: Name.optional(),
+  })
+  .strict();
+export type CreateTenantRequest = z.infer<typeof CreateTenantRequest>;
+
+/** A merge patch: absent fields stay, `null` clears an optional field, `quotas` merge field by field. */
+export const UpdateTenantRequest = z
+  .object({
+    displayName: z.string().min(1).max(256).nullable().optional(),
+    quotas: z
+      .object({
+        maxProjects: z.number().int().min(0).max(100_000).optional(),
+        maxAddressesPerPool: z.record(z.string(), z.number().int().min(0)).optional(),
+      })
+      .strict()
+      .optional(),
+    hostnameSuffixes: z.array(HostnameSuffix).max(100).optional(),
+    projectPool: Name.nullable().optional(),
+  })
+  .strict();
+export type UpdateTenantRequest = z.infer<typeof UpdateTenantRequest>;
+
+export const Tenant = z.object({
+  name: Name,
+  displayName: z.string().optional(),
+  uid: z.string(),
+  createdAt: z.string(),
+  quotas: Quotas,
+  hostnameSuffixes: z.array(z.string()),
+  projectPool: Name.optional(),
+});
+export type Tenant = z.infer<typeof Tenant>;
+
+export const TenantList = z.object({ items: z.array(Tenant) });
+export type TenantList = z.infer<typeof TenantList>;
+
+// --- Admin: tenant tokens --------------------------------------------------------------------
+
+export const CreateTokenRequest = z.object({ name: z.string().min(1).max(128) }).strict();
+export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>;
+
+export const TokenInfo = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
+export type TokenInfo = z.infer<typeof TokenInfo>;
+
+/** The only answer that ever carries the token: it is stored as a SHA-256 hash. */
+export const CreatedToken = TokenInfo.extend({ token: z.string() });
+export type CreatedToken = z.infer<typeof CreatedToken>;
+
+export const TokenList = z.object({ items: z.array(TokenInfo) });
+export type TokenList = z.infer<typeof TokenList>;
+
+// --- Admin: address pools (proxied to the ipam service) --------------------------------------
+
+/** A pool spec without its name (the name is in the path). */
+export const PutPoolBody = PoolSpec.omit({ name: true }).strict();
+export type PutPoolBody = z.infer<typeof PutPoolBody>;
+
+export const PoolList = z.object({ items: z.array(PoolStatus) });
+export type PoolList = z.infer<typeof PoolList>;
+
+// --- Tenant: projects ------------------------------------------------------------------------
+
+export const CreateProjectRequest = z
+  .object({
+    name: Name,
+    cidr: z.string().min(1).max(64).optional(),
+    prefixLength: ProjectSpec.shape.prefixLength,
+    egressNetworkType: EgressNetworkType,
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.cidr !== undefined && body.prefixLength !== undefined) {
+      for (const path of ['cidr', 'prefixLength']) ctx.addIssue({ code: 'custom', path: [path], message: 'give cidr or prefixLength, not both' });
+    }
+  });
+export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;
+
+/** What a project shows of its observed state (the provisioner's ProjectStatus record). */
+export const ProjectResourceStatus = ProjectStatus.omit({ v: true, uid: true, observedGeneration: true }).extend({
+  observedGeneration: z.number().int().optional(),
+});
+export type ProjectResourceStatus = z.infer<typeof ProjectResourceStatus>;
+
+export const Project = z.object({
+  name: Name,
+  tenant: Name,
+  uid: z.string(),
+  generation: z.number().int(),
+  createdAt: z.string(),
+  deletionRequestedAt: z.string().optional(),
+  spec: ProjectSpec,
+  status: ProjectResourceStatus,
+});
+export type Project = z.infer<typeof Project>;
+
+export const ListProjectsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+    /** The opaque token of the previous page's `continue`. */
+    continue: z.string().min(1).max(512).optional(),
+  })
+  .strict();
+export type ListProjectsQuery = z.infer<typeof ListProjectsQuery>;
+
+export const ProjectList = z.object({
+  items: z.array(Project),
+  /** Present when there are more: pass it as `?continue=` for the next page. */
+  continue: z.string().optional(),
+});
+export type ProjectList = z.infer<typeof ProjectList>;
+
+// --- Tenant: virtual cluster registration ----------------------------------------------------
+
+export const RegisterVClusterRequest = z
+  .object({
+    /** A kubeconfig (YAML or JSON) with a current context and a server. Stored sealed, never shown again. */
+    kubeconfig: z.string().min(1).optional(),
+    /** A Secret in the project's host namespace holding the kubeconfig. */
+    secretRef: SecretRef.optional(),
+    options: VClusterOptions.optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if ((body.kubeconfig === undefined) === (body.secretRef === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of kubeconfig and secretRef' });
+    }
+  });
+export type RegisterVClusterRequest = z.infer<typeof RegisterVClusterRequest>;
+
+export const VCluster = z.object({
+  project: Name,
+  /** The name used in host object names: options.name, or the project name. */
+  name: Name,
+  /** `sealed` when an inline kubeconfig is stored; the kubeconfig itself is never returned. */
+  kubeconfig: z.literal('sealed').optional(),
+  secretRef: SecretRef.optional(),
+  options: VClusterOptions,
+  generation: z.number().int(),
+  registeredAt: z.string(),
+});
+export type VCluster = z.infer<typeof VCluster>;
+
+// --- Idempotency-Key records (KV `idempotency-keys`) -----------------------------------------
+
+/** The first answer to a POST with an Idempotency-Key, replayed for 24 h. The body is sealed: it may hold a token. */
+export const IdempotencyRecord = z.object({
+  v: z.literal(1),
+  requestHash: z.string(),
+  state: z.enum(['pending', 'done']),
+  createdAt: z.string(),
+  status: z.number().int().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: SealedSecret.optional(),
+});
+export type IdempotencyRecord = z.infer<typeof IdempotencyRecord>;
+
+// --- Facts -----------------------------------------------------------------------------------
+
+export const tenantSubjects = { created: 'evt.tenant.created', deleted: 'evt.tenant.deleted' } as const;
+export const vclusterSubjects = { registered: 'evt.vcluster.registered', deregistered: 'evt.vcluster.deregistered' } as const;
+
+export const TenantEvent = z.object({ v: z.literal(1), tenant: Name, uid: z.string(), actor: z.string() });
+export type TenantEvent = z.infer<typeof TenantEvent>;
+
+export const VClusterEvent = z.object({
+  v: z.literal(1),
+  tenant: Name,
+  project: Name,
+  projectUid: z.string(),
+  generation: z.number().int(),
+  source: z.enum(['kubeconfig', 'secretRef']).optional(),
+  actor: z.string(),
+});
+export type VClusterEvent = z.infer<typeof VClusterEvent>;

@@ -1,0 +1,50 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TenantRecord } from '@netbroker/contracts';
+import { problem } from './problems';
+import type { Store } from './store';
+
+export type Auth = 'admin' | 'tenant' | 'public';
+
+export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenant: TenantRecord; tokenId: string };
+export type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
+
+export const TOKEN_PREFIX = 'nbt_';
+
+export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** A new tenant token: `nbt_` + 32 random bytes (base64url). Only its hash is stored. */
+export function newTenantToken(): { token: string; hash: string; id: string } {
+  const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return { token, hash: sha256Hex(token), id: `tok_${randomBytes(8).toString('hex')}` };
+}
+
+/** Constant-time comparison of two secrets of any length: equal-length digests are compared. */
+export function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+const unauthenticated = (detail: string) => problem('unauthenticated', detail, { headers: { 'www-authenticate': 'Bearer realm="netbroker"' } });
+
+/** Who is calling: the admin token, or a tenant token whose tenant still exists. 401 otherwise. */
+export async function authenticate(header: string | undefined, adminToken: string, store: Store): Promise<Principal> {
+  if (header === undefined) throw unauthenticated('a bearer token is required');
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(header.trim());
+  if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
+  const token = match[1]!;
+  if (sameSecret(token, adminToken)) return { kind: 'admin' };
+  if (!token.startsWith(TOKEN_PREFIX)) throw unauthenticated('the token is not valid');
+  const record = await store.tokens.get(sha256Hex(token));
+  if (!record) throw unauthenticated('the token is not valid');
+  const tenant = await store.tenants.get(record.value.tenant);
+  if (!tenant) throw unauthenticated('the token is not valid');
+  return { kind: 'tenant', tenant: tenant.value, tokenId: record.value.id };
+}
+
+/** Admin routes only for the admin token, tenant routes only for tenant tokens. */
+export function authorize(auth: Auth, principal: Principal): void {
+  if (auth === 'admin' && principal.kind !== 'admin') throw problem('forbidden', 'this route needs the admin token');
+  if (auth === 'tenant' && principal.kind !== 'tenant') throw problem('forbidden', 'this route needs a tenant token; admins act through /admin');
+}
+
+/** Who did it, for facts: never the token itself. */
+export const actorOf = (principal: Principal): string => (principal.kind === 'admin' ? 'admin' : `tenant:${principal.tenant.name}/token:${principal.tokenId}`);

@@ -1,0 +1,20 @@
+import type { Logger } from '@netbroker/runtime';
+import type { ApiConfig } from './config';
+import type { Facts } from './facts';
+import type { Idempotency } from './idempotency';
+import type { IpamClient } from './ipam-client';
+import type { RateLimiter } from './rate-limit';
+import type { Store } from './store';
+
+/** Everything a route needs, built once in main.ts and passed down. */
+export interface ApiDeps {
+  config: ApiConfig;
+  logger: Logger;
+  store: Store;
+  ipam: IpamClient;
+  facts: Facts;
+  idempotency: Idempotency;
+  limiter: RateLimiter;
+  encryptionKey: Buffer;
+  now: () => Date;
+}

@@ -1,0 +1,58 @@
+import { Name, PoolList, PoolStatus, PutPoolBody } from '@netbroker/contracts';
+import { okOrThrow } from '../ipam-client';
+import { notFound } from '../problems';
+import { defineRoute, json, noContent, pathParams } from './route';
+
+const poolPath = pathParams({ pool: Name });
+
+/** Address pools live in the ipam service: these routes proxy to it over NATS request/reply. */
+export const poolRoutes = [
+  defineRoute({
+    method: 'PUT',
+    url: '/admin/pools/:pool',
+    auth: 'admin',
+    operationId: 'putPool',
+    summary: 'Create or replace an address pool',
+    tag: 'admin',
+    params: poolPath,
+    invalidParams: 'invalid-parameter',
+    body: PutPoolBody,
+    example: { kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'], defaultPrefixLength: 24 },
+    responses: { 200: { description: 'The pool and its utilisation', schema: PoolStatus } },
+    problems: ['invalid-cidr', 'wrong-family', 'pool-in-use', 'invalid-request', 'dependency-unavailable'],
+    async handler({ params, body, deps }) {
+      const status = okOrThrow(await deps.ipam.putPool({ ...body, name: params.pool }));
+      return json(200, status);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/admin/pools',
+    auth: 'admin',
+    operationId: 'listPools',
+    summary: 'List address pools with their utilisation',
+    tag: 'admin',
+    responses: { 200: { description: 'Every pool, by name', schema: PoolList } },
+    problems: ['dependency-unavailable'],
+    async handler({ deps }) {
+      const { pools } = okOrThrow(await deps.ipam.listPools());
+      return json(200, { items: pools } satisfies PoolList);
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    url: '/admin/pools/:pool',
+    auth: 'admin',
+    operationId: 'deletePool',
+    summary: 'Delete an address pool that holds no allocation',
+    tag: 'admin',
+    params: poolPath,
+    responses: { 204: { description: 'Deleted' } },
+    problems: ['not-found', 'pool-in-use', 'dependency-unavailable'],
+    async handler({ params, deps }) {
+      const { deleted } = okOrThrow(await deps.ipam.deletePool(params.pool));
+      if (!deleted) throw notFound(`pool ${params.pool}`);
+      return noContent();
+    },
+  }),
+];

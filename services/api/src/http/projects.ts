@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateProjectRequest,
+  ListProjectsQuery,
+  Name,
+  Project,
+  projectKey,
+  ProjectList,
+  projectSubjects,
+  type AllocateRequest,
+  type EgressNetworkType,
+  type ProjectEvent,
+  type ProjectRecord,
+  type TenantRecord,
+} from '@netbroker/contracts';
+import { isConflict } from '@netbroker/bus';
+import { hostNamespace } from '@netbroker/naming';
+import { z } from 'zod';
+import { actorOf } from '../auth';
+import { updateWithRetry } from '../cas';
+import type { ApiDeps } from '../deps';
+import { ipamProblem, okOrThrow } from '../ipam-client';
+import { notFound, problem } from '../problems';
+import { projectView } from '../project-view';
+import { addressesOf, familyOf, usageByPool } from '../quota';
+import { keysOf } from '../store';
+import { defineRoute, json, pathParams } from './route';
+
+export const projectPath = pathParams({ project: Name });
+const DEFAULT_PAGE = 50;
+
+/** The opaque `continue` token: the last name of the previous page. */
+const Cursor = z.object({ after: Name }).strict();
+export const encodeContinue = (after: string) => Buffer.from(JSON.stringify({ after })).toString('base64url');
+export function decodeContinue(token: string): string {
+  try {
+    return Cursor.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).after;
+  } catch {
+    throw problem('invalid-parameter', 'the continue token is not one this API handed out', {
+      errors: [{ path: 'query.continue', message: 'unknown continue token' }],
+    });
+  }
+}
+
+export async function loadProject(deps: ApiDeps, tenant: string, name: string) {
+  const record = await deps.store.projects.get(projectKey(tenant, name));
+  if (!record) throw notFound(`project ${name}`);
+  return record;
+}
+
+async function view(deps: ApiDeps, record: ProjectRecord) {
+  const status = await deps.store.status.get(projectKey(record.tenant, record.name));
+  return projectView(record, status?.value);
+}
+
+const egressPoolOf = (deps: ApiDeps) => (type: EgressNetworkType) => (type === 'cloud' ? deps.config.EGRESS_POOL_CLOUD : deps.config.EGRESS_POOL_PUBLIC);
+
+/** 403 when the tenant's address quota of the project pool or the egress pool would be exceeded. */
+async function checkAddressQuota(deps: ApiDeps, tenant: TenantRecord, body: CreateProjectRequest, pool: string, block: string): Promise<void> {
+  const limits = tenant.quotas.maxAddressesPerPool;
+  const egressPool = egressPoolOf(deps)(body.egressNetworkType);
+  if (limits[pool] === undefined && limits[egressPool] === undefined) return;
+  const [{ allocations }, projects] = await Promise.all([
+    deps.ipam.lookup({ v: 1, owner: { tenant: tenant.name } }).then(okOrThrow),
+    deps.store.projects.list(`${tenant.name}.>`),
+  ]);
+  let defaultBlock = addressesOf(block);
+  if (body.cidr !== undefined || body.prefixLength !== undefined) {
+    // The pool's default block, for projects that asked for none: what a dry run without a size picks.
+    const probe = await deps.ipam.allocate(dryRun(tenant.name, body.name, pool, {}));
+    if (probe.ok) defaultBlock = addressesOf(probe.value.cidr);
+  }
+  const usage = usageByPool({
+    allocations,
+    projects: projects.map((p) => p.value),
+    projectPool: pool,
+    egressPool: egressPoolOf(deps),
+    family: familyOf(block),
+    defaultBlock,
+  });
+  const wanted: Array<[string, bigint]> = [
+    [pool, addressesOf(block)],
+    [egressPool, 1n],
+  ];
+  for (const [name, more] of wanted) {
+    const limit = limits[name];
+    const used = usage.get(name) ?? 0n;
+    if (limit !== undefined && used + more > BigInt(limit)) {
+      throw problem('quota-exceeded', `pool ${name}: the tenant holds ${used} addresses, this project needs ${more} more, the quota is ${limit}`);
+    }
+  }
+}
+
+const dryRun = (tenant: string, project: string, pool: string, want: { cidr?: string; prefixLength?: number }): AllocateRequest => ({
+  v: 1,
+  requestId: `dry-run:${randomUUID()}`,
+  pool,
+  owner: { tenant, project, purpose: 'cidr' },
+  ...want,
+  dryRun: true,
+});
+
+export const projectRoutes = [
+  defineRoute({
+    method: 'POST',
+    url: '/v1/projects',
+    auth: 'tenant',
+    operationId: 'createProject',
+    summary: 'Create a project (an isolated network with its own CIDR block); provisioning is asynchronous',
+    tag: 'projects',
+    body: CreateProjectRequest,
+    example: { name: 'web', prefixLength: 24, egressNetworkType: 'cloud' },
+    responses: { 202: { description: 'Accepted: follow status.conditions at the Location', schema: Project, headers: ['location'] } },
+    problems: [
+      'name-too-long',
+      'already-exists',
+      'quota-exceeded',
+      'invalid-cidr',
+      'wrong-family',
+      'prefix-too-large',
+      'prefix-too-small',
+      'outside-pool',
+      'overlaps-reserved',
+      'overlaps-allocated',
+      'exhausted',
+      'unknown-pool',
+      'dependency-unavailable',
+    ],
+    async handler({ body, principal, deps }) {
+      const { tenant } = principal;
+      const namespace = hostNamespace(tenant.name, body.name);
+      if (namespace.length > 63) {
+        throw problem('name-too-long', `the host namespace ${namespace} would be ${namespace.length} characters; at most 63`, {
+          errors: [{ path: 'name', message: `at most ${63 - tenant.name.length - 1} characters for tenant ${tenant.name}` }],
+        });
+      }
+      const key = projectKey(tenant.name, body.name);
+      const existing = await keysOf(deps.store.projects, `${tenant.name}.>`);
+      if (existing.includes(key)) throw problem('already-exists', `project ${body.name} already exists`);
+      if (existing.length >= tenant.quotas.maxProjects) {
+        throw problem('quota-exceeded', `the tenant has ${existing.length} project(s); the quota is ${tenant.quotas.maxProjects}`);
+      }
+      const pool = tenant.projectPool ?? deps.config.DEFAULT_PROJECT_POOL;
+      const want = { ...(body.cidr !== undefined ? { cidr: body.cidr } : {}), ...(body.prefixLength !== undefined ? { prefixLength: body.prefixLength } : {}) };
+      const checked = await deps.ipam.allocate(dryRun(tenant.name, body.name, pool, want));
+      if (!checked.ok) throw ipamProblem(checked.error);
+      await checkAddressQuota(deps, tenant, body, pool, checked.value.cidr);
+
+      const record: ProjectRecord = {
+        v: 1,
+        tenant: tenant.name,
+        name: body.name,
+        uid: randomUUID(),
+        generation: 1,
+        createdAt: deps.now().toISOString(),
+        spec: { ...want, egressNetworkType: body.egressNetworkType },
+      };
+      try {
+        await deps.store.projects.create(key, record);
+      } catch (e) {
+        if (isConflict(e)) throw problem('already-exists', `project ${body.name} already exists`);
+        throw e;
+      }
+      const event: ProjectEvent = { v: 1, tenant: tenant.name, project: record.name, uid: record.uid, generation: 1, actor: actorOf(principal) };
+      await deps.facts.publish(projectSubjects.created, event, `${record.uid}:1`);
+      return json(202, projectView(record, undefined), { location: `/v1/projects/${record.name}` });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/projects',
+    auth: 'tenant',
+    operationId: 'listProjects',
+    summary: 'List projects, by name, a page at a time',
+    tag: 'projects',
+    query: ListProjectsQuery,
+    responses: { 200: { description: 'One page; `continue` is present when there are more', schema: ProjectList } },
+    problems: ['invalid-parameter'],
+    async handler({ query, principal, deps }) {
+      const tenant = principal.tenant.name;
+      const limit = query.limit ?? DEFAULT_PAGE;
+      const after = query.continue !== undefined ? decodeContinue(query.continue) : undefined;
+      const names = (await keysOf(deps.store.projects, `${tenant}.>`))
+        .map((k) => k.slice(tenant.length + 1))
+        .filter((n) => after === undefined || n > after)
+        .sort();
+      const page = names.slice(0, limit);
+      const records = await Promise.all(page.map((n) => deps.store.projects.get(projectKey(tenant, n))));
+      const items = await Promise.all(records.flatMap((r) => (r ? [view(deps, r.value)] : [])));
+      const last = page[page.length - 1];
+      const list: ProjectList = { items, ...(names.length > limit && last !== undefined ? { continue: encodeContinue(last) } : {}) };
+      return json(200, list);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/projects/:project',
+    auth: 'tenant',
+    operationId: 'getProject',
+    summary: 'Get a project with its status',
+    tag: 'projects',
+    params: projectPath,
+    responses: { 200: { description: 'The project', schema: Project } },
+    problems: ['not-found'],
+    async handler({ params, principal, deps }) {
+      const record = await loadProject(deps, principal.tenant.name, params.project);
+      return json(200, await view(deps, record.value));
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    url: '/v1/projects/:project',
+    auth: 'tenant',
+    operationId: 'deleteProject',
+    summary: 'Request the deletion of a project (the provisioner tears it down); repeating it is harmless',
+    tag: 'projects',
+    params: projectPath,
+    responses: { 202: { description: 'Deletion requested', schema: Project } },
+    problems: ['not-found', 'conflict'],
+    async handler({ params, principal, deps }) {
+      const key = projectKey(principal.tenant.name, params.project);
+      const at = deps.now().toISOString();
+      const updated = await updateWithRetry(deps.store.projects, key, ({ value }) =>
+        value.deletionRequestedAt !== undefined ? undefined : { ...value, deletionRequestedAt: at, generation: value.generation + 1 },
+      );
+      if (!updated) throw notFound(`project ${params.project}`);
+      const record = updated.after;
+      if (updated.changed) {
+        const event: ProjectEvent = {
+          v: 1,
+          tenant: record.tenant,
+          project: record.name,
+          uid: record.uid,
+          generation: record.generation,
+          actor: actorOf(principal),
+        };
+        await deps.facts.publish(projectSubjects.deleteRequested, event, `${record.uid}:${record.generation}`);
+      }
+      return json(202, await view(deps, record), { location: `/v1/projects/${record.name}` });
+    },
+  }),
+];

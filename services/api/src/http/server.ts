@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { authenticate, authorize, type Principal } from '../auth';
+import type { ApiDeps } from '../deps';
+import { problemReply, type Reply } from '../idempotency';
+import { isProblem, problem, ProblemError } from '../problems';
+import type { Route } from './route';
+
+/** fastify's own errors (body parsing, limits) and NATS outages as problems; anything else is unknown. */
+function knownProblem(err: unknown, bodyLimit: number): ProblemError | undefined {
+  if (isProblem(err)) return err;
+  for (const kind of [TimeoutError, ClosedConnectionError, DrainingConnectionError, ConnectionError, NoRespondersError, RequestError]) {
+    if (err instanceof kind) return new ProblemError('dependency-unavailable', 'the message bus (NATS) is unavailable; retry later', {}, { cause: err });
+  }
+  const { code, statusCode } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('payload-too-large', `the body is larger than ${bodyLimit} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem('unsupported-media-type', 'send the body as application/json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem('malformed-json', 'the body is not valid JSON');
+  }
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return problem('bad-request', 'the request cannot be read');
+  return undefined;
+}
+
+function send(reply: FastifyReply, answer: Reply): FastifyReply {
+  reply.code(answer.status);
+  const { 'content-type': type, ...headers } = answer.headers ?? {};
+  for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+  if (answer.body === undefined) return reply.send();
+  return reply.type(type ?? 'application/json; charset=utf-8').send(JSON.stringify(answer.body));
+}
+
+const idempotencyKeyOf = (req: FastifyRequest): string | undefined => {
+  const header = req.headers['idempotency-key'];
+  return Array.isArray(header) ? header.join(',') : header;
+};
+
+/**
+ * The HTTP server of the route table: authentication, rate limit and authorization before the
+ * body is read; problem+json for every failure; the docs (static OpenAPI document) at /docs.
+ */
+export async function buildServer(deps: ApiDeps, routes: Route[], document: Record<string, unknown>) {
+  const { config, store, limiter } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  // JSON only (and its merge-patch form for PATCH): anything else is 415.
+  app.removeContentTypeParser(['text/plain']);
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  const principals = new WeakMap<FastifyRequest, Principal>();
+
+  app.setErrorHandler((err, req, reply) => {
+    let known = knownProblem(err, config.BODY_LIMIT_BYTES);
+    if (known && known.status >= 500) req.log.warn({ err: known.cause ?? known, code: known.code, route: req.routeOptions.url }, known.detail);
+    if (!known) {
+      const correlationId = randomUUID();
+      req.log.error({ err, correlationId, method: req.method, route: req.routeOptions.url }, 'unexpected error');
+      known = problem('internal', `an unexpected error occurred; quote correlation id ${correlationId}`, { correlationId });
+    }
+    return send(reply, problemReply(known));
+  });
+  app.setNotFoundHandler((req, reply) => send(reply, problemReply(problem('not-found', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`))));
+  app.addHook('onResponse', async (req, reply) => {
+    const principal = principals.get(req);
+    req.log.info(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        ...(principal ? { principal: principal.kind === 'admin' ? 'admin' : principal.tenant.name } : {}),
+      },
+      'request',
+    );
+  });
+
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  for (const route of routes) {
+    const guard = async (req: FastifyRequest) => {
+      const principal = await authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, store);
+      if (principal.kind === 'tenant') {
+        const take = limiter.take(principal.tenant.name, Date.now());
+        if (!take.ok) {
+          throw problem('rate-limited', `more than ${config.RATE_LIMIT_PER_SECOND} requests per second; retry after ${take.retryAfterSeconds} s`, {
+            headers: { 'retry-after': String(take.retryAfterSeconds) },
+          });
+        }
+      }
+      authorize(route.auth, principal);
+      principals.set(req, principal);
+    };
+    app.route({
+      method: route.method,
+      url: route.url,
+      onRequest: route.auth === 'public' ? [] : [guard],
+      handler: async (req, reply) => {
+        const principal = principals.get(req);
+        const raw = { params: req.params, query: req.query, body: req.body };
+        const run = () => route.handle(raw, principal, deps, document);
+        const key = idempotencyKeyOf(req);
+        const answer =
+          route.method === 'POST' && key !== undefined
+            ? await deps.idempotency.run(principal?.kind === 'tenant' ? principal.tenant.name : '_admin', key, { method: req.method, url: req.url, body: req.body }, run)
+            : await run();
+        return send(reply, answer);
+      },
+    });
+  }
+  return app;
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreatedToken,
+  CreateTenantRequest,
+  CreateTokenRequest,
+  Name,
+  Quotas,
+  Tenant,
+  TenantList,
+  tenantSubjects,
+  TokenList,
+  UpdateTenantRequest,
+  type TenantEvent,
+  type TenantRecord,
+  type TokenRecord,
+} from '@netbroker/contracts';
+import { isConflict } from '@netbroker/bus';
+import { z } from 'zod';
+import { actorOf, newTenantToken } from '../auth';
+import { updateWithRetry } from '../cas';
+import { notFound, problem } from '../problems';
+import { keysOf } from '../store';
+import type { Store } from '../store';
+import { defineRoute, json, noContent, pathParams } from './route';
+
+const tenantPath = pathParams({ tenant: Name });
+
+export function tenantView(r: TenantRecord): Tenant {
+  return {
+    name: r.name,
+    ...(r.displayName !== undefined ? { displayName: r.displayName } : {}),
+    uid: r.uid,
+    createdAt: r.createdAt,
+    quotas: r.quotas,
+    hostnameSuffixes: r.hostnameSuffixes,
+    ...(r.projectPool !== undefined ? { projectPool: r.projectPool } : {}),
+  };
+}
+
+async function tokensOf(store: Store, tenant: string) {
+  return (await store.tokens.list()).filter((t) => t.value.tenant === tenant);
+}
+
+export const tenantRoutes = [
+  defineRoute({
+    method: 'POST',
+    url: '/admin/tenants',
+    auth: 'admin',
+    operationId: 'createTenant',
+    summary: 'Create a tenant',
+    tag: 'admin',
+    body: CreateTenantRequest,
+    example: { name: 'acme', displayName: 'ACME Corp', quotas: { maxProjects: 20, maxAddressesPerPool: { projects: 4096 } } },
+    responses: { 201: { description: 'Created', schema: Tenant, headers: ['location'] } },
+    problems: ['already-exists'],
+    async handler({ body, deps, principal }) {
+      const record: TenantRecord = {
+        v: 1,
+        name: body.name,
+        ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
+        uid: randomUUID(),
+        createdAt: deps.now().toISOString(),
+        quotas: body.quotas ?? Quotas.parse({}),
+        hostnameSuffixes: body.hostnameSuffixes ?? [],
+        ...(body.projectPool !== undefined ? { projectPool: body.projectPool } : {}),
+      };
+      try {
+        await deps.store.tenants.create(record.name, record);
+      } catch (e) {
+        if (isConflict(e)) throw problem('already-exists', `tenant ${record.name} already exists`);
+        throw e;
+      }
+      const event: TenantEvent = { v: 1, tenant: record.name, uid: record.uid, actor: actorOf(principal) };
+      await deps.facts.publish(tenantSubjects.created, event, `${record.uid}:created`);
+      return json(201, tenantView(record), { location: `/admin/tenants/${record.name}` });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/admin/tenants',
+    auth: 'admin',
+    operationId: 'listTenants',
+    summary: 'List tenants',
+    tag: 'admin',
+    responses: { 200: { description: 'Every tenant, by name', schema: TenantList } },
+    async handler({ deps }) {
+      const tenants = (await deps.store.tenants.list()).map((r) => tenantView(r.value)).sort((a, b) => a.name.localeCompare(b.name));
+      return json(200, { items: tenants } satisfies TenantList);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/admin/tenants/:tenant',
+    auth: 'admin',
+    operationId: 'getTenant',
+    summary: 'Get a tenant',
+    tag: 'admin',
+    params: tenantPath,
+    responses: { 200: { description: 'The tenant', schema: Tenant } },
+    problems: ['not-found'],
+    async handler({ params, deps }) {
+      const found = await deps.store.tenants.get(params.tenant);
+      if (!found) throw notFound(`tenant ${params.tenant}`);
+      return json(200, tenantView(found.value));
+    },
+  }),
+  defineRoute({
+    method: 'PATCH',
+    url: '/admin/tenants/:tenant',
+    auth: 'admin',
+    operationId: 'updateTenant',
+    summary: 'Change a tenant (merge patch: null clears displayName or projectPool)',
+    tag: 'admin',
+    params: tenantPath,
+    body: UpdateTenantRequest,
+    example: { quotas: { maxProjects: 100 }, hostnameSuffixes: ['acme.example.com'] },
+    responses: { 200: { description: 'The tenant after the change', schema: Tenant } },
+    problems: ['not-found', 'conflict'],
+    async handler({ params, body, deps }) {
+      const updated = await updateWithRetry(deps.store.tenants, params.tenant, ({ value }) => {
+        const next: TenantRecord = {
+          ...value,
+          quotas: { ...value.quotas, ...body.quotas },
+          ...(body.hostnameSuffixes !== undefined ? { hostnameSuffixes: body.hostnameSuffixes } : {}),
+        };
+        if (body.displayName === null) delete next.displayName;
+        else if (body.displayName !== undefined) next.displayName = body.displayName;
+        if (body.projectPool === null) delete next.projectPool;
+        else if (body.projectPool !== undefined) next.projectPool = body.projectPool;
+        return next;
+      });
+      if (!updated) throw notFound(`tenant ${params.tenant}`);
+      return json(200, tenantView(updated.after));
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    url: '/admin/tenants/:tenant',
+    auth: 'admin',
+    operationId: 'deleteTenant',
+    summary: 'Delete a tenant without projects, and its tokens',
+    tag: 'admin',
+    params: tenantPath,
+    responses: { 204: { description: 'Deleted' } },
+    problems: ['not-found', 'tenant-not-empty'],
+    async handler({ params, deps, principal }) {
+      const { store } = deps;
+      const found = await store.tenants.get(params.tenant);
+      if (!found) throw notFound(`tenant ${params.tenant}`);
+      const projects = await keysOf(store.projects, `${params.tenant}.>`);
+      if (projects.length > 0) throw problem('tenant-not-empty', `tenant ${params.tenant} still has ${projects.length} project(s); delete them first`);
+      try {
+        await store.tenants.delete(params.tenant, found.revision);
+      } catch (e) {
+        if (isConflict(e)) throw problem('conflict', `tenant ${params.tenant} changed meanwhile; retry`);
+        throw e;
+      }
+      for (const token of await tokensOf(store, params.tenant)) await store.tokens.delete(token.key);
+      const event: TenantEvent = { v: 1, tenant: params.tenant, uid: found.value.uid, actor: actorOf(principal) };
+      await deps.facts.publish(tenantSubjects.deleted, event, `${found.value.uid}:deleted`);
+      return noContent();
+    },
+  }),
+
+  // --- tokens ---
+  defineRoute({
+    method: 'POST',
+    url: '/admin/tenants/:tenant/tokens',
+    auth: 'admin',
+    operationId: 'createTenantToken',
+    summary: 'Issue a tenant token (shown only in this answer)',
+    tag: 'admin',
+    params: tenantPath,
+    body: CreateTokenRequest,
+    example: { name: 'ci' },
+    responses: { 201: { description: 'The token; store it now, it is never shown again', schema: CreatedToken } },
+    problems: ['not-found'],
+    async handler({ params, body, deps }) {
+      if (!(await deps.store.tenants.get(params.tenant))) throw notFound(`tenant ${params.tenant}`);
+      const { token, hash, id } = newTenantToken();
+      const record: TokenRecord = { v: 1, id, tenant: params.tenant, name: body.name, createdAt: deps.now().toISOString() };
+      await deps.store.tokens.create(hash, record);
+      return json(201, { id, name: record.name, createdAt: record.createdAt, token } satisfies CreatedToken);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/admin/tenants/:tenant/tokens',
+    auth: 'admin',
+    operationId: 'listTenantTokens',
+    summary: "List a tenant's tokens (never the tokens themselves)",
+    tag: 'admin',
+    params: tenantPath,
+    responses: { 200: { description: 'The tokens, oldest first', schema: TokenList } },
+    problems: ['not-found'],
+    async handler({ params, deps }) {
+      if (!(await deps.store.tenants.get(params.tenant))) throw notFound(`tenant ${params.tenant}`);
+      const items = (await tokensOf(deps.store, params.tenant))
+        .map(({ value: t }) => ({ id: t.id, name: t.name, createdAt: t.createdAt }))
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      return json(200, { items } satisfies TokenList);
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    url: '/admin/tenants/:tenant/tokens/:id',
+    auth: 'admin',
+    operationId: 'revokeTenantToken',
+    summary: 'Revoke a tenant token (at once)',
+    tag: 'admin',
+    params: pathParams({ tenant: Name, id: z.string().min(1).max(64) }),
+    responses: { 204: { description: 'Revoked' } },
+    problems: ['not-found'],
+    async handler({ params, deps }) {
+      const token = (await tokensOf(deps.store, params.tenant)).find((t) => t.value.id === params.id);
+      if (!token) throw notFound(`token ${params.id} of tenant ${params.tenant}`);
+      await deps.store.tokens.delete(token.key);
+      return noContent();
+    },
+  }),
+];

@@ -1,0 +1,133 @@
+import * as contracts from '@netbroker/contracts';
+import { Problem, problemStatus, type ProblemCode } from '@netbroker/contracts';
+import { z } from 'zod';
+import type { Route } from './http/route';
+
+type Json = Record<string, unknown>;
+
+/** Exported contract schemas by identity, so that components carry the contract's name. */
+const contractNames = new Map<unknown, string>(
+  Object.entries(contracts).flatMap(([name, value]) => (value instanceof z.ZodType ? [[value, name] as const] : [])),
+);
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+/** Every problem code a route can answer: the common ones from its auth, method and inputs, plus its own. */
+export function problemCodesOf(route: Route): ProblemCode[] {
+  const codes = new Set<ProblemCode>(route.problems);
+  if (route.auth !== 'public') ['unauthenticated', 'forbidden'].forEach((c) => codes.add(c as ProblemCode));
+  if (route.auth === 'tenant') codes.add('rate-limited');
+  if (route.body) ['malformed-json', 'invalid-body', 'payload-too-large', 'unsupported-media-type'].forEach((c) => codes.add(c as ProblemCode));
+  if (route.query) codes.add('invalid-parameter');
+  if (route.params) codes.add(route.invalidParams === 'invalid-parameter' ? 'invalid-parameter' : 'not-found');
+  if (route.method === 'POST') ['idempotency-key-reused', 'idempotency-key-in-progress', 'invalid-parameter'].forEach((c) => codes.add(c as ProblemCode));
+  codes.add('internal');
+  return [...codes];
+}
+
+function withoutMeta(schema: Json): Json {
+  const { $schema: _s, $id: _i, ...rest } = schema;
+  return rest;
+}
+
+/** The JSON Schemas of a registry as OpenAPI components (no `$schema`/`$id` per schema). */
+function components(registry: z.core.$ZodRegistry<{ id: string }>, io: 'input' | 'output'): Record<string, Json> {
+  const { schemas } = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, withoutMeta(schema as Json)]));
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, prop]) => ({
+    name,
+    in: where,
+    required: where === 'path' || !prop.safeParse(undefined).success,
+    schema: withoutMeta(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }) as Json),
+  }));
+}
+
+export interface OpenApiInfo {
+  title: string;
+  version: string;
+  description?: string;
+}
+
+/**
+ * The OpenAPI 3.1 document of a route table: every route with its security, parameters, body,
+ * answers and problems, the schemas generated from the zod contracts.
+ */
+export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
+  const inputs = z.registry<{ id: string }>();
+  const outputs = z.registry<{ id: string }>();
+  const idOf = (registry: typeof inputs, schema: z.ZodType, fallback: string): string => {
+    const existing = registry.get(schema)?.id;
+    if (existing) return existing;
+    const id = contractNames.get(schema) ?? fallback;
+    registry.add(schema, { id });
+    return id;
+  };
+  idOf(outputs, Problem, 'Problem');
+
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const route of routes) {
+    const op: Json = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.tag],
+      security: route.auth === 'admin' ? [{ adminToken: [] }] : route.auth === 'tenant' ? [{ tenantToken: [] }] : [],
+    };
+    const params = [...parameters(route.params, 'path'), ...parameters(route.query, 'query')];
+    if (route.method === 'POST') {
+      params.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: 'Same key and body within 24 h: the first answer is replayed (header Idempotent-Replayed: true).',
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+      });
+    }
+    if (params.length) op.parameters = params;
+    if (route.body) {
+      const id = idOf(inputs, route.body, `${capitalize(route.operationId)}Request`);
+      op.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: ref(id), ...(route.example !== undefined ? { example: route.example } : {}) } },
+      };
+    }
+    const responses: Record<string, Json> = {};
+    for (const [status, doc] of Object.entries(route.responses)) {
+      const answer: Json = { description: doc.description };
+      if (doc.schema) answer.content = { 'application/json': { schema: ref(idOf(outputs, doc.schema, `${capitalize(route.operationId)}Response`)) } };
+      if (doc.headers?.length) answer.headers = Object.fromEntries(doc.headers.map((h) => [h, { schema: { type: 'string' } }]));
+      responses[status] = answer;
+    }
+    const byStatus = new Map<number, ProblemCode[]>();
+    for (const code of problemCodesOf(route)) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
+    for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+      const answer: Json = { description: `Problem: ${codes.join(', ')}`, content: { 'application/problem+json': { schema: ref('Problem') } } };
+      if (status === 401) answer.headers = { 'WWW-Authenticate': { schema: { type: 'string' } } };
+      if (status === 429) answer.headers = { 'Retry-After': { schema: { type: 'integer' } } };
+      responses[String(status)] = answer;
+    }
+    op.responses = responses;
+    (paths[openApiPath(route.url)] ??= {})[route.method.toLowerCase()] = op;
+  }
+
+  const inputSchemas = components(inputs, 'input');
+  const outputSchemas = components(outputs, 'output');
+  for (const id of Object.keys(inputSchemas)) if (id in outputSchemas) throw new Error(`schema ${id} is both a request and a response`);
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      schemas: { ...inputSchemas, ...outputSchemas },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The install’s admin token (NETBROKER_ADMIN_TOKEN): /admin routes only.' },
+        tenantToken: { type: 'http', scheme: 'bearer', bearerFormat: 'nbt_…', description: 'A tenant token issued by an admin: /v1 routes only.' },
+      },
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { problemStatus, problemType, type FieldError, type Problem, type ProblemCode } from '@netbroker/contracts';
+import type { z } from 'zod';
+
+const titles: Record<ProblemCode, string> = {
+  'malformed-json': 'The body is not valid JSON',
+  'bad-request': 'The request cannot be read',
+  'invalid-body': 'The body does not match the schema',
+  'invalid-parameter': 'A path, query or header parameter is invalid',
+  'payload-too-large': 'The body is too large',
+  'unsupported-media-type': 'Unsupported content type',
+  unauthenticated: 'Authentication required',
+  forbidden: 'Not allowed with this token',
+  'rate-limited': 'Too many requests',
+  'quota-exceeded': 'Quota exceeded',
+  'not-found': 'Not found',
+  'already-exists': 'Already exists',
+  conflict: 'Concurrent modification',
+  'name-too-long': 'Name too long',
+  'tenant-not-empty': 'The tenant still has projects',
+  'project-deleting': 'The project is being deleted',
+  'invalid-kubeconfig': 'Invalid kubeconfig',
+  'idempotency-key-reused': 'Idempotency-Key reused with another request',
+  'idempotency-key-in-progress': 'A request with this Idempotency-Key is in progress',
+  'invalid-cidr': 'Invalid CIDR',
+  'wrong-family': 'Wrong address family',
+  'prefix-too-large': 'Block too large',
+  'prefix-too-small': 'Block too small',
+  'outside-pool': 'Outside the pool',
+  'overlaps-reserved': 'Overlaps a reserved range',
+  'overlaps-allocated': 'Overlaps an allocated block',
+  exhausted: 'Address pool exhausted',
+  'unknown-pool': 'Unknown address pool',
+  'pool-in-use': 'Pool in use',
+  'invalid-request': 'Request refused by the address manager',
+  'dependency-unavailable': 'A service the API depends on is unavailable',
+  internal: 'Internal error',
+};
+
+/** An answer that is a problem: thrown anywhere below a route, turned into problem+json at the edge. */
+export class ProblemError extends Error {
+  override readonly name = 'ProblemError';
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; correlationId?: string } = {},
+    options?: ErrorOptions,
+  ) {
+    super(`${code}: ${detail}`, options);
+  }
+
+  get status(): number {
+    return problemStatus[this.code];
+  }
+
+  toProblem(): Problem {
+    return {
+      type: problemType(this.code),
+      title: titles[this.code],
+      status: this.status,
+      code: this.code,
+      detail: this.detail,
+      ...(this.extra.errors ? { errors: this.extra.errors } : {}),
+      ...(this.extra.correlationId ? { correlationId: this.extra.correlationId } : {}),
+    };
+  }
+}
+
+export const isProblem = (e: unknown): e is ProblemError => e instanceof ProblemError;
+
+export const problem = (code: ProblemCode, detail: string, extra?: ProblemError['extra']) => new ProblemError(code, detail, extra);
+
+/** Every zod issue as `{path, message}`; an unknown key is reported at its own path. */
+export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const at = (path: readonly PropertyKey[]) => {
+      const parts = [...(prefix ? [prefix] : []), ...path.map(String)];
+      return parts.length ? parts.join('.') : '(root)';
+    };
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ path: at([...issue.path, k]), message: 'unknown field' }));
+    return [{ path: at(issue.path), message: issue.message }];
+  });
+}
+
+export const notFound = (what: string) => problem('not-found', `${what} not found`);

@@ -1,0 +1,45 @@
+import {
+  IdempotencyRecord,
+  ProjectRecord,
+  ProjectStatus,
+  projectBuckets,
+  TenantRecord,
+  TokenRecord,
+  VClusterRecord,
+} from '@netbroker/contracts';
+import { JsonKv, openKv, type NatsConnection } from '@netbroker/bus';
+import { Kvm, type KV } from '@nats-io/kv';
+
+/** Every bucket the api reads or writes (the provisioner writes `status`; the api only reads it). */
+export interface Store {
+  tenants: JsonKv<typeof TenantRecord>;
+  /** Key: SHA-256 hex of the token. */
+  tokens: JsonKv<typeof TokenRecord>;
+  projects: JsonKv<typeof ProjectRecord>;
+  status: JsonKv<typeof ProjectStatus>;
+  vclusters: JsonKv<typeof VClusterRecord>;
+  idempotency: JsonKv<typeof IdempotencyRecord>;
+}
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
+export async function openStore(nc: NatsConnection, replicas: number): Promise<Store> {
+  const opts = { replicas };
+  // openKv has no max age; this bucket needs one, so it is created here and wrapped the same way.
+  const idempotencyKv = await new Kvm(nc).create(projectBuckets.idempotency, { replicas, history: 1, ttl: IDEMPOTENCY_TTL_MS });
+  return {
+    tenants: await openKv(nc, projectBuckets.tenants, TenantRecord, opts),
+    tokens: await openKv(nc, projectBuckets.tokens, TokenRecord, opts),
+    projects: await openKv(nc, projectBuckets.projects, ProjectRecord, opts),
+    status: await openKv(nc, projectBuckets.status, ProjectStatus, opts),
+    vclusters: await openKv(nc, projectBuckets.vclusters, VClusterRecord, opts),
+    idempotency: new JsonKv(idempotencyKv, projectBuckets.idempotency, IdempotencyRecord, nc),
+  };
+}
+
+/** Every key of a bucket under a filter (`acme.>`), without reading values. */
+export async function keysOf(bucket: { kv: KV }, filter: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of await bucket.kv.keys(filter)) keys.push(key);
+  return keys;
+}
