@@ -3,29 +3,44 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeconfigFile, repoRoot, startStack, type ClusterInfo } from '@netbroker/testing';
+import { kubeconfigFile, repoRoot, startService, startStack, type ClusterInfo, type ServiceProcess } from '@netbroker/testing';
 
 const out = join(repoRoot, '.netbroker');
-const adminToken = process.env.NETBROKER_ADMIN_TOKEN || randomBytes(24).toString('base64url');
+const adminToken = process.env.NETBROKER_ADMIN_TOKEN || `nba_${randomBytes(24).toString('base64url')}`;
+/** Seals stored kubeconfigs (api) and opens them (syncer): one key for both. */
+const encryptionKey = process.env.NETBROKER_ENCRYPTION_KEY || randomBytes(32).toString('base64');
+const apiPort = process.env.NETBROKER_API_PORT ?? '8080';
+/** Address pools created at start; NETBROKER_POOLS (a JSON array of pool specs) replaces them. */
+const pools =
+  process.env.NETBROKER_POOLS ??
+  JSON.stringify([
+    { name: 'projects', kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'], minPrefixLength: 16, maxPrefixLength: 28 },
+    { name: 'egress-cloud', kind: 'address', prefixes: ['100.64.0.0/16'] },
+    { name: 'egress-public', kind: 'address', ranges: [{ start: '203.0.113.10', end: '203.0.113.250' }] },
+  ]);
 
 const t0 = Date.now();
 console.log('[start] starting nats-server, etcd, host and virtual kube-apiservers …');
 const stack = await startStack({ virtualClusters: 1 });
+const services: ServiceProcess[] = [];
 let stopping = false;
 const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
   console.log('\n[start] stopping …');
+  for (const service of [...services].reverse()) await service.stop();
   await stack.stop();
   console.log('[start] stopped; no process left behind');
   process.exit(code);
 };
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
-stack.signal.addEventListener('abort', () => {
-  console.error(`[start] ${String(stack.signal.reason)}`);
-  void stop(1);
-});
+const watchProcess = (signal: AbortSignal) =>
+  signal.addEventListener('abort', () => {
+    console.error(`[start] ${String(signal.reason)}`);
+    void stop(1);
+  });
+watchProcess(stack.signal);
 
 mkdirSync(out, { recursive: true, mode: 0o700 });
 const writeKubeconfig = (cluster: ClusterInfo) => {
@@ -34,11 +49,33 @@ const writeKubeconfig = (cluster: ClusterInfo) => {
   return path;
 };
 const clusters = [stack.host!, ...stack.virtual].map((c) => ({ name: c.name, server: c.server, kubeconfig: writeKubeconfig(c) }));
-const summary = { natsUrl: stack.natsUrl, adminToken, clusters, startedAt: new Date().toISOString(), pid: process.pid };
+const hostKubeconfig = clusters[0]!.kubeconfig;
+
+try {
+  const common = { NATS_URL: stack.natsUrl!, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const start = async (service: string, env: Record<string, string>) => {
+    const started = await startService({ service, env: { ...common, ...env } });
+    watchProcess(started.signal);
+    services.push(started);
+    console.log(`[start] ${service} ready (logs: ${started.proc.logFile})`);
+  };
+  await start('ipam', { IPAM_POOLS: pools, HOST_SERVICE_CIDRS: stack.host!.serviceCidr });
+  await start('provisioner', { KUBECONFIG: hostKubeconfig });
+  await start('syncer', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey });
+  await start('api', { HTTP_PORT: apiPort, NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: encryptionKey });
+} catch (e) {
+  console.error(`[start] ${e instanceof Error ? e.message : String(e)}`);
+  await stop(1);
+}
+
+const apiUrl = `http://127.0.0.1:${apiPort}`;
+const summary = { apiUrl, adminToken, natsUrl: stack.natsUrl, clusters, services: services.map((s) => ({ name: s.name, ops: s.opsUrl, log: s.proc.logFile })), pid: process.pid };
 writeFileSync(join(out, 'stack.json'), `${JSON.stringify(summary, null, 2)}\n`, { mode: 0o600 });
 
 console.log(`[start] ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+console.log(`  API          ${apiUrl}   (docs: ${apiUrl}/docs)`);
+console.log(`  admin token  ${adminToken}`);
 console.log(`  NATS         ${stack.natsUrl}`);
-for (const c of clusters) console.log(`  ${c.name.padEnd(12)} ${c.server}   kubectl --kubeconfig ${c.kubeconfig} get ns`);
-console.log(`  admin token  in .netbroker/stack.json (set NETBROKER_ADMIN_TOKEN to choose it)`);
+for (const c of clusters) console.log(`  ${c.name.padEnd(12)} kubectl --kubeconfig ${c.kubeconfig} get ns`);
+console.log('  everything above is also in .netbroker/stack.json');
 console.log('[start] Ctrl-C to stop');

@@ -12,3 +12,4 @@ export {
   statusCode,
 } from './errors';
 export { WorkQueue, type ReconcileResult, type WorkQueueOptions } from './work-queue';
+export { Informer, type InformerOptions } from './informer';

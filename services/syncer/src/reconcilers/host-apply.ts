@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { withOwnership, type OwnedApplier } from '@netbroker/kube';
+import { PREFIX } from '@netbroker/naming';
+import type { Manifest } from '@netbroker/translate';
+
+/** The hash of the manifest last applied: a field dropped from the manifest changes it. */
+export const APPLIED_HASH = `${PREFIX}/applied-hash`;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every field of `want` has the same value in `have` (which may hold more: defaults, server fields). */
+export function isSubset(want: unknown, have: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => isSubset(w, have[i]));
+  if (isRecord(want)) return isRecord(have) && Object.entries(want).every(([k, w]) => w === undefined || isSubset(w, have[k]));
+  return want === have;
+}
+
+export function withAppliedHash<T extends KubernetesObject>(manifest: Manifest<T>): Manifest<T> {
+  const hash = createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 16);
+  return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, [APPLIED_HASH]: hash } } };
+}
+
+/**
+ * Applies `manifest` unless `existing` already holds it (same applied hash, every field equal):
+ * a level-triggered loop re-running over objects in sync makes no writes. Answers the host object
+ * and whether it wrote.
+ */
+export async function applyIfChanged<T extends KubernetesObject>(
+  applier: OwnedApplier,
+  manifest: Manifest<T>,
+  existing: T | undefined,
+): Promise<{ object: T; wrote: boolean }> {
+  const desired = withAppliedHash(manifest);
+  if (existing && isSubset(withOwnership(desired, applier.fieldManager), existing)) return { object: existing, wrote: false };
+  return { object: await applier.apply(desired), wrote: true };
+}

@@ -1,0 +1,147 @@
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Service } from '@kubernetes/client-node';
+import { classify, isNotFound, isNotOwned, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { hostName, PREFIX } from '@netbroker/naming';
+import type { Logger } from '@netbroker/runtime';
+import {
+  hostServiceFor,
+  isOwnedByVCluster,
+  ownershipConflict,
+  recordedVirtualRef,
+  virtualServiceBackSync,
+  virtualServiceRecreated,
+  type SyncContext,
+  type SyncRefusal,
+} from '@netbroker/translate';
+import type { CountWrite } from '../writes';
+import { applyIfChanged } from './host-apply';
+import type { WarningEvents } from './warnings';
+
+/** Set on a virtual Service that could not take its host's ClusterIP: not tried again for that IP. */
+export const CLUSTER_IP_UNAVAILABLE = `${PREFIX}/cluster-ip-unavailable`;
+/** A refused object is looked at again this often (the conflicting host object may go away). */
+const REFUSAL_RECHECK_MS = 30_000;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export const serviceKey = (namespace: string, name: string) => `${namespace}/${name}`;
+/** The virtual cluster's own Services are never synced. */
+export const isSkipped = (namespace: string, name: string) => namespace === 'kube-system' || (namespace === 'default' && name === 'kubernetes');
+
+export interface ServiceSyncDeps {
+  ctx: SyncContext;
+  /** The virtual cluster's API. */
+  virtual: CoreV1Api;
+  /** The host's API, writing as `netbroker-syncer`. */
+  applier: OwnedApplier;
+  warnings: WarningEvents;
+  countWrite: CountWrite;
+  logger: Logger;
+}
+
+/** One virtual Service, key `<namespace>/<name>`: read both sides -> translate -> apply host -> back-sync virtual. */
+export class ServiceReconciler {
+  constructor(private readonly deps: ServiceSyncDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const slash = key.indexOf('/');
+    const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
+    if (isSkipped(namespace, name)) return;
+    const { ctx, applier } = this.deps;
+    const virtual = await this.readVirtual(namespace, name);
+    const hostRef = { apiVersion: 'v1', kind: 'Service', metadata: { name: hostName({ name, namespace, vcluster: ctx.vcluster }), namespace: ctx.hostNamespace } };
+    const host = await applier.read<V1Service>(hostRef);
+    if (!virtual) {
+      const ref = host && recordedVirtualRef(host);
+      if (host && ref?.namespace === namespace && ref.name === name && isOwnedByVCluster(host, ctx) && (await applier.delete(hostRef))) {
+        this.deps.countWrite('host-delete');
+      }
+      return;
+    }
+    const conflict = ownershipConflict(host, virtual, ctx);
+    if (conflict) return this.refuse(virtual, conflict);
+    let synced: V1Service;
+    try {
+      const applied = await applyIfChanged(applier, hostServiceFor(virtual, ctx), host);
+      if (applied.wrote) this.deps.countWrite('host-apply');
+      synced = applied.object;
+    } catch (e) {
+      if (isNotOwned(e)) return this.refuse(virtual, { reason: 'HostObjectNotOwned', message: e.message });
+      throw e;
+    }
+    await this.backSync(virtual, synced);
+  }
+
+  private async readVirtual(namespace: string, name: string): Promise<V1Service | undefined> {
+    try {
+      const svc = await this.deps.virtual.readNamespacedService({ name, namespace });
+      return svc.metadata?.deletionTimestamp ? undefined : svc;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw classify(e, `read virtual Service ${namespace}/${name}`);
+    }
+  }
+
+  private async refuse(virtual: V1Service, problem: SyncRefusal): Promise<ReconcileResult> {
+    const { namespace, name } = virtual.metadata ?? {};
+    this.deps.logger.warn({ vcluster: this.deps.ctx.vcluster, namespace, name, reason: problem.reason }, problem.message);
+    if (await this.deps.warnings.warn(virtual, problem)) this.deps.countWrite('virtual-event');
+    return { requeueAfterMs: REFUSAL_RECHECK_MS };
+  }
+
+  /** Host -> virtual: ClusterIP (re-create), nodePorts, LoadBalancer status. */
+  private async backSync(virtual: V1Service, host: V1Service): Promise<void> {
+    const plan = virtualServiceBackSync(virtual, host);
+    const name = virtual.metadata?.name ?? '';
+    const namespace = virtual.metadata?.namespace ?? 'default';
+    const ip = plan.recreateWithClusterIP;
+    if (ip && virtual.metadata?.annotations?.[CLUSTER_IP_UNAVAILABLE] !== ip) {
+      await this.recreate(virtual, host, ip);
+      return; // the re-created Service comes back through the informer
+    }
+    const { virtual: api, countWrite } = this.deps;
+    try {
+      if (plan.nodePorts) {
+        const body = { metadata: { resourceVersion: virtual.metadata?.resourceVersion }, spec: { ports: plan.nodePorts } };
+        await api.patchNamespacedService({ name, namespace, body }, mergePatch);
+        countWrite('virtual-ports');
+      }
+      if (plan.statusPatch) {
+        const body = { status: { loadBalancer: { ingress: plan.statusPatch.loadBalancer.ingress ?? null } } };
+        await api.patchNamespacedServiceStatus({ name, namespace, body }, mergePatch);
+        countWrite('virtual-status');
+      }
+    } catch (e) {
+      throw classify(e, `back-sync virtual Service ${namespace}/${name}`);
+    }
+  }
+
+  /**
+   * Deletes the virtual Service and creates it again with the host's ClusterIP. The virtual API
+   * server allocates on its own: when it refuses the address, the Service is created as it was
+   * and marked, so this IP is not tried again (a terminal reason, logged).
+   */
+  private async recreate(virtual: V1Service, host: V1Service, ip: string): Promise<void> {
+    const name = virtual.metadata?.name ?? '';
+    const namespace = virtual.metadata?.namespace ?? 'default';
+    const { virtual: api, countWrite, logger } = this.deps;
+    try {
+      await api.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: virtual.metadata?.uid } } });
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw classify(e, `delete virtual Service ${namespace}/${name} to re-create it`);
+    }
+    countWrite('virtual-recreate');
+    try {
+      await api.createNamespacedService({ namespace, body: virtualServiceRecreated(virtual, host) });
+      return;
+    } catch (e) {
+      logger.warn({ vcluster: this.deps.ctx.vcluster, namespace, name, reason: 'ClusterIPUnavailable', err: e }, `the virtual cluster refused ClusterIP ${ip}; the Service keeps its own address`);
+    }
+    const original = virtualServiceRecreated(virtual, {});
+    original.metadata = { ...original.metadata, annotations: { ...original.metadata?.annotations, [CLUSTER_IP_UNAVAILABLE]: ip } };
+    try {
+      await api.createNamespacedService({ namespace, body: original });
+    } catch (e) {
+      throw classify(e, `re-create virtual Service ${namespace}/${name}`);
+    }
+  }
+}
