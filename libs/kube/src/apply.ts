@@ -53,9 +53,13 @@ export class OwnedApplier {
     }
   }
 
-  /** Server-side apply; counts as a write only when the object changed. */
-  async apply<T extends KubernetesObject & ObjectRef>(manifest: T): Promise<T> {
-    const existing = await this.read<T>(manifest);
+  /**
+   * Server-side apply, over an object that is absent or owned. A caller that has just read the
+   * object passes it as `current` (`null`: absent) and saves the read. (Creating with POST first
+   * would save a request, but fields set by a POST are not removed by later applies.)
+   */
+  async apply<T extends KubernetesObject & ObjectRef>(manifest: T, current?: KubernetesObject | null): Promise<T> {
+    const existing = current === undefined ? await this.read(manifest) : current;
     if (existing && !isOwnedBy(existing, this.fieldManager)) {
       throw new NotOwnedError(manifest.kind, manifest.metadata.namespace, manifest.metadata.name);
     }

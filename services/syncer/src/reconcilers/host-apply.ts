@@ -33,5 +33,5 @@ export async function applyIfChanged<T extends KubernetesObject>(
 ): Promise<{ object: T; wrote: boolean }> {
   const desired = withAppliedHash(manifest);
   if (existing && isSubset(withOwnership(desired, applier.fieldManager), existing)) return { object: existing, wrote: false };
-  return { object: await applier.apply(desired), wrote: true };
+  return { object: await applier.apply(desired, existing ?? null), wrote: true };
 }

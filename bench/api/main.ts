@@ -1,0 +1,150 @@
+// `npm run bench:api`: projects created through the HTTP API end to end (202 → Ready), against
+// real nats-server, kube-apiserver, ipam, provisioner and api processes; compared in the same run
+// with the raw kube-apiserver writing the same objects. Last line: one JSON line.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { projectBuckets, ProjectStatus } from '@netbroker/contracts';
+import { openKv } from '@netbroker/bus';
+import { projectNamespace, projectNetworkPolicies } from '@netbroker/translate';
+import { connectNats, freePort, kubeconfigFile, kubeConfigFor, startService, startStack, type ServiceProcess } from '@netbroker/testing';
+import { median, percentile, printTable, round, runConcurrent } from '../stats';
+
+const quick = process.env.BENCH_QUICK === '1';
+const PACED = quick ? 200 : 1_000;
+const RATE = 20;
+const BURST = quick ? 100 : 300;
+const LOAD_SECONDS = quick ? 5 : 10;
+const LOAD_RATE = 200;
+
+const stack = await startStack({ host: true });
+const dir = mkdtempSync(join(tmpdir(), 'netbroker-bench-api-'));
+const services: ServiceProcess[] = [];
+try {
+  writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
+  const adminToken = `nba_${randomBytes(24).toString('base64url')}`;
+  const apiPort = await freePort();
+  const env = { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn' };
+  services.push(await startService({ service: 'ipam', env: { ...env, HOST_SERVICE_CIDRS: stack.host!.serviceCidr } }));
+  services.push(await startService({ service: 'provisioner', env: { ...env, KUBECONFIG: join(dir, 'host.kubeconfig'), CONCURRENCY: '16' } }));
+  services.push(
+    await startService({
+      service: 'api',
+      env: { ...env, HTTP_PORT: String(apiPort), NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: randomBytes(32).toString('base64'), RATE_LIMIT_PER_SECOND: '10000', RATE_LIMIT_BURST: '10000' },
+    }),
+  );
+  const api = `http://127.0.0.1:${apiPort}`;
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+  await call('PUT', '/admin/pools/projects', adminToken, { kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'] });
+  await call('PUT', '/admin/pools/egress-cloud', adminToken, { kind: 'address', prefixes: ['100.64.0.0/16'] });
+  await call('PUT', '/admin/pools/egress-public', adminToken, { kind: 'address', prefixes: ['198.18.0.0/16'] });
+  await call('POST', '/admin/tenants', adminToken, { name: 'bench', quotas: { maxProjects: 10_000 } });
+  const token = String((await call('POST', '/admin/tenants/bench/tokens', adminToken, { name: 'bench' })).token);
+
+  // Time-to-Ready is observed on the status bucket, not by polling the API.
+  const nc = await connectNats(stack.natsUrl!, 'bench-api');
+  const readyAt = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
+  const statuses = await openKv(nc, projectBuckets.status, ProjectStatus);
+  const follower = await statuses.follow(
+    (change) => {
+      if (change.op !== 'put' || change.value.phase !== 'Ready' || readyAt.has(change.key)) return;
+      readyAt.set(change.key, performance.now());
+      waiters.get(change.key)?.();
+    },
+    () => undefined,
+  );
+  const ready = (name: string) =>
+    readyAt.has(`bench.${name}`) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(`bench.${name}`, resolve));
+  const create = async (name: string) => {
+    const t0 = performance.now();
+    await call('POST', '/v1/projects', token, { name, egressNetworkType: 'cloud' });
+    await ready(name);
+    return readyAt.get(`bench.${name}`)! - t0;
+  };
+
+  // 1. Paced: RATE projects per second, each measured from its POST to Ready.
+  const paced: number[] = [];
+  const pacedStart = performance.now();
+  await Promise.all(
+    Array.from({ length: PACED }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, (i * 1000) / RATE));
+      paced.push(await create(`p-${i}`));
+    }),
+  );
+  const pacedSeconds = (performance.now() - pacedStart) / 1000;
+
+  // 2. Burst: as fast as the stack goes, 32 requests in flight.
+  const burstStart = performance.now();
+  const burst = await runConcurrent(Array.from({ length: BURST }, (_, i) => `b-${i}`), 32, async (name) => void (await create(name)));
+  const burstPerSec = BURST / ((performance.now() - burstStart) / 1000);
+
+  // 3. API latency under LOAD_RATE requests/s: 80% GET of a project, 20% POST of a new one.
+  const latencies: Record<'GET' | 'POST', number[]> = { GET: [], POST: [] };
+  const requests = LOAD_SECONDS * LOAD_RATE;
+  await Promise.all(
+    Array.from({ length: requests }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, (i * 1000) / LOAD_RATE));
+      const method = i % 5 === 0 ? 'POST' : 'GET';
+      const t0 = performance.now();
+      if (method === 'POST') await call('POST', '/v1/projects', token, { name: `l-${i}`, egressNetworkType: 'public' });
+      else await call('GET', `/v1/projects/p-${i % PACED}`, token);
+      latencies[method].push(performance.now() - t0);
+    }),
+  );
+  follower.stop();
+  await nc.close();
+
+  // Raw layer in the same run: the same objects (namespace + 4 NetworkPolicies a project)
+  // written straight to the kube-apiserver, 32 projects in flight.
+  const kube = KubernetesObjectApi.makeApiClient(kubeConfigFor(stack.host!));
+  const rawStart = performance.now();
+  const raw = await runConcurrent(Array.from({ length: BURST }, (_, i) => `raw-${i}`), 32, async (project) => {
+    const ctx = { tenant: 'raw', project, uid: project, egressNetworkType: 'cloud', cidr: '10.0.0.0/24', internalCidrs: ['10.0.0.0/8'], dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } } };
+    await kube.create(projectNamespace(ctx));
+    for (const policy of projectNetworkPolicies(ctx)) await kube.create(policy);
+  });
+  const rawPerSec = BURST / ((performance.now() - rawStart) / 1000);
+
+  const result = {
+    bench: 'api',
+    projects: PACED,
+    rate: RATE,
+    readyP50Ms: round(median(paced)),
+    readyP99Ms: round(percentile(paced, 99)),
+    pacedSeconds: round(pacedSeconds),
+    burstProjectsPerSec: round(burstPerSec),
+    burstReadyP50Ms: round(median(burst)),
+    rawKubeProjectsPerSec: round(rawPerSec),
+    ratio: round(burstPerSec / rawPerSec),
+    apiP99Ms: round(percentile([...latencies.GET, ...latencies.POST], 99)),
+    apiGetP99Ms: round(percentile(latencies.GET, 99)),
+    apiPostP99Ms: round(percentile(latencies.POST, 99)),
+  };
+  console.log(`api benchmark — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+  printTable('Projects through the API (POST → Ready)', [
+    { run: `paced ${RATE}/s, ${PACED} projects`, 'projects/s': round(PACED / pacedSeconds), 'ready p50 ms': result.readyP50Ms, 'ready p99 ms': result.readyP99Ms },
+    { run: `burst, ${BURST} projects, 32 in flight`, 'projects/s': result.burstProjectsPerSec, 'ready p50 ms': result.burstReadyP50Ms, 'ready p99 ms': round(percentile(burst, 99)) },
+    { run: 'raw kube-apiserver: namespace + 4 policies', 'projects/s': result.rawKubeProjectsPerSec, 'ready p50 ms': round(median(raw)), 'ready p99 ms': round(percentile(raw, 99)) },
+  ]);
+  printTable(`API latency at ${LOAD_RATE} req/s for ${LOAD_SECONDS} s`, [
+    { method: 'GET /v1/projects/{p}', requests: latencies.GET.length, 'p50 ms': round(median(latencies.GET)), 'p99 ms': result.apiGetP99Ms },
+    { method: 'POST /v1/projects', requests: latencies.POST.length, 'p50 ms': round(median(latencies.POST)), 'p99 ms': result.apiPostP99Ms },
+  ]);
+  console.log(JSON.stringify(result));
+} finally {
+  for (const service of services.reverse()) await service.stop();
+  await stack.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
