@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Name, PoolSpec, PoolStatus } from './ipam';
+import { IpamErrorReason, Name, PoolSpec, PoolStatus } from './ipam';
 import { EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
 
 // The HTTP API of services/api: request bodies, resources, problems and the facts it publishes.
@@ -31,18 +31,8 @@ export const ProblemCode = z.enum([
   'invalid-kubeconfig',
   'idempotency-key-reused',
   'idempotency-key-in-progress',
-  // address space (the ipam service's reasons, passed through)
-  'invalid-cidr',
-  'wrong-family',
-  'prefix-too-large',
-  'prefix-too-small',
-  'outside-pool',
-  'overlaps-reserved',
-  'overlaps-allocated',
-  'exhausted',
-  'unknown-pool',
-  'pool-in-use',
-  'invalid-request',
+  // address space: the ipam service's reasons, passed through (it never answers not-allocated here)
+  ...IpamErrorReason.exclude(['not-allocated']).options,
   // the server
   'dependency-unavailable',
   'internal',
