@@ -53,6 +53,16 @@ export class OwnedApplier {
     }
   }
 
+  /** The objects of one kind in a namespace, by name: one request instead of a read per object. */
+  async listIn(apiVersion: string, kind: string, namespace: string): Promise<Map<string, KubernetesObject>> {
+    try {
+      const list = await this.client.list(apiVersion, kind, namespace);
+      return new Map(list.items.map((o) => [o.metadata?.name ?? '', o]));
+    } catch (e) {
+      throw classify(e, `list ${kind} in ${namespace}`);
+    }
+  }
+
   /**
    * Server-side apply, over an object that is absent or owned. A caller that has just read the
    * object passes it as `current` (`null`: absent) and saves the read. (Creating with POST first

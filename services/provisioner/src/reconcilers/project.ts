@@ -118,8 +118,11 @@ export class ProjectReconciler {
   private async applyObjects(project: ProjectRecord, cidr?: string, egressIp?: string): Promise<Outcome> {
     const ctx: ProjectContext = { tenant: project.tenant, project: project.name, uid: project.uid, egressNetworkType: project.spec.egressNetworkType, cidr, egressIp, ...this.deps.network };
     try {
-      await this.deps.applier.apply(projectNamespace(ctx));
-      for (const policy of projectNetworkPolicies(ctx)) await this.deps.applier.apply(policy);
+      const namespace = projectNamespace(ctx);
+      await this.deps.applier.apply(namespace);
+      const policies = projectNetworkPolicies(ctx);
+      const existing = await this.deps.applier.listIn(policies[0]!.apiVersion, policies[0]!.kind, namespace.metadata.name);
+      await Promise.all(policies.map((policy) => this.deps.applier.apply(policy, existing.get(policy.metadata.name) ?? null)));
       return ok('Applied', `namespace ${ctx.tenant}-${ctx.project} with its isolation policies`);
     } catch (e) {
       if (isNotOwned(e)) return failed('NotOwned', e.message);
