@@ -149,10 +149,12 @@ export interface OpenKvOptions {
   history?: number;
   /** Stream replicas: 3 on a NATS cluster in production, 1 on a single server. */
   replicas?: number;
+  /** Values older than this are dropped (the bucket's max age); unset: kept. */
+  maxAgeMs?: number;
 }
 
 export async function openKv<S extends z.ZodType>(nc: NatsConnection, bucket: string, schema: S, opts: OpenKvOptions = {}): Promise<JsonKv<S>> {
-  const options: Partial<KvOptions> = { history: opts.history ?? 5, replicas: opts.replicas ?? 1 };
+  const options: Partial<KvOptions> = { history: opts.history ?? 5, replicas: opts.replicas ?? 1, ...(opts.maxAgeMs ? { ttl: opts.maxAgeMs } : {}) };
   const kv = await new Kvm(nc).create(bucket, options);
   return new JsonKv(kv, bucket, schema, nc);
 }

@@ -7,8 +7,8 @@ import {
   TokenRecord,
   VClusterRecord,
 } from '@netbroker/contracts';
-import { JsonKv, openKv, type NatsConnection } from '@netbroker/bus';
-import { Kvm, type KV } from '@nats-io/kv';
+import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
+import type { KV } from '@nats-io/kv';
 
 /** Every bucket the api reads or writes (the provisioner writes `status`; the api only reads it). */
 export interface Store {
@@ -25,15 +25,13 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 export async function openStore(nc: NatsConnection, replicas: number): Promise<Store> {
   const opts = { replicas };
-  // openKv has no max age; this bucket needs one, so it is created here and wrapped the same way.
-  const idempotencyKv = await new Kvm(nc).create(projectBuckets.idempotency, { replicas, history: 1, ttl: IDEMPOTENCY_TTL_MS });
   return {
     tenants: await openKv(nc, projectBuckets.tenants, TenantRecord, opts),
     tokens: await openKv(nc, projectBuckets.tokens, TokenRecord, opts),
     projects: await openKv(nc, projectBuckets.projects, ProjectRecord, opts),
     status: await openKv(nc, projectBuckets.status, ProjectStatus, opts),
     vclusters: await openKv(nc, projectBuckets.vclusters, VClusterRecord, opts),
-    idempotency: new JsonKv(idempotencyKv, projectBuckets.idempotency, IdempotencyRecord, nc),
+    idempotency: await openKv(nc, projectBuckets.idempotency, IdempotencyRecord, { replicas, history: 1, maxAgeMs: IDEMPOTENCY_TTL_MS }),
   };
 }
 
