@@ -1,7 +1,7 @@
 // `npm start`: the local stack on an embedded default. Real nats-server, etcd, a host and one
 // virtual kube-apiserver, and every netbroker service, until Ctrl-C or SIGTERM.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigFile, repoRoot, startService, startStack, type ClusterInfo, type ServiceProcess } from '@netbroker/testing';
 
@@ -69,7 +69,11 @@ try {
 }
 
 const apiUrl = `http://127.0.0.1:${apiPort}`;
-const summary = { apiUrl, adminToken, natsUrl: stack.natsUrl, clusters, services: services.map((s) => ({ name: s.name, ops: s.opsUrl, log: s.proc.logFile })), pid: process.pid };
+const demo = await registerDemo(apiUrl, adminToken, clusters[1]!.kubeconfig).catch(async (e: unknown) => {
+  console.error(`[start] demo project: ${e instanceof Error ? e.message : String(e)}`);
+  await stop(1);
+});
+const summary = { apiUrl, adminToken, demo, natsUrl: stack.natsUrl, clusters, services: services.map((s) => ({ name: s.name, ops: s.opsUrl, log: s.proc.logFile })), pid: process.pid };
 writeFileSync(join(out, 'stack.json'), `${JSON.stringify(summary, null, 2)}\n`, { mode: 0o600 });
 
 console.log(`[start] ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
@@ -77,5 +81,24 @@ console.log(`  API          ${apiUrl}   (docs: ${apiUrl}/docs)`);
 console.log(`  admin token  ${adminToken}`);
 console.log(`  NATS         ${stack.natsUrl}`);
 for (const c of clusters) console.log(`  ${c.name.padEnd(12)} kubectl --kubeconfig ${c.kubeconfig} get ns`);
+console.log(`  demo         tenant demo, project demo (host namespace demo-demo) with virtual-1 registered; tenant token in stack.json`);
 console.log('  everything above is also in .netbroker/stack.json');
 console.log('[start] Ctrl-C to stop');
+
+/**
+ * Through the API, like a tenant would: tenant `demo`, its token, project `demo`, and the local
+ * virtual cluster registered to it, so the syncer has something to sync from the first minute.
+ */
+async function registerDemo(api: string, admin: string, virtualKubeconfig: string): Promise<{ tenant: string; project: string; token: string }> {
+  const call = async (method: string, path: string, token: string, body: unknown) => {
+    const res = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  await call('POST', '/admin/tenants', admin, { name: 'demo', displayName: 'npm start demo' });
+  const token = String((await call('POST', '/admin/tenants/demo/tokens', admin, { name: 'npm-start' })).token);
+  await call('POST', '/v1/projects', token, { name: 'demo', egressNetworkType: 'cloud' });
+  await call('PUT', '/v1/projects/demo/vcluster', token, { kubeconfig: readFileSync(virtualKubeconfig, 'utf8') });
+  return { tenant: 'demo', project: 'demo', token };
+}
