@@ -1,27 +1,53 @@
-import { projectBuckets, VClusterRecord } from '@netbroker/contracts';
+import { randomUUID } from 'node:crypto';
+import { projectBuckets, SyncerLease, syncerBuckets, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
 import { connectBus, openKv } from '@netbroker/bus';
 import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { SyncerConfig } from './config';
-import { watchVClusters } from './handlers/vclusters';
+import { watchLeases, watchVClusters } from './handlers/vclusters';
+import { LeaseHolder } from './lease';
+import { openSyncBuckets } from './claims';
 import { VClusterReconciler } from './reconcilers/vcluster';
+import { StatusWriter } from './status';
 import { writeCounter } from './writes';
 
 const config = loadConfig(SyncerConfig);
-const logger = createLogger({ service: 'syncer', level: config.LOG_LEVEL });
+const replica = config.REPLICA_ID ?? randomUUID();
+const logger = createLogger({ service: 'syncer', level: config.LOG_LEVEL }).child({ replica });
 const shutdown = new Shutdown({ logger });
 const registry = createMetricsRegistry('syncer');
 const reconciles = new Counter({ name: 'netbroker_syncer_reconciles_total', help: 'Service reconciles completed', registers: [registry] });
 
 const nc = await connectBus({ servers: config.NATS_URL, name: 'syncer' });
 shutdown.add('nats', () => nc.drain());
-const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, { replicas: config.NATS_REPLICAS });
+const kvOptions = { replicas: config.NATS_REPLICAS };
+const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, kvOptions);
+const leaseKv = await openKv(nc, syncerBuckets.leases, SyncerLease, kvOptions);
+const statusKv = await openKv(nc, syncerBuckets.status, VClusterStatus, kvOptions);
 
+const queue = new WorkQueue({
+  concurrency: 4,
+  reconcile: (key) => reconciler.reconcile(key),
+  onError: (key, err, retrying) => logger.error({ err, key, retrying }, 'virtual cluster registration failed'),
+});
+const leases = new LeaseHolder({
+  leases: leaseKv,
+  holder: replica,
+  leaseMs: config.LEASE_SECONDS * 1000,
+  now: () => new Date(),
+  random: Math.random,
+  onLost: (key) => void reconciler.lost(key).then(() => queue.add(key)),
+  logger,
+});
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
 const reconciler = new VClusterReconciler({
   vclusters,
+  leases,
+  status: new StatusWriter(statusKv, replica),
   hostConfig,
+  hostServiceCidr: config.HOST_SERVICE_CIDR,
+  probeMs: config.PROBE_SECONDS * 1000,
   applier: new OwnedApplier(hostConfig, 'netbroker-syncer'),
   encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY),
   countWrite: writeCounter(registry),
@@ -29,26 +55,26 @@ const reconciler = new VClusterReconciler({
   logger,
   concurrency: config.CONCURRENCY,
   now: () => new Date(),
+  buckets: await openSyncBuckets(nc, config.NATS_REPLICAS),
 });
 shutdown.add('loops', () => reconciler.stop());
-const queue = new WorkQueue({
-  concurrency: 4,
-  reconcile: (key) => reconciler.reconcile(key),
-  onError: (key, err, retrying) => logger.error({ err, key, retrying }, 'virtual cluster registration failed'),
-});
 shutdown.add('queue', () => queue.stop());
+leases.start();
 
-const watch = await watchVClusters({ vclusters, queue, logger });
+const watch = await watchVClusters({ vclusters, queue, expect: (key) => reconciler.expect(key), logger });
 shutdown.add('watch', () => watch.stop());
+const leaseWatch = await watchLeases({ leases: leaseKv, queue, logger });
+shutdown.add('lease-watch', () => leaseWatch.stop());
 new Gauge({
   name: 'netbroker_syncer_synced',
-  help: '1 once every registration is read and every sync loop has filled its caches and made a first pass',
+  help: '1 once every registration is read and every sync loop of this replica has filled its caches and made a first pass',
   registers: [registry],
   collect() {
-    this.set(watch.caughtUp && queue.length === 0 && reconciler.synced ? 1 : 0);
+    this.set(watch.caughtUp && reconciler.synced ? 1 : 0);
   },
 });
-new Gauge({ name: 'netbroker_syncer_vclusters', help: 'Virtual clusters being synced', registers: [registry], collect() { this.set(reconciler.count); } });
+new Gauge({ name: 'netbroker_syncer_vclusters', help: 'Virtual clusters being synced by this replica', registers: [registry], collect() { this.set(reconciler.count); } });
+new Gauge({ name: 'netbroker_syncer_leases', help: 'Registration leases this replica holds', registers: [registry], collect() { this.set(leases.count); } });
 
 const ops = await startOpsServer({
   host: config.OPS_HOST,

@@ -1,8 +1,15 @@
-import { CoreV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
-import { classify, Informer, WorkQueue, type OwnedApplier } from '@netbroker/kube';
-import { labels } from '@netbroker/naming';
+import { CoreV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject, type V1Ingress, type V1IngressClass, type V1NetworkPolicy, type V1Service } from '@kubernetes/client-node';
+import type { KvFollower } from '@netbroker/bus';
+import type { VClusterOptions } from '@netbroker/contracts';
+import { classify, Informer, OwnedApplier, WorkQueue, type InformerOptions, type ReconcileResult } from '@netbroker/kube';
+import { labels, MANAGED_BY } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
-import { isOwnedByVCluster, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
+import { hostnameFromClaimKey, ingressClassOf, ingressHostnames, isOwnedByVCluster, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
+import { HostnameClaims, hostnameSuffixesOf, projectCidrOf, type SyncBuckets } from './claims';
+import { IngressReconciler } from './reconcilers/ingress';
+import { IngressClassReconciler } from './reconcilers/ingress-class';
+import { NetworkPolicyReconciler } from './reconcilers/network-policy';
+import { KindWarnings } from './reconcilers/refusals';
 import { isSkipped, ServiceReconciler, serviceKey } from './reconcilers/service';
 import { WarningEvents } from './reconcilers/warnings';
 import type { CountWrite } from './writes';
@@ -17,76 +24,248 @@ export interface VClusterSyncDeps {
   logger: Logger;
   concurrency: number;
   now: () => Date;
+  /** The kinds the registration syncs besides Services (absent: Services only). */
+  options?: Pick<VClusterOptions, 'syncIngresses' | 'syncNetworkPolicies' | 'syncIngressClasses'>;
+  /** Hostname claims, tenants and project status: needed to sync Ingresses and NetworkPolicies. */
+  buckets?: SyncBuckets;
 }
 
+/** Something that fills a cache (an informer, a KV watch) before the first pass counts as done. */
+interface Source {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  waitForSync(): Promise<void>;
+}
+
+const NETWORKING = '/apis/networking.k8s.io/v1';
+const keyOf = (obj: KubernetesObject) => serviceKey(obj.metadata?.namespace ?? 'default', obj.metadata?.name ?? '');
+
 /**
- * The sync loop of one virtual cluster: an informer on its Services (all namespaces) and one on
- * the host Services it owns in the project's namespace, both feeding `<namespace>/<name>` keys to
- * a work queue. Once both caches are filled, every key either side knows is enqueued: that is the
- * start-up sweep (owned host Services without a virtual source are deleted by the reconciler).
+ * The sync loop of one virtual cluster: per kind, informers on the virtual cluster and the host
+ * feeding keys to a work queue (Services always; Ingresses, IngressClasses and NetworkPolicies as
+ * the registration asks). Once every cache is filled, every key either side knows has been
+ * enqueued: that is the start-up sweep (owned host objects without a virtual source are deleted
+ * by the reconcilers; claims no Ingress uses are released).
  */
 export class VClusterSync {
-  private readonly virtualInformer: Informer<V1Service>;
-  private readonly hostInformer: Informer<V1Service>;
-  private readonly queue: WorkQueue;
+  private readonly sources: Source[] = [];
+  private readonly queues: WorkQueue[] = [];
   private readonly hostCore: CoreV1Api;
+  private readonly hostNet: NetworkingV1Api;
+  private readonly virtualCore: CoreV1Api;
+  private readonly virtualNet: NetworkingV1Api;
+  private readonly log: Logger;
+  private readonly claims: HostnameClaims | undefined;
+  private projectCidr: string | undefined;
+  private virtualIngresses: Informer<V1Ingress> | undefined;
+  private ingressQueue: WorkQueue | undefined;
+  private hostClasses: Informer<V1IngressClass> | undefined;
   private synced = false;
 
   constructor(private readonly deps: VClusterSyncDeps) {
-    const { ctx, logger } = deps;
-    const log = logger.child({ vcluster: ctx.vcluster, tenant: ctx.tenant, project: ctx.project });
-    const virtualCore = deps.virtualConfig.makeApiClient(CoreV1Api);
+    const { ctx, options, buckets } = deps;
+    this.log = deps.logger.child({ vcluster: ctx.vcluster, tenant: ctx.tenant, project: ctx.project });
+    this.virtualCore = deps.virtualConfig.makeApiClient(CoreV1Api);
+    this.virtualNet = deps.virtualConfig.makeApiClient(NetworkingV1Api);
     this.hostCore = deps.hostConfig.makeApiClient(CoreV1Api);
-    const reconciler = new ServiceReconciler({
-      ctx,
-      virtual: virtualCore,
-      applier: deps.applier,
-      warnings: new WarningEvents(virtualCore, deps.applier.fieldManager, deps.now),
-      countWrite: deps.countWrite,
-      logger: log,
-    });
-    this.queue = new WorkQueue({
-      concurrency: deps.concurrency,
+    this.hostNet = deps.hostConfig.makeApiClient(NetworkingV1Api);
+    this.claims = buckets && new HostnameClaims(buckets.claims, ctx, deps.now);
+    this.serviceLoop();
+    if (options?.syncIngressClasses) this.ingressClassLoop();
+    if (options?.syncIngresses && buckets) this.ingressLoop(buckets);
+    if (options?.syncNetworkPolicies) this.networkPolicyLoop();
+    if ((options?.syncIngresses || options?.syncNetworkPolicies) && !buckets) {
+      this.log.error('no KV buckets given: Ingresses are not synced and NetworkPolicy ipBlocks are refused');
+    }
+  }
+
+  private queue(kind: string, reconcile: (key: string) => Promise<ReconcileResult>): WorkQueue {
+    const queue = new WorkQueue({
+      concurrency: this.deps.concurrency,
       reconcile: async (key) => {
-        const result = await reconciler.reconcile(key);
-        deps.onReconciled();
+        const result = await reconcile(key);
+        this.deps.onReconciled();
         return result;
       },
-      onError: (key, err, retrying) => log.error({ err, service: key, retrying }, 'service sync failed'),
+      onError: (key, err, retrying) => this.log.error({ err, kind, key, retrying }, `${kind} sync failed`),
     });
-    const enqueueVirtual = (svc: V1Service) => {
-      const { namespace = 'default', name = '' } = svc.metadata ?? {};
-      if (!isSkipped(namespace, name)) this.queue.add(serviceKey(namespace, name));
-    };
-    const enqueueHost = (svc: V1Service) => {
-      const ref = recordedVirtualRef(svc);
-      if (ref && isOwnedByVCluster(svc, ctx)) this.queue.add(serviceKey(ref.namespace, ref.name));
-    };
-    const onError = (side: string) => (err: unknown, restartInMs: number) => log.warn({ err, side, restartInMs }, 'informer failed; restarting');
-    this.virtualInformer = new Informer<V1Service>(deps.virtualConfig, {
-      path: '/api/v1/services',
-      list: () => virtualCore.listServiceForAllNamespaces(),
-      onChange: enqueueVirtual,
-      onDelete: enqueueVirtual,
-      onError: onError('virtual'),
+    this.queues.push(queue);
+    return queue;
+  }
+
+  private informer<T extends KubernetesObject>(side: 'virtual' | 'host', kind: string, opts: Omit<InformerOptions<T>, 'onDelete' | 'onError'>): Informer<T> {
+    const informer = new Informer<T>(side === 'virtual' ? this.deps.virtualConfig : this.deps.hostConfig, {
+      ...opts,
+      onDelete: opts.onChange,
+      onError: (err, restartInMs) => this.log.warn({ err, side, kind, restartInMs }, 'informer failed; restarting'),
     });
+    this.sources.push(informer);
+    return informer;
+  }
+
+  /** Host objects of this virtual cluster: enqueue the virtual key they record. */
+  private enqueueOwned(queue: WorkQueue) {
+    return (obj: KubernetesObject) => {
+      const ref = recordedVirtualRef(obj);
+      if (ref && isOwnedByVCluster(obj, this.deps.ctx)) queue.add(serviceKey(ref.namespace, ref.name));
+    };
+  }
+
+  private serviceLoop(): void {
+    const { ctx, applier, countWrite, now } = this.deps;
+    const reconciler = new ServiceReconciler({
+      ctx,
+      virtual: this.virtualCore,
+      applier,
+      warnings: new WarningEvents(this.virtualCore, applier.fieldManager, now),
+      countWrite,
+      logger: this.log,
+    });
+    const queue = this.queue('Service', (key) => reconciler.reconcile(key));
     const selector = `${labels.vcluster}=${ctx.vcluster}`;
-    this.hostInformer = new Informer<V1Service>(deps.hostConfig, {
+    this.informer<V1Service>('virtual', 'Service', {
+      path: '/api/v1/services',
+      list: () => this.virtualCore.listServiceForAllNamespaces(),
+      onChange: (svc) => {
+        const { namespace = 'default', name = '' } = svc.metadata ?? {};
+        if (!isSkipped(namespace, name)) queue.add(serviceKey(namespace, name));
+      },
+    });
+    this.informer<V1Service>('host', 'Service', {
       path: `/api/v1/namespaces/${ctx.hostNamespace}/services`,
       labelSelector: selector,
       list: () => this.hostCore.listNamespacedService({ namespace: ctx.hostNamespace, labelSelector: selector }),
-      onChange: enqueueHost,
-      onDelete: enqueueHost,
-      onError: onError('host'),
+      onChange: this.enqueueOwned(queue),
     });
   }
 
-  /** Starts both informers; `synced` turns true once both caches are filled and the first pass is done. */
+  private kindWarnings(): KindWarnings {
+    return new KindWarnings(this.virtualCore, this.deps.applier.fieldManager, this.deps.now, this.deps.countWrite, this.log);
+  }
+
+  /** Virtual Ingresses using `host` (from the cache). */
+  private enqueueIngressesUsing(host: string): void {
+    for (const ing of this.virtualIngresses?.list() ?? []) if (ingressHostnames(ing).includes(host)) this.ingressQueue?.add(keyOf(ing));
+  }
+
+  private ingressLoop(buckets: SyncBuckets): void {
+    const { ctx, applier, countWrite } = this.deps;
+    const claims = this.claims!;
+    const offered = () => this.hostClasses?.list().map((c) => c.metadata?.name ?? '');
+    const reconciler = new IngressReconciler({
+      ctx,
+      virtual: this.virtualNet,
+      applier,
+      warnings: this.kindWarnings(),
+      claims,
+      hostnameSuffixes: () => hostnameSuffixesOf(buckets, ctx),
+      unownedUsersOf: (host) =>
+        hostIngresses.list().filter((h) => h.metadata?.labels?.[labels.managedBy] !== MANAGED_BY && ingressHostnames(h).includes(host)).map(keyOf),
+      usedByOther: (host, key) => virtualIngresses.list().some((v) => keyOf(v) !== key && ingressHostnames(v).includes(host)),
+      offeredClasses: () => (this.deps.options?.syncIngressClasses ? offered() : undefined),
+      countWrite,
+    });
+    const queue = this.queue('Ingress', (key) => reconciler.reconcile(key));
+    this.ingressQueue = queue;
+    const virtualIngresses = this.informer<V1Ingress>('virtual', 'Ingress', {
+      path: `${NETWORKING}/ingresses`,
+      list: () => this.virtualNet.listIngressForAllNamespaces(),
+      onChange: (ing) => queue.add(keyOf(ing)),
+    });
+    this.virtualIngresses = virtualIngresses;
+    const enqueueOwned = this.enqueueOwned(queue);
+    // Cluster-wide: a host Ingress netbroker does not own takes its host names from every project.
+    const hostIngresses = this.informer<V1Ingress>('host', 'Ingress', {
+      path: `${NETWORKING}/ingresses`,
+      list: () => this.hostNet.listIngressForAllNamespaces(),
+      onChange: (ing) => {
+        if (ing.metadata?.labels?.[labels.managedBy] === MANAGED_BY) enqueueOwned(ing);
+        else ingressHostnames(ing).forEach((host) => this.enqueueIngressesUsing(host));
+      },
+    });
+    // A released claim: Ingresses of this cluster refused for that name may take it now.
+    let follower: KvFollower | undefined;
+    this.sources.push({
+      start: async () => {
+        follower = await buckets.claims.follow(
+          (change) => (change.op === 'delete' ? this.enqueueIngressesUsing(hostnameFromClaimKey(change.key)) : undefined),
+          (key, err) => this.log.warn({ key, err }, 'unreadable hostname claim'),
+        );
+      },
+      stop: async () => follower?.stop(),
+      waitForSync: async () => follower?.caughtUp,
+    });
+  }
+
+  private networkPolicyLoop(): void {
+    const { ctx, applier, countWrite } = this.deps;
+    const reconciler = new NetworkPolicyReconciler({
+      ctx: () => ({ ...ctx, ...(this.projectCidr ? { projectCidr: this.projectCidr } : {}) }),
+      virtual: this.virtualNet,
+      applier,
+      warnings: this.kindWarnings(),
+      countWrite,
+    });
+    const queue = this.queue('NetworkPolicy', (key) => reconciler.reconcile(key));
+    const selector = `${labels.vcluster}=${ctx.vcluster}`;
+    this.informer<V1NetworkPolicy>('virtual', 'NetworkPolicy', {
+      path: `${NETWORKING}/networkpolicies`,
+      list: () => this.virtualNet.listNetworkPolicyForAllNamespaces(),
+      onChange: (policy) => queue.add(keyOf(policy)),
+    });
+    this.informer<V1NetworkPolicy>('host', 'NetworkPolicy', {
+      path: `${NETWORKING}/namespaces/${ctx.hostNamespace}/networkpolicies`,
+      labelSelector: selector,
+      list: () => this.hostNet.listNamespacedNetworkPolicy({ namespace: ctx.hostNamespace, labelSelector: selector }),
+      onChange: this.enqueueOwned(queue),
+    });
+  }
+
+  private ingressClassLoop(): void {
+    const reconciler = new IngressClassReconciler({
+      host: this.deps.applier,
+      virtual: new OwnedApplier(this.deps.virtualConfig, this.deps.applier.fieldManager),
+      countWrite: this.deps.countWrite,
+      onForeign: (name) => this.log.debug({ ingressClass: name }, 'the virtual cluster has its own IngressClass of that name; not mirrored'),
+    });
+    const queue = this.queue('IngressClass', (key) => reconciler.reconcile(key));
+    const enqueue = (cls: V1IngressClass) => queue.add(cls.metadata?.name ?? '');
+    this.hostClasses = this.informer<V1IngressClass>('host', 'IngressClass', {
+      path: `${NETWORKING}/ingressclasses`,
+      list: () => this.hostNet.listIngressClass(),
+      onChange: (cls) => {
+        enqueue(cls);
+        // Ingresses naming this class may be offered it now, or no longer.
+        for (const ing of this.virtualIngresses?.list() ?? []) if (ingressClassOf(ing) === cls.metadata?.name) this.ingressQueue?.add(keyOf(ing));
+      },
+    });
+    this.informer<V1IngressClass>('virtual', 'IngressClass', {
+      path: `${NETWORKING}/ingressclasses`,
+      list: () => this.virtualNet.listIngressClass(),
+      onChange: enqueue,
+    });
+  }
+
+  /** Starts every source; `synced` turns true once every cache is filled and the first pass is done. */
   async start(): Promise<void> {
-    await Promise.all([this.virtualInformer.start(), this.hostInformer.start()]);
-    void Promise.all([this.virtualInformer.waitForSync(), this.hostInformer.waitForSync()])
-      .then(() => this.queue.idle())
-      .then(() => (this.synced = true));
+    const { buckets, options } = this.deps;
+    if (buckets && options?.syncNetworkPolicies) this.projectCidr = await projectCidrOf(buckets, this.deps.ctx);
+    await Promise.all(this.sources.map((s) => s.start()));
+    void Promise.all(this.sources.map((s) => s.waitForSync()))
+      .then(() => this.releaseStaleClaims())
+      .then(() => Promise.all(this.queues.map((q) => q.idle())))
+      .then(
+        () => (this.synced = true),
+        (err: unknown) => this.log.error({ err }, 'first pass failed'),
+      );
+  }
+
+  /** Claims of this project no virtual Ingress uses (deleted while no syncer ran) are released. */
+  private async releaseStaleClaims(): Promise<void> {
+    if (!this.claims || !this.virtualIngresses) return;
+    const inUse = new Set(this.virtualIngresses.list().flatMap(ingressHostnames));
+    const released = await this.claims.releaseAllBut(inUse);
+    if (released.length > 0) this.log.info({ released }, 'released hostname claims no Ingress uses');
   }
 
   get hasSynced(): boolean {
@@ -94,27 +273,36 @@ export class VClusterSync {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.virtualInformer.stop(), this.hostInformer.stop()]);
-    await this.queue.stop();
+    await Promise.all(this.sources.map((s) => s.stop()));
+    await Promise.all(this.queues.map((q) => q.stop()));
   }
 
-  /** Deregistration: every host Service this virtual cluster owns is deleted (read from the API, not the cache). */
+  /** Deregistration: every host object this virtual cluster owns is deleted (read from the API, not the cache), its claims released. */
   async deleteHostObjects(): Promise<number> {
-    const { ctx, applier, countWrite } = this.deps;
-    let list;
-    try {
-      list = await this.hostCore.listNamespacedService({ namespace: ctx.hostNamespace, labelSelector: `${labels.vcluster}=${ctx.vcluster}` });
-    } catch (e) {
-      throw classify(e, `list host Services of ${ctx.vcluster}`);
-    }
+    const { ctx } = this.deps;
+    const labelSelector = `${labels.vcluster}=${ctx.vcluster}`;
+    const namespace = ctx.hostNamespace;
     let deleted = 0;
-    for (const svc of list.items.filter((s) => isOwnedByVCluster(s, ctx) && recordedVirtualRef(s))) {
-      const ref = { apiVersion: 'v1', kind: 'Service', metadata: { name: svc.metadata?.name ?? '', namespace: ctx.hostNamespace } };
-      if (await applier.delete(ref)) {
-        countWrite('host-delete');
-        deleted++;
+    const kinds = [
+      { apiVersion: 'v1', kind: 'Service', list: () => this.hostCore.listNamespacedService({ namespace, labelSelector }) },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', list: () => this.hostNet.listNamespacedIngress({ namespace, labelSelector }) },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', list: () => this.hostNet.listNamespacedNetworkPolicy({ namespace, labelSelector }) },
+    ];
+    for (const { apiVersion, kind, list } of kinds) {
+      let items: KubernetesObject[];
+      try {
+        items = (await list()).items;
+      } catch (e) {
+        throw classify(e, `list host ${kind}s of ${ctx.vcluster}`);
+      }
+      for (const obj of items.filter((o) => isOwnedByVCluster(o, ctx) && recordedVirtualRef(o))) {
+        if (await this.deps.applier.delete({ apiVersion, kind, metadata: { name: obj.metadata?.name ?? '', namespace } })) {
+          this.deps.countWrite('host-delete');
+          deleted++;
+        }
       }
     }
+    await this.claims?.releaseAllBut(new Set());
     return deleted;
   }
 }

@@ -6,6 +6,7 @@ import {
   vclusterSubjects,
   type VClusterEvent,
   type VClusterRecord,
+  type VClusterStatus,
 } from '@netbroker/contracts';
 import { isConflict } from '@netbroker/bus';
 import { sealSecret } from '@netbroker/runtime';
@@ -16,8 +17,8 @@ import { notFound, problem } from '../problems';
 import { loadProject, projectPath } from './projects';
 import { defineRoute, json, noContent } from './route';
 
-/** The registration as shown: never any kubeconfig material. */
-export function vclusterView(r: VClusterRecord): VCluster {
+/** The registration as shown: never any kubeconfig material; with the syncer's status once one has looked. */
+export function vclusterView(r: VClusterRecord, status?: VClusterStatus): VCluster {
   return {
     project: r.project,
     name: r.options.name ?? r.project,
@@ -26,6 +27,7 @@ export function vclusterView(r: VClusterRecord): VCluster {
     options: r.options,
     generation: r.generation,
     registeredAt: r.registeredAt,
+    ...(status ? { status } : {}),
   };
 }
 
@@ -117,7 +119,7 @@ export const vclusterRoutes = [
       const project = (await loadProject(deps, tenant, params.project)).value;
       const found = await registration(deps, tenant, project.name, project.uid);
       if (!found) throw notFound(`virtual cluster of project ${project.name}`);
-      return json(200, vclusterView(found.value));
+      return json(200, vclusterView(found.value, (await deps.store.vclusterStatus.get(found.key))?.value));
     },
   }),
   defineRoute({

@@ -1,4 +1,4 @@
-import type { VClusterRecord } from '@netbroker/contracts';
+import type { SyncerLease, VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
 import type { WorkQueue } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
@@ -10,10 +10,19 @@ export interface VClusterWatch {
 }
 
 /** Every change of a registration (put or delete) only enqueues its key; the reconciler re-reads it. */
-export async function watchVClusters(deps: { vclusters: JsonKv<typeof VClusterRecord>; queue: WorkQueue; logger: Logger }): Promise<VClusterWatch> {
-  const { vclusters, queue, logger } = deps;
+export async function watchVClusters(deps: {
+  vclusters: JsonKv<typeof VClusterRecord>;
+  queue: WorkQueue;
+  /** Called before a key is first enqueued: readiness waits for its first reconcile. */
+  expect: (key: string) => void;
+  logger: Logger;
+}): Promise<VClusterWatch> {
+  const { vclusters, queue, expect, logger } = deps;
   const follower = await vclusters.follow(
-    (change) => queue.add(change.key),
+    (change) => {
+      expect(change.key);
+      queue.add(change.key);
+    },
     (key, err) => logger.error({ err, key }, 'unreadable virtual cluster record'),
   );
   let caughtUp = false;
@@ -30,4 +39,19 @@ export async function watchVClusters(deps: { vclusters: JsonKv<typeof VClusterRe
     },
     stop: () => follower.stop(),
   };
+}
+
+/**
+ * A released lease (deleted by a replica that stops) enqueues its key, so a replica waiting for
+ * it takes it over at once instead of at expiry. Renewals (puts) enqueue nothing.
+ */
+export async function watchLeases(deps: { leases: JsonKv<typeof SyncerLease>; queue: WorkQueue; logger: Logger }): Promise<{ stop(): void }> {
+  const { leases, queue, logger } = deps;
+  const follower = await leases.follow(
+    (change) => {
+      if (change.op === 'delete') queue.add(change.key);
+    },
+    (key, err) => logger.error({ err, key }, 'unreadable lease record'),
+  );
+  return { stop: () => follower.stop() };
 }

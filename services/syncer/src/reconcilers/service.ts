@@ -5,6 +5,7 @@ import type { Logger } from '@netbroker/runtime';
 import {
   hostServiceFor,
   isOwnedByVCluster,
+  mappingLabels,
   ownershipConflict,
   recordedVirtualRef,
   virtualServiceBackSync,
@@ -46,7 +47,9 @@ export class ServiceReconciler {
     const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
     if (isSkipped(namespace, name)) return;
     const { ctx, applier } = this.deps;
-    const virtual = await this.readVirtual(namespace, name);
+    // A Service the mapper wrote (a fromHost mapping) is the host's already: never synced back.
+    const read = await this.readVirtual(namespace, name);
+    const virtual = read?.metadata?.labels?.[mappingLabels.mapping] ? undefined : read;
     const hostRef = { apiVersion: 'v1', kind: 'Service', metadata: { name: hostName({ name, namespace, vcluster: ctx.vcluster }), namespace: ctx.hostNamespace } };
     const host = await applier.read<V1Service>(hostRef);
     if (!virtual) {

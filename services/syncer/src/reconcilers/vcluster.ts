@@ -4,12 +4,20 @@ import type { JsonKv } from '@netbroker/bus';
 import { kubeConfigFromString, TerminalError, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
 import { openSecret, type Logger } from '@netbroker/runtime';
 import { syncContextFor } from '@netbroker/translate';
+import type { LeaseHolder } from '../lease';
+import { probeVirtual, type StatusWriter } from '../status';
+import type { SyncBuckets } from '../claims';
 import { VClusterSync } from '../vcluster-sync';
 import type { CountWrite } from '../writes';
 
 export interface VClusterDeps {
   vclusters: JsonKv<typeof VClusterRecord>;
+  leases: LeaseHolder;
+  status: StatusWriter;
   hostConfig: KubeConfig;
+  hostServiceCidr: string;
+  /** How often a held registration is looked at again (reachability, status). */
+  probeMs: number;
   applier: OwnedApplier;
   encryptionKey: Buffer;
   countWrite: CountWrite;
@@ -17,55 +25,127 @@ export interface VClusterDeps {
   logger: Logger;
   concurrency: number;
   now: () => Date;
+  /** Hostname claims, tenants and project status: what Ingress and NetworkPolicy sync read. */
+  buckets: SyncBuckets;
 }
 
 interface Running {
   sync: VClusterSync;
   /** The record the loop was started from: another one restarts it. */
   fingerprint: string;
+  lastSyncAt?: string;
 }
 
 /**
- * A registration, key `<tenant>.<project>`: a record means a running sync loop built from it
- * (re-started when the record changes); no record means no loop and none of its host objects.
+ * A registration, key `<tenant>.<project>`: a record whose lease this replica holds means a
+ * running sync loop built from it (re-started when the record changes) and a status record; no
+ * record means no loop and none of its host objects. Requeued every `probeMs` while held.
  */
 export class VClusterReconciler {
   private readonly running = new Map<string, Running>();
+  private readonly seen = new Set<string>();
+  private readonly expected = new Set<string>();
 
   constructor(private readonly deps: VClusterDeps) {}
 
-  /** Every loop has filled its caches and made its first pass. */
+  /** Every registration seen was looked at once, and every loop has filled its caches and made its first pass. */
   get synced(): boolean {
-    return [...this.running.values()].every((r) => r.sync.hasSynced);
+    return [...this.expected].every((k) => this.seen.has(k)) && [...this.running.values()].every((r) => r.sync.hasSynced);
   }
 
   get count(): number {
     return this.running.size;
   }
 
+  /** A key the watch delivered: `synced` waits for its first reconcile. */
+  expect(key: string): void {
+    this.expected.add(key);
+  }
+
   async reconcile(key: string): Promise<ReconcileResult> {
+    try {
+      return await this.reconcileHeld(key);
+    } finally {
+      this.seen.add(key);
+    }
+  }
+
+  private async reconcileHeld(key: string): Promise<ReconcileResult> {
+    const { leases, status, logger } = this.deps;
     const record = (await this.deps.vclusters.get(key))?.value;
     const current = this.running.get(key);
     if (!record) {
-      if (!current) return;
-      await current.sync.stop();
-      const deleted = await current.sync.deleteHostObjects();
-      this.running.delete(key);
-      this.deps.logger.info({ key, deleted }, 'virtual cluster deregistered; its host objects are deleted');
+      if (current) {
+        await this.stopLoop(key);
+        const deleted = await current.sync.deleteHostObjects();
+        logger.info({ key, deleted }, 'virtual cluster deregistered; its host objects are deleted');
+      }
+      if (leases.holds(key)) {
+        await status.delete(key);
+        await leases.release(key);
+      }
       return;
     }
-    const fingerprint = JSON.stringify(record);
-    if (current?.fingerprint === fingerprint) return;
-    if (current) {
-      await current.sync.stop();
-      this.running.delete(key);
+    const lease = await leases.acquire(key);
+    if (!lease.held) {
+      if (current) await this.stopLoop(key);
+      status.forget(key);
+      return { requeueAfterMs: lease.retryAfterMs };
     }
-    const virtualConfig = this.virtualConfigOf(key, record);
-    if (!virtualConfig) return;
-    const sync = new VClusterSync({ ...this.deps, ctx: syncContextFor(record), virtualConfig });
-    this.running.set(key, { sync, fingerprint });
-    await sync.start();
-    this.deps.logger.info({ key, vcluster: record.options.name ?? record.project }, 'syncing virtual cluster');
+    const requeue = { requeueAfterMs: this.deps.probeMs };
+    const fingerprint = JSON.stringify(record);
+    if (current && current.fingerprint !== fingerprint) await this.stopLoop(key);
+    let virtualConfig: KubeConfig | undefined;
+    try {
+      virtualConfig = this.virtualConfigOf(key, record);
+    } catch (e) {
+      await status.write(key, { phase: 'Failed', reason: 'KubeconfigUnreadable', message: 'the kubeconfig cannot be opened or read', conflicts: 0 });
+      throw e;
+    }
+    if (!virtualConfig) {
+      await status.write(key, { phase: 'Failed', reason: 'SecretRefUnsupported', message: 'a kubeconfig from a Secret is not supported yet', conflicts: 0 });
+      return;
+    }
+    const probe = await probeVirtual(virtualConfig, this.deps.hostServiceCidr);
+    const running = this.running.get(key);
+    if (!probe.ok) {
+      if (probe.phase === 'Failed' && running) await this.stopLoop(key); // do not sync then
+      await status.write(key, { phase: probe.phase, reason: probe.reason, message: probe.message, conflicts: 0, ...(running?.lastSyncAt ? { lastSyncAt: running.lastSyncAt } : {}) });
+      return requeue;
+    }
+    if (!running) {
+      const sync = new VClusterSync({ ...this.deps, ctx: syncContextFor(record), virtualConfig, options: record.options });
+      const started: Running = { sync, fingerprint };
+      this.running.set(key, started);
+      await sync.start();
+      if (!leases.holds(key)) {
+        await this.stopLoop(key); // lost while starting
+        return { requeueAfterMs: this.deps.probeMs };
+      }
+      logger.info({ key, vcluster: record.options.name ?? record.project }, 'syncing virtual cluster');
+    }
+    const now = this.running.get(key)!;
+    if (now.sync.hasSynced) now.lastSyncAt ??= this.deps.now().toISOString();
+    await status.write(key, {
+      phase: 'Syncing',
+      reason: now.sync.hasSynced ? 'Synced' : 'InitialSync',
+      message: now.sync.hasSynced ? 'every object is synced; changes follow' : 'filling caches and making the first pass',
+      conflicts: 0,
+      ...(now.lastSyncAt ? { lastSyncAt: now.lastSyncAt } : {}),
+    });
+    return requeue;
+  }
+
+  /** The lease was lost: stop the loop at once (the host objects stay for the new holder). */
+  async lost(key: string): Promise<void> {
+    this.deps.status.forget(key);
+    if (this.running.has(key)) await this.stopLoop(key);
+  }
+
+  private async stopLoop(key: string): Promise<void> {
+    const current = this.running.get(key);
+    this.running.delete(key);
+    await current?.sync.stop();
   }
 
   private virtualConfigOf(key: string, record: VClusterRecord): KubeConfig | undefined {
@@ -80,8 +160,9 @@ export class VClusterReconciler {
     }
   }
 
+  /** Stops every loop and releases every lease, so other replicas take over at once. */
   async stop(): Promise<void> {
-    await Promise.all([...this.running.values()].map((r) => r.sync.stop()));
-    this.running.clear();
+    await Promise.all([...this.running.keys()].map((k) => this.stopLoop(k)));
+    await this.deps.leases.stop();
   }
 }
