@@ -62,6 +62,7 @@ try {
   await start('ipam', { IPAM_POOLS: pools, HOST_SERVICE_CIDRS: stack.host!.serviceCidr });
   await start('provisioner', { KUBECONFIG: hostKubeconfig });
   await start('syncer', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey });
+  await start('mapper', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey });
   await start('api', { HTTP_PORT: apiPort, NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: encryptionKey });
 } catch (e) {
   console.error(`[start] ${e instanceof Error ? e.message : String(e)}`);

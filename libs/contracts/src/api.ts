@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IpamErrorReason, Name, PoolSpec, PoolStatus } from './ipam';
 import { EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
+import { VClusterStatus } from './syncer';
 
 // The HTTP API of services/api: request bodies, resources, problems and the facts it publishes.
 // The OpenAPI document is generated from these schemas; nothing here is written twice.
@@ -31,6 +32,9 @@ export const ProblemCode = z.enum([
   'invalid-kubeconfig',
   'idempotency-key-reused',
   'idempotency-key-in-progress',
+  // service mappings
+  'invalid-mapping',
+  'import-not-allowed',
   // address space: the ipam service's reasons, passed through (it never answers not-allocated here)
   ...IpamErrorReason.exclude(['not-allocated']).options,
   // the server
@@ -60,6 +64,8 @@ export const problemStatus: Record<ProblemCode, number> = {
   'invalid-kubeconfig': 422,
   'idempotency-key-reused': 422,
   'idempotency-key-in-progress': 409,
+  'invalid-mapping': 422,
+  'import-not-allowed': 403,
   'invalid-cidr': 422,
   'wrong-family': 422,
   'prefix-too-large': 422,
@@ -134,6 +140,8 @@ export const UpdateTenantRequest = z
       .optional(),
     hostnameSuffixes: z.array(HostnameSuffix).max(100).optional(),
     projectPool: Name.nullable().optional(),
+    /** Host namespaces (besides each project's own) the tenant's projects may map Services from. */
+    importNamespaces: z.array(Name).max(100).optional(),
   })
   .strict();
 export type UpdateTenantRequest = z.infer<typeof UpdateTenantRequest>;
@@ -146,6 +154,7 @@ export const Tenant = z.object({
   quotas: Quotas,
   hostnameSuffixes: z.array(z.string()),
   projectPool: Name.optional(),
+  importNamespaces: z.array(z.string()),
 });
 export type Tenant = z.infer<typeof Tenant>;
 
@@ -255,6 +264,8 @@ export const VCluster = z.object({
   options: VClusterOptions,
   generation: z.number().int(),
   registeredAt: z.string(),
+  /** What the syncer holding the registration observed; absent until one has looked. */
+  status: VClusterStatus.optional(),
 });
 export type VCluster = z.infer<typeof VCluster>;
 

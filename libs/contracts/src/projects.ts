@@ -46,6 +46,8 @@ export const TenantRecord = z.object({
   hostnameSuffixes: z.array(z.string()).default([]),
   /** Pool project CIDRs come from (default: the install's default project pool). */
   projectPool: Name.optional(),
+  /** Host namespaces (besides each project's own) this tenant's projects may map Services from (default: none). */
+  importNamespaces: z.array(z.string()).default([]),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 

@@ -23,3 +23,21 @@ export { hostIngressFor, hostSecretRef, ingressHostnames, ingressStatusBackSync,
 export { hostnameAllowed, hostnameClaimKey, hostnameFromClaimKey, normalizeHostname } from './hostnames';
 export { ingressClassOf, ingressClassOffered, isMirroredIngressClass, virtualIngressClassFor } from './ingress-class';
 export { hostNetworkPolicyFor, type NetworkPolicyTranslation } from './network-policy';
+export {
+  isHeadless,
+  isWrittenFor,
+  mappedEndpointSlice,
+  mappedHostService,
+  mappedVirtualService,
+  mappingAnnotations,
+  mappingId,
+  mappingLabels,
+  mappingMetadata,
+  mappingsFromValues,
+  splitRef,
+  validateMapping,
+  SLICE_MANAGER,
+  type MappingParse,
+  type MappingProblem,
+  type ObjectName,
+} from './mapping';

@@ -21,6 +21,8 @@ const titles: Record<ProblemCode, string> = {
   'invalid-kubeconfig': 'Invalid kubeconfig',
   'idempotency-key-reused': 'Idempotency-Key reused with another request',
   'idempotency-key-in-progress': 'A request with this Idempotency-Key is in progress',
+  'invalid-mapping': 'Invalid service mapping',
+  'import-not-allowed': 'Host namespace not allowed for import',
   'invalid-cidr': 'Invalid CIDR',
   'wrong-family': 'Wrong address family',
   'prefix-too-large': 'Block too large',

@@ -1,11 +1,16 @@
 import {
   IdempotencyRecord,
+  mappingBuckets,
+  MappingRecord,
+  MappingStatus,
   ProjectRecord,
   ProjectStatus,
   projectBuckets,
   TenantRecord,
   TokenRecord,
   VClusterRecord,
+  VClusterStatus,
+  syncerBuckets,
 } from '@netbroker/contracts';
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import type { KV } from '@nats-io/kv';
@@ -18,7 +23,12 @@ export interface Store {
   projects: JsonKv<typeof ProjectRecord>;
   status: JsonKv<typeof ProjectStatus>;
   vclusters: JsonKv<typeof VClusterRecord>;
+  /** Written by the syncer: how the sync of each registration is going. */
+  vclusterStatus: JsonKv<typeof VClusterStatus>;
   idempotency: JsonKv<typeof IdempotencyRecord>;
+  /** Service mappings, key `<tenant>.<project>.<id>`; the mapper writes `mappingStatus`. */
+  mappings: JsonKv<typeof MappingRecord>;
+  mappingStatus: JsonKv<typeof MappingStatus>;
 }
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -31,6 +41,9 @@ export async function openStore(nc: NatsConnection, replicas: number): Promise<S
     projects: await openKv(nc, projectBuckets.projects, ProjectRecord, opts),
     status: await openKv(nc, projectBuckets.status, ProjectStatus, opts),
     vclusters: await openKv(nc, projectBuckets.vclusters, VClusterRecord, opts),
+    vclusterStatus: await openKv(nc, syncerBuckets.status, VClusterStatus, opts),
+    mappings: await openKv(nc, mappingBuckets.mappings, MappingRecord, opts),
+    mappingStatus: await openKv(nc, mappingBuckets.status, MappingStatus, opts),
     idempotency: await openKv(nc, projectBuckets.idempotency, IdempotencyRecord, { replicas, history: 1, maxAgeMs: IDEMPOTENCY_TTL_MS }),
   };
 }

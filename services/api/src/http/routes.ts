@@ -1,3 +1,4 @@
+import { mappingRoutes } from './mappings';
 import { poolRoutes } from './pools';
 import { projectRoutes } from './projects';
 import { defineRoute, json, type Route } from './route';
@@ -23,4 +24,4 @@ const docsRoutes = [
  * The route table: the one place routes are declared. The server registers it, the OpenAPI
  * document is generated from it, and the authorization tests iterate over it.
  */
-export const routes: Route[] = [...tenantRoutes, ...poolRoutes, ...projectRoutes, ...vclusterRoutes, ...docsRoutes];
+export const routes: Route[] = [...tenantRoutes, ...poolRoutes, ...projectRoutes, ...vclusterRoutes, ...mappingRoutes, ...docsRoutes];

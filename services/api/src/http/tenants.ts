@@ -33,6 +33,7 @@ export function tenantView(r: TenantRecord): Tenant {
     createdAt: r.createdAt,
     quotas: r.quotas,
     hostnameSuffixes: r.hostnameSuffixes,
+    importNamespaces: r.importNamespaces,
     ...(r.projectPool !== undefined ? { projectPool: r.projectPool } : {}),
   };
 }
@@ -62,6 +63,7 @@ export const tenantRoutes = [
         createdAt: deps.now().toISOString(),
         quotas: body.quotas ?? Quotas.parse({}),
         hostnameSuffixes: body.hostnameSuffixes ?? [],
+        importNamespaces: [],
         ...(body.projectPool !== undefined ? { projectPool: body.projectPool } : {}),
       };
       try {
@@ -122,6 +124,7 @@ export const tenantRoutes = [
           ...value,
           quotas: { ...value.quotas, ...body.quotas },
           ...(body.hostnameSuffixes !== undefined ? { hostnameSuffixes: body.hostnameSuffixes } : {}),
+          ...(body.importNamespaces !== undefined ? { importNamespaces: body.importNamespaces } : {}),
         };
         if (body.displayName === null) delete next.displayName;
         else if (body.displayName !== undefined) next.displayName = body.displayName;

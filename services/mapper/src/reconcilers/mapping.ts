@@ -1,0 +1,54 @@
+import type { MappingStatus } from '@netbroker/contracts';
+import type { JsonKv } from '@netbroker/bus';
+import type { ReconcileResult } from '@netbroker/kube';
+import type { MappingIndex } from '../mapping-index';
+import type { VirtualClusters } from '../virtual-clusters';
+import type { FromHost } from './from-host';
+import type { FromVirtual } from './from-virtual';
+import type { Outcome } from './outcome';
+
+export interface MappingDeps {
+  index: MappingIndex;
+  clusters: VirtualClusters;
+  fromHost: FromHost;
+  fromVirtual: FromVirtual;
+  statuses: JsonKv<typeof MappingStatus>;
+  now: () => Date;
+}
+
+/**
+ * A mapping, key `<tenant>.<project>.<id>`: a record means its objects exist as it says (or a
+ * status saying why not); no record means none of the objects it wrote, and no status.
+ */
+export class MappingReconciler {
+  constructor(private readonly deps: MappingDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { index, clusters } = this.deps;
+    const found = index.lookup(key);
+    if (!found) return;
+    const { record, live } = found;
+    const cluster = await clusters.get(`${record.tenant}.${record.project}`);
+    if (!live) {
+      if (record.spec.direction === 'fromVirtual') await this.deps.fromVirtual.remove(record);
+      else if (cluster.ok) await this.deps.fromHost.remove(record, cluster.cluster);
+      index.forget(key);
+      await this.deps.statuses.delete(key);
+      return;
+    }
+    let outcome: Outcome;
+    if (!cluster.ok) outcome = { ready: false, reason: cluster.reason, message: cluster.message };
+    else if (record.spec.direction === 'fromHost') outcome = await this.deps.fromHost.reconcile(record, cluster.cluster, index.importAllowed(record));
+    else outcome = await this.deps.fromVirtual.reconcile(record, cluster.cluster);
+    // The mapping may have been deleted meanwhile: its status must not come back.
+    if (index.lookup(key)?.live) await this.writeStatus(key, outcome);
+    return outcome.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : undefined;
+  }
+
+  /** Written only when it changed: a resync of a mapping in place writes nothing. */
+  private async writeStatus(key: string, { ready, reason, message }: Outcome): Promise<void> {
+    const current = (await this.deps.statuses.get(key))?.value;
+    if (current && current.ready === ready && current.reason === reason && current.message === message) return;
+    await this.deps.statuses.put(key, { v: 1, ready, reason, message, observedAt: this.deps.now().toISOString() });
+  }
+}
