@@ -1,10 +1,16 @@
-import { type CoreV1Api, type V1Service } from '@kubernetes/client-node';
+import type { CoreV1Api, KubernetesObject } from '@kubernetes/client-node';
 import { classify, isNotFound, statusCode } from '@netbroker/kube';
-import type { SyncRefusal } from '@netbroker/translate';
+
+export interface ObjectKind {
+  apiVersion: string;
+  kind: string;
+}
+
+const SERVICE: ObjectKind = { apiVersion: 'v1', kind: 'Service' };
 
 /**
- * Warning Events on virtual objects, one per object and reason (a deterministic name): an Event
- * already there is not written again, so a restart re-reporting the same refusal writes nothing.
+ * Warning Events on virtual objects, one per object, kind and reason (a deterministic name): an
+ * Event already there is not written again, so a restart re-reporting a refusal writes nothing.
  */
 export class WarningEvents {
   constructor(
@@ -14,9 +20,10 @@ export class WarningEvents {
   ) {}
 
   /** Answers whether an Event was written. */
-  async warn(obj: V1Service, problem: SyncRefusal): Promise<boolean> {
+  async warn(obj: KubernetesObject, problem: { reason: string; message: string }, kind: ObjectKind = SERVICE): Promise<boolean> {
     const namespace = obj.metadata?.namespace ?? 'default';
-    const name = `${obj.metadata?.name ?? ''}.netbroker-${problem.reason.toLowerCase()}`;
+    const tag = kind.kind === SERVICE.kind ? problem.reason : `${kind.kind}-${problem.reason}`;
+    const name = `${obj.metadata?.name ?? ''}.netbroker-${tag.toLowerCase()}`;
     try {
       await this.core.readNamespacedEvent({ name, namespace });
       return false;
@@ -29,7 +36,7 @@ export class WarningEvents {
         namespace,
         body: {
           metadata: { name, namespace },
-          involvedObject: { apiVersion: 'v1', kind: 'Service', name: obj.metadata?.name, namespace, uid: obj.metadata?.uid },
+          involvedObject: { ...kind, name: obj.metadata?.name, namespace, uid: obj.metadata?.uid },
           type: 'Warning',
           reason: problem.reason,
           message: problem.message,
