@@ -5,6 +5,7 @@ import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { SyncerConfig } from './config';
+import { startOrphanSweep } from './handlers/sweep';
 import { watchLeases, watchVClusters } from './handlers/vclusters';
 import { LeaseHolder } from './lease';
 import { openSyncBuckets } from './claims';
@@ -41,6 +42,8 @@ const leases = new LeaseHolder({
   logger,
 });
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
+const applier = new OwnedApplier(hostConfig, 'netbroker-syncer');
+const countWrite = writeCounter(registry);
 const reconciler = new VClusterReconciler({
   vclusters,
   leases,
@@ -48,9 +51,9 @@ const reconciler = new VClusterReconciler({
   hostConfig,
   hostServiceCidr: config.HOST_SERVICE_CIDR,
   probeMs: config.PROBE_SECONDS * 1000,
-  applier: new OwnedApplier(hostConfig, 'netbroker-syncer'),
+  applier,
   encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY),
-  countWrite: writeCounter(registry),
+  countWrite,
   onReconciled: () => reconciles.inc(),
   logger,
   concurrency: config.CONCURRENCY,
@@ -65,6 +68,32 @@ const watch = await watchVClusters({ vclusters, queue, expect: (key) => reconcil
 shutdown.add('watch', () => watch.stop());
 const leaseWatch = await watchLeases({ leases: leaseKv, queue, logger });
 shutdown.add('lease-watch', () => leaseWatch.stop());
+
+/** How often host objects of registrations deleted while no replica held them are looked for. */
+const SWEEP_INTERVAL_MS = 5 * 60_000;
+// Its own holder: not renewed (a sweep is short; two at once are harmless), and no spread delay.
+const sweepLease = new LeaseHolder({
+  leases: leaseKv,
+  holder: replica,
+  leaseMs: config.LEASE_SECONDS * 1000,
+  now: () => new Date(),
+  random: Math.random,
+  onLost: () => undefined,
+  logger,
+});
+let sweep: { stop(): Promise<void> } | undefined;
+let stopping = false;
+void watch.whenCaughtUp.then(
+  () => {
+    if (stopping) return;
+    sweep = startOrphanSweep({ vclusters, statuses: statusKv, leases: sweepLease, hostConfig, applier, countWrite, logger }, SWEEP_INTERVAL_MS);
+  },
+  () => undefined, // logged by the watch
+);
+shutdown.add('sweep', () => {
+  stopping = true;
+  return sweep?.stop();
+});
 new Gauge({
   name: 'netbroker_syncer_synced',
   help: '1 once every registration is read and every sync loop of this replica has filled its caches and made a first pass',

@@ -1,7 +1,17 @@
-import { CoreV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject, type V1Ingress, type V1IngressClass, type V1NetworkPolicy, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  NetworkingV1Api,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Ingress,
+  type V1IngressClass,
+  type V1Namespace,
+  type V1NetworkPolicy,
+  type V1Service,
+} from '@kubernetes/client-node';
 import type { KvFollower } from '@netbroker/bus';
 import type { VClusterOptions } from '@netbroker/contracts';
-import { classify, Informer, OwnedApplier, WorkQueue, type InformerOptions, type ReconcileResult } from '@netbroker/kube';
+import { classify, Informer, OwnedApplier, WorkQueue, type InformerOptions } from '@netbroker/kube';
 import { labels, MANAGED_BY } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import { hostnameFromClaimKey, ingressClassOf, ingressHostnames, isOwnedByVCluster, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
@@ -9,7 +19,7 @@ import { HostnameClaims, hostnameSuffixesOf, projectCidrOf, type SyncBuckets } f
 import { IngressReconciler } from './reconcilers/ingress';
 import { IngressClassReconciler } from './reconcilers/ingress-class';
 import { NetworkPolicyReconciler } from './reconcilers/network-policy';
-import { KindWarnings } from './reconcilers/refusals';
+import { Conflicts, KindWarnings, type SyncResult } from './reconcilers/refusals';
 import { isSkipped, ServiceReconciler, serviceKey } from './reconcilers/service';
 import { WarningEvents } from './reconcilers/warnings';
 import type { CountWrite } from './writes';
@@ -60,6 +70,8 @@ export class VClusterSync {
   private virtualIngresses: Informer<V1Ingress> | undefined;
   private ingressQueue: WorkQueue | undefined;
   private hostClasses: Informer<V1IngressClass> | undefined;
+  private virtualNamespaces: Informer<V1Namespace> | undefined;
+  private readonly refusals = new Conflicts();
   private synced = false;
 
   constructor(private readonly deps: VClusterSyncDeps) {
@@ -79,11 +91,12 @@ export class VClusterSync {
     }
   }
 
-  private queue(kind: string, reconcile: (key: string) => Promise<ReconcileResult>): WorkQueue {
+  private queue(kind: string, reconcile: (key: string) => Promise<SyncResult>): WorkQueue {
     const queue = new WorkQueue({
       concurrency: this.deps.concurrency,
       reconcile: async (key) => {
         const result = await reconcile(key);
+        this.refusals.record(kind, key, result);
         this.deps.onReconciled();
         return result;
       },
@@ -114,7 +127,12 @@ export class VClusterSync {
   private serviceLoop(): void {
     const { ctx, applier, countWrite, now } = this.deps;
     const reconciler = new ServiceReconciler({
-      ctx,
+      // The virtual cluster's namespaces, read at each reconcile: `svc.ns` ExternalNames name a Service only in a known `ns`.
+      // Unknown (undefined) until the cache is filled: ExternalName Services wait for it (see start()).
+      ctx: () => {
+        const namespaces = this.virtualNamespaces;
+        return namespaces?.hasSynced ? { ...ctx, virtualNamespaces: namespaces.list().map((n) => n.metadata?.name ?? '') } : ctx;
+      },
       virtual: this.virtualCore,
       applier,
       warnings: new WarningEvents(this.virtualCore, applier.fieldManager, now),
@@ -123,7 +141,7 @@ export class VClusterSync {
     });
     const queue = this.queue('Service', (key) => reconciler.reconcile(key));
     const selector = `${labels.vcluster}=${ctx.vcluster}`;
-    this.informer<V1Service>('virtual', 'Service', {
+    const virtualServices = this.informer<V1Service>('virtual', 'Service', {
       path: '/api/v1/services',
       list: () => this.virtualCore.listServiceForAllNamespaces(),
       onChange: (svc) => {
@@ -137,6 +155,18 @@ export class VClusterSync {
       list: () => this.hostCore.listNamespacedService({ namespace: ctx.hostNamespace, labelSelector: selector }),
       onChange: this.enqueueOwned(queue),
     });
+    // A namespace added or deleted: ExternalName Services are looked at again (`svc.ns` may name a Service now, or no longer).
+    const enqueueExternalNames = () => {
+      for (const svc of virtualServices.list()) if (svc.spec?.type === 'ExternalName') queue.add(keyOf(svc));
+    };
+    const namespaces = this.informer<V1Namespace>('virtual', 'Namespace', {
+      path: '/api/v1/namespaces',
+      list: () => this.virtualCore.listNamespace(),
+      onChange: enqueueExternalNames,
+    });
+    this.virtualNamespaces = namespaces;
+    // Skipped until the namespaces are known; any arriving later comes through the Service informer.
+    this.sources.push({ start: async () => void namespaces.waitForSync().then(enqueueExternalNames), stop: async () => {}, waitForSync: () => namespaces.waitForSync() });
   }
 
   private kindWarnings(): KindWarnings {
@@ -266,6 +296,11 @@ export class VClusterSync {
     const inUse = new Set(this.virtualIngresses.list().flatMap(ingressHostnames));
     const released = await this.claims.releaseAllBut(inUse);
     if (released.length > 0) this.log.info({ released }, 'released hostname claims no Ingress uses');
+  }
+
+  /** The virtual objects (any kind) currently refused or blocked by a host object netbroker does not own. */
+  conflicts(): number {
+    return this.refusals.size;
   }
 
   get hasSynced(): boolean {

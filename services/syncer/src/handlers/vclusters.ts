@@ -2,10 +2,13 @@ import type { SyncerLease, VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
 import type { WorkQueue } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
+import { SWEEP_LEASE } from './sweep';
 
 export interface VClusterWatch {
   readonly running: boolean;
   readonly caughtUp: boolean;
+  /** Resolves once every registration present at start was delivered. */
+  readonly whenCaughtUp: Promise<void>;
   stop(): void;
 }
 
@@ -26,10 +29,10 @@ export async function watchVClusters(deps: {
     (key, err) => logger.error({ err, key }, 'unreadable virtual cluster record'),
   );
   let caughtUp = false;
-  void follower.caughtUp.then(
-    () => (caughtUp = true),
-    (err: unknown) => logger.error({ err }, 'virtual cluster watch ended before catching up'),
-  );
+  const whenCaughtUp = follower.caughtUp.then(() => {
+    caughtUp = true;
+  });
+  whenCaughtUp.catch((err: unknown) => logger.error({ err }, 'virtual cluster watch ended before catching up'));
   return {
     get running() {
       return follower.running;
@@ -37,6 +40,7 @@ export async function watchVClusters(deps: {
     get caughtUp() {
       return caughtUp;
     },
+    whenCaughtUp,
     stop: () => follower.stop(),
   };
 }
@@ -49,7 +53,7 @@ export async function watchLeases(deps: { leases: JsonKv<typeof SyncerLease>; qu
   const { leases, queue, logger } = deps;
   const follower = await leases.follow(
     (change) => {
-      if (change.op === 'delete') queue.add(change.key);
+      if (change.op === 'delete' && change.key !== SWEEP_LEASE) queue.add(change.key);
     },
     (key, err) => logger.error({ err, key }, 'unreadable lease record'),
   );

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node';
-import { classify, isNotFound, isNotOwned, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
 import {
   hostIngressFor,
@@ -16,7 +16,7 @@ import {
 import type { HostnameClaims } from '../claims';
 import type { CountWrite } from '../writes';
 import { applyIfChanged } from './host-apply';
-import type { KindWarnings, Refusal } from './refusals';
+import type { KindWarnings, Refusal, SyncResult } from './refusals';
 
 const INGRESS = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' };
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -71,7 +71,7 @@ export class IngressReconciler {
 
   constructor(private readonly deps: IngressSyncDeps) {}
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string): Promise<SyncResult> {
     const slash = key.indexOf('/');
     const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
     const { ctx, applier } = this.deps;

@@ -1,10 +1,10 @@
 import type { NetworkingV1Api, V1NetworkPolicy } from '@kubernetes/client-node';
-import { classify, isNotFound, isNotOwned, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
 import { hostNetworkPolicyFor, isOwnedByVCluster, ownershipConflict, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
 import { applyIfChanged } from './host-apply';
-import type { KindWarnings } from './refusals';
+import type { KindWarnings, SyncResult } from './refusals';
 
 const NETWORK_POLICY = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' };
 
@@ -25,7 +25,7 @@ export interface NetworkPolicySyncDeps {
 export class NetworkPolicyReconciler {
   constructor(private readonly deps: NetworkPolicySyncDeps) {}
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string): Promise<SyncResult> {
     const slash = key.indexOf('/');
     const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
     const { applier, warnings } = this.deps;

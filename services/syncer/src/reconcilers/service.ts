@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Service } from '@kubernetes/client-node';
-import { classify, isNotFound, isNotOwned, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName, PREFIX } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {
@@ -15,12 +15,11 @@ import {
 } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
 import { applyIfChanged } from './host-apply';
+import { refused, type SyncResult } from './refusals';
 import type { WarningEvents } from './warnings';
 
 /** Set on a virtual Service that could not take its host's ClusterIP: not tried again for that IP. */
 export const CLUSTER_IP_UNAVAILABLE = `${PREFIX}/cluster-ip-unavailable`;
-/** A refused object is looked at again this often (the conflicting host object may go away). */
-const REFUSAL_RECHECK_MS = 30_000;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export const serviceKey = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -28,7 +27,8 @@ export const serviceKey = (namespace: string, name: string) => `${namespace}/${n
 export const isSkipped = (namespace: string, name: string) => namespace === 'kube-system' || (namespace === 'default' && name === 'kubernetes');
 
 export interface ServiceSyncDeps {
-  ctx: SyncContext;
+  /** The context, read at each reconcile (the virtual cluster's namespaces change). */
+  ctx: () => SyncContext;
   /** The virtual cluster's API. */
   virtual: CoreV1Api;
   /** The host's API, writing as `netbroker-syncer`. */
@@ -42,11 +42,12 @@ export interface ServiceSyncDeps {
 export class ServiceReconciler {
   constructor(private readonly deps: ServiceSyncDeps) {}
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string): Promise<SyncResult> {
     const slash = key.indexOf('/');
     const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
     if (isSkipped(namespace, name)) return;
-    const { ctx, applier } = this.deps;
+    const { applier } = this.deps;
+    const ctx = this.deps.ctx();
     // A Service the mapper wrote (a fromHost mapping) is the host's already: never synced back.
     const read = await this.readVirtual(namespace, name);
     const virtual = read?.metadata?.labels?.[mappingLabels.mapping] ? undefined : read;
@@ -59,6 +60,8 @@ export class ServiceReconciler {
       }
       return;
     }
+    // `svc.ns` depends on the virtual cluster's namespaces: not translated before they are known (re-enqueued then).
+    if (virtual.spec?.type === 'ExternalName' && !ctx.virtualNamespaces) return;
     const conflict = ownershipConflict(host, virtual, ctx);
     if (conflict) return this.refuse(virtual, conflict);
     let synced: V1Service;
@@ -83,11 +86,11 @@ export class ServiceReconciler {
     }
   }
 
-  private async refuse(virtual: V1Service, problem: SyncRefusal): Promise<ReconcileResult> {
+  private async refuse(virtual: V1Service, problem: SyncRefusal): Promise<SyncResult> {
     const { namespace, name } = virtual.metadata ?? {};
-    this.deps.logger.warn({ vcluster: this.deps.ctx.vcluster, namespace, name, reason: problem.reason }, problem.message);
+    this.deps.logger.warn({ vcluster: this.deps.ctx().vcluster, namespace, name, reason: problem.reason }, problem.message);
     if (await this.deps.warnings.warn(virtual, problem)) this.deps.countWrite('virtual-event');
-    return { requeueAfterMs: REFUSAL_RECHECK_MS };
+    return refused(problem);
   }
 
   /** Host -> virtual: ClusterIP (re-create), nodePorts, LoadBalancer status. */
@@ -137,7 +140,7 @@ export class ServiceReconciler {
       await api.createNamespacedService({ namespace, body: virtualServiceRecreated(virtual, host) });
       return;
     } catch (e) {
-      logger.warn({ vcluster: this.deps.ctx.vcluster, namespace, name, reason: 'ClusterIPUnavailable', err: e }, `the virtual cluster refused ClusterIP ${ip}; the Service keeps its own address`);
+      logger.warn({ vcluster: this.deps.ctx().vcluster, namespace, name, reason: 'ClusterIPUnavailable', err: e }, `the virtual cluster refused ClusterIP ${ip}; the Service keeps its own address`);
     }
     const original = virtualServiceRecreated(virtual, {});
     original.metadata = { ...original.metadata, annotations: { ...original.metadata?.annotations, [CLUSTER_IP_UNAVAILABLE]: ip } };

@@ -29,6 +29,12 @@ export interface VClusterDeps {
   buckets: SyncBuckets;
 }
 
+/** Virtual objects refused or blocked by unowned host objects (0 until the loop can count them). */
+function conflictsOf(sync: VClusterSync): number {
+  const counted = sync as { conflicts?: () => number };
+  return typeof counted.conflicts === 'function' ? counted.conflicts() : 0;
+}
+
 interface Running {
   sync: VClusterSync;
   /** The record the loop was started from: another one restarts it. */
@@ -110,7 +116,14 @@ export class VClusterReconciler {
     const running = this.running.get(key);
     if (!probe.ok) {
       if (probe.phase === 'Failed' && running) await this.stopLoop(key); // do not sync then
-      await status.write(key, { phase: probe.phase, reason: probe.reason, message: probe.message, conflicts: 0, ...(running?.lastSyncAt ? { lastSyncAt: running.lastSyncAt } : {}) });
+      const stillRunning = this.running.get(key);
+      await status.write(key, {
+        phase: probe.phase,
+        reason: probe.reason,
+        message: probe.message,
+        conflicts: stillRunning ? conflictsOf(stillRunning.sync) : 0,
+        ...(running?.lastSyncAt ? { lastSyncAt: running.lastSyncAt } : {}),
+      });
       return requeue;
     }
     if (!running) {
@@ -130,7 +143,7 @@ export class VClusterReconciler {
       phase: 'Syncing',
       reason: now.sync.hasSynced ? 'Synced' : 'InitialSync',
       message: now.sync.hasSynced ? 'every object is synced; changes follow' : 'filling caches and making the first pass',
-      conflicts: 0,
+      conflicts: conflictsOf(now.sync),
       ...(now.lastSyncAt ? { lastSyncAt: now.lastSyncAt } : {}),
     });
     return requeue;
