@@ -7,9 +7,9 @@ import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { projectBuckets, VClusterRecord } from '@netbroker/contracts';
 import { isNotFound } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
-import { sealSecret } from '@netbroker/runtime';
 import { connectNats, eventually, kubeconfigFile, kubeConfigFor, startService, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { vclusterRecord } from './registration';
 
 const stack = inject('stack');
 const host = kubeConfigFor(stack.host!).makeApiClient(CoreV1Api);
@@ -32,16 +32,7 @@ beforeAll(async () => {
   nc = await connectNats(stack.natsUrl!);
   vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
   await host.createNamespace({ body: { metadata: { name: hostNs } } });
-  await vclusters.put(`${tenant}.${project}`, {
-    v: 1,
-    tenant,
-    project,
-    projectUid: randomUUID(),
-    generation: 1,
-    registeredAt: new Date().toISOString(),
-    kubeconfig: sealSecret(kubeconfigFile(stack.virtual[0]!), key),
-    options: { name: vcluster, syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: false },
-  });
+  await vclusters.put(`${tenant}.${project}`, vclusterRecord({ tenant, project, vcluster, kubeconfig: kubeconfigFile(stack.virtual[0]!), key }));
   syncer = await startService({
     service: 'syncer',
     env: { NATS_URL: stack.natsUrl!, KUBECONFIG: join(dir, 'host.kubeconfig'), NETBROKER_ENCRYPTION_KEY: key.toString('base64'), LOG_LEVEL: 'warn' },

@@ -8,7 +8,6 @@ import { projectBuckets, syncerBuckets, VClusterRecord, VClusterStatus } from '@
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { isNotFound } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
-import { sealSecret } from '@netbroker/runtime';
 import {
   connectNats,
   eventually,
@@ -21,6 +20,7 @@ import {
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { vclusterRecord } from './registration';
 
 // Its own nats-server, so no syncer of another test file takes this registration.
 const stack = inject('stack');
@@ -93,16 +93,7 @@ beforeAll(async () => {
   server.hostname = '127.0.0.1';
   server.port = String(proxyPort);
   proxied.clusters[0] = { ...proxied.clusters[0]!, server: server.toString().replace(/\/$/, '') };
-  await vclusters.put(registration, {
-    v: 1,
-    tenant,
-    project,
-    projectUid: randomUUID(),
-    generation: 1,
-    registeredAt: new Date().toISOString(),
-    kubeconfig: sealSecret(proxied.exportConfig(), key),
-    options: { name: vcluster, syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: false },
-  });
+  await vclusters.put(registration, vclusterRecord({ tenant, project, vcluster, kubeconfig: proxied.exportConfig(), key }));
   syncer = await startService({
     service: 'syncer',
     name: 'syncer-recovery',

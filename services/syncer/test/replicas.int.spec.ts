@@ -7,7 +7,6 @@ import { projectBuckets, SyncerLease, syncerBuckets, VClusterRecord, VClusterSta
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { isNotFound } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
-import { sealSecret } from '@netbroker/runtime';
 import {
   connectNats,
   eventually,
@@ -21,6 +20,7 @@ import {
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { vclusterRecord } from './registration';
 
 // Replicas compete through KV buckets every syncer follows: this file runs its own nats-server,
 // so no syncer of another test file takes these leases (the apiservers are the shared ones).
@@ -61,16 +61,7 @@ const startReplica = async (id: string) => {
   return replica;
 };
 
-const record = (project: string, kubeconfig: string, name: string): VClusterRecord => ({
-  v: 1,
-  tenant,
-  project,
-  projectUid: randomUUID(),
-  generation: 1,
-  registeredAt: new Date().toISOString(),
-  kubeconfig: sealSecret(kubeconfig, key),
-  options: { name, syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: false },
-});
+const record = (project: string, kubeconfig: string, name: string) => vclusterRecord({ tenant, project, vcluster: name, kubeconfig, key });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netbroker-replicas-'));

@@ -7,9 +7,9 @@ import { projectBuckets, syncerBuckets, VClusterRecord, VClusterStatus } from '@
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { isNotFound } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
-import { sealSecret } from '@netbroker/runtime';
 import { connectNats, eventually, kubeconfigFile, kubeConfigFor, startNats, startService, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { vclusterRecord } from './registration';
 
 // Its own nats-server: registrations of other test files must not count here (shared apiservers).
 const stack = inject('stack');
@@ -75,16 +75,7 @@ const onHost = async (name: string) => {
 
 describe('orphan sweep', () => {
   it('deletes the host objects of a registration deleted while no syncer ran', async () => {
-    await vclusters.put(registration, {
-      v: 1,
-      tenant,
-      project,
-      projectUid: randomUUID(),
-      generation: 1,
-      registeredAt: new Date().toISOString(),
-      kubeconfig: sealSecret(kubeconfigFile(stack.virtual[0]!), key),
-      options: { name: vcluster, syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: false },
-    });
+    await vclusters.put(registration, vclusterRecord({ tenant, project, vcluster, kubeconfig: kubeconfigFile(stack.virtual[0]!), key }));
     const first = await startSyncer();
     const namespace = `swp-${suffix}`;
     await virtual.createNamespace({ body: { metadata: { name: namespace } } });

@@ -7,10 +7,10 @@ import { projectBuckets, VClusterRecord } from '@netbroker/contracts';
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { isNotFound } from '@netbroker/kube';
 import { annotations, hostName, labels } from '@netbroker/naming';
-import { sealSecret } from '@netbroker/runtime';
 import { connectNats, eventually, kubeconfigFile, kubeConfigFor, metricValue, startService, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLUSTER_IP_UNAVAILABLE } from '../src/reconcilers/service';
+import { vclusterRecord } from './registration';
 
 const stack = inject('stack');
 const host = kubeConfigFor(stack.host!).makeApiClient(CoreV1Api);
@@ -39,16 +39,7 @@ beforeAll(async () => {
   nc = await connectNats(stack.natsUrl!);
   vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
   await host.createNamespace({ body: { metadata: { name: hostNs } } });
-  await vclusters.put(`${tenant}.${project}`, {
-    v: 1,
-    tenant,
-    project,
-    projectUid: randomUUID(),
-    generation: 1,
-    registeredAt: new Date().toISOString(),
-    kubeconfig: sealSecret(kubeconfigFile(stack.virtual[0]!), key),
-    options: { name: vcluster, syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: false },
-  });
+  await vclusters.put(`${tenant}.${project}`, vclusterRecord({ tenant, project, vcluster, kubeconfig: kubeconfigFile(stack.virtual[0]!), key }));
   syncer = await startSyncer();
 });
 afterAll(async () => {
