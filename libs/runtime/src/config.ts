@@ -36,3 +36,17 @@ export const env = {
       .transform((v) => v === 'true' || v === '1'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
+
+/**
+ * The variables every netbroker service reads: spread into its schema
+ * (`z.object({ ...serviceEnv, MY_SETTING: … })`).
+ */
+export const serviceEnv = {
+  NATS_URL: z.string().min(1),
+  /** The /healthz /readyz /metrics endpoint (0: any free port). */
+  OPS_PORT: env.port(0),
+  OPS_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+  /** Replicas of KV buckets and streams: 3 on a NATS cluster. */
+  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+};

@@ -1,4 +1,4 @@
-export { ConfigError, env, isConfigError, loadConfig } from './config';
+export { ConfigError, env, isConfigError, loadConfig, serviceEnv } from './config';
 export { createLogger, redactedPaths, type Logger, type LoggerOptions } from './logger';
 export { createMetricsRegistry, startOpsServer, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './ops-server';
 export { Shutdown, type ShutdownOptions, type Stopper } from './shutdown';

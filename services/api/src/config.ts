@@ -1,17 +1,14 @@
-import { env } from '@netbroker/runtime';
+import { env, serviceEnv } from '@netbroker/runtime';
 import { Name } from '@netbroker/contracts';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 export const ApiConfig = z.object({
-  NATS_URL: z.string().min(1),
+  ...serviceEnv,
   HTTP_HOST: z.string().default('127.0.0.1'),
   /** 0: any free port (the bound URL is logged). */
   HTTP_PORT: env.port(8080),
-  OPS_PORT: env.port(0),
-  OPS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: env.logLevel(),
   NETBROKER_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** base64 of 32 bytes: seals kubeconfigs and replayed answers at rest. */
   NETBROKER_ENCRYPTION_KEY: z
@@ -24,7 +21,5 @@ export const ApiConfig = z.object({
   RATE_LIMIT_PER_SECOND: positiveInt(50),
   RATE_LIMIT_BURST: positiveInt(100),
   BODY_LIMIT_BYTES: positiveInt(65_536),
-  /** Replicas of the KV buckets and the event stream: 3 on a NATS cluster. */
-  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;

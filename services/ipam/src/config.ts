@@ -1,4 +1,4 @@
-import { env } from '@netbroker/runtime';
+import { serviceEnv } from '@netbroker/runtime';
 import { PoolSpec } from '@netbroker/contracts';
 import { z } from 'zod';
 
@@ -21,12 +21,7 @@ const poolList = z
   .pipe(z.array(PoolSpec));
 
 export const IpamConfig = z.object({
-  NATS_URL: z.string().min(1),
-  OPS_PORT: env.port(0),
-  OPS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: env.logLevel(),
-  /** Replicas of the KV buckets and the event stream: 3 on a NATS cluster. */
-  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  ...serviceEnv,
   /** The host cluster's own pod and service CIDRs: reserved in every pool. */
   HOST_POD_CIDRS: cidrList,
   HOST_SERVICE_CIDRS: cidrList,

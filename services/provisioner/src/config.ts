@@ -1,4 +1,4 @@
-import { env } from '@netbroker/runtime';
+import { serviceEnv } from '@netbroker/runtime';
 import { z } from 'zod';
 
 const list = (fallback: string) =>
@@ -15,13 +15,9 @@ const labelMap = (fallback: string) =>
   });
 
 export const ProvisionerConfig = z.object({
-  NATS_URL: z.string().min(1),
+  ...serviceEnv,
   /** Kubeconfig of the host cluster; empty: the in-cluster service account. */
   KUBECONFIG: z.string().optional(),
-  OPS_PORT: env.port(0),
-  OPS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: env.logLevel(),
-  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   DEFAULT_PROJECT_POOL: z.string().default('projects'),
   EGRESS_POOL_CLOUD: z.string().default('egress-cloud'),
   EGRESS_POOL_PUBLIC: z.string().default('egress-public'),

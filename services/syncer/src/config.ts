@@ -1,16 +1,12 @@
-import { env } from '@netbroker/runtime';
+import { serviceEnv } from '@netbroker/runtime';
 import { z } from 'zod';
 
 export const SyncerConfig = z.object({
-  NATS_URL: z.string().min(1),
+  ...serviceEnv,
   /** Kubeconfig of the host cluster; empty: the in-cluster service account. */
   KUBECONFIG: z.string().optional(),
   /** Opens the sealed kubeconfigs of registered virtual clusters (32 bytes, base64). */
   NETBROKER_ENCRYPTION_KEY: z.string().min(1),
-  OPS_PORT: env.port(0),
-  OPS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: env.logLevel(),
-  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Objects reconciled at once per virtual cluster. */
   CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** A registration's lease: another replica takes it over this long after its holder died. */
