@@ -35,6 +35,9 @@ export const ProblemCode = z.enum([
   // service mappings
   'invalid-mapping',
   'import-not-allowed',
+  // cross-project exposures
+  'invalid-exposure',
+  'port-collision',
   // address space: the ipam service's reasons, passed through (it never answers not-allocated here)
   ...IpamErrorReason.exclude(['not-allocated']).options,
   // the server
@@ -66,6 +69,8 @@ export const problemStatus: Record<ProblemCode, number> = {
   'idempotency-key-in-progress': 409,
   'invalid-mapping': 422,
   'import-not-allowed': 403,
+  'invalid-exposure': 422,
+  'port-collision': 409,
   'invalid-cidr': 422,
   'wrong-family': 422,
   'prefix-too-large': 422,

@@ -5,3 +5,4 @@ export * from './api';
 export * from './mappings';
 export * from './sync';
 export * from './syncer';
+export * from './exposures';

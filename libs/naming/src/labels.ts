@@ -10,6 +10,10 @@ export const labels = {
   vcluster: `${PREFIX}/vcluster`,
   /** Written by vcluster's pod sync on every host pod; Service and NetworkPolicy selectors scope with them. */
   vclusterManagedBy: 'vcluster.loft.sh/managed-by',
+  /** On objects of a cross-project exposure: the exposure's name, and (on consumer entries) the exporter. */
+  exposure: `${PREFIX}/exposure`,
+  exporterTenant: `${PREFIX}/exporter-tenant`,
+  exporterProject: `${PREFIX}/exporter-project`,
   vclusterNamespace: 'vcluster.loft.sh/namespace',
 } as const;
 
@@ -30,6 +34,9 @@ export const annotations = {
   hostUid: `${PREFIX}/host-uid`,
   /** Marks a mirrored object as owned by netbroker: tenant edits are overwritten. */
   readOnly: `${PREFIX}/read-only`,
+  /** On an exporter's objects: the exposure key; on a consumer's entries: the grant key they were written for. */
+  exposureKey: `${PREFIX}/exposure-key`,
+  grantKey: `${PREFIX}/grant-key`,
 } as const;
 
 export const MANAGED_BY = 'netbroker';

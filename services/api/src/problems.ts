@@ -23,6 +23,8 @@ const titles: Record<ProblemCode, string> = {
   'idempotency-key-in-progress': 'A request with this Idempotency-Key is in progress',
   'invalid-mapping': 'Invalid service mapping',
   'import-not-allowed': 'Host namespace not allowed for import',
+  'invalid-exposure': 'Invalid exposure or grant',
+  'port-collision': 'Ports collide on a shared EIP',
   'invalid-cidr': 'Invalid CIDR',
   'wrong-family': 'Wrong address family',
   'prefix-too-large': 'Block too large',
