@@ -1,4 +1,8 @@
 import {
+  exposureBuckets,
+  ExposureRecord,
+  ExposureStatus,
+  GrantRecord,
   IdempotencyRecord,
   mappingBuckets,
   MappingRecord,
@@ -29,6 +33,11 @@ export interface Store {
   /** Service mappings, key `<tenant>.<project>.<id>`; the mapper writes `mappingStatus`. */
   mappings: JsonKv<typeof MappingRecord>;
   mappingStatus: JsonKv<typeof MappingStatus>;
+  /** Cross-project exposures, key `<tenant>.<project>.<exposure>`; the exposer writes `exposureStatus`. */
+  exposures: JsonKv<typeof ExposureRecord>;
+  /** Key `<exporterTenant>.<exporterProject>.<exposure>.<consumerTenant>.<consumerProject>`. */
+  grants: JsonKv<typeof GrantRecord>;
+  exposureStatus: JsonKv<typeof ExposureStatus>;
 }
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -44,6 +53,9 @@ export async function openStore(nc: NatsConnection, replicas: number): Promise<S
     vclusterStatus: await openKv(nc, syncerBuckets.status, VClusterStatus, opts),
     mappings: await openKv(nc, mappingBuckets.mappings, MappingRecord, opts),
     mappingStatus: await openKv(nc, mappingBuckets.status, MappingStatus, opts),
+    exposures: await openKv(nc, exposureBuckets.exposures, ExposureRecord, opts),
+    grants: await openKv(nc, exposureBuckets.grants, GrantRecord, opts),
+    exposureStatus: await openKv(nc, exposureBuckets.status, ExposureStatus, opts),
     idempotency: await openKv(nc, projectBuckets.idempotency, IdempotencyRecord, { replicas, history: 1, maxAgeMs: IDEMPOTENCY_TTL_MS }),
   };
 }

@@ -33,7 +33,19 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const values = () => ({ tenant: tenantA, project, id: tokenIdA, pool });
+const values = () => ({
+  tenant: tenantA,
+  project,
+  id: tokenIdA,
+  pool,
+  // exposures and imports
+  name: 'db',
+  exposure: 'db',
+  consumerTenant: tenantB,
+  consumerProject: project,
+  exporterTenant: tenantB,
+  exporterProject: project,
+});
 const send = (token: string | undefined, route: (typeof routes)[number], path = fillPath(route.url, values())) =>
   t.as(token)(route.method, path, route.body ? { body: route.example ?? {} } : {});
 

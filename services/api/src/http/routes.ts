@@ -1,3 +1,5 @@
+import { exposureRoutes } from './exposures';
+import { importRoutes } from './imports';
 import { mappingRoutes } from './mappings';
 import { poolRoutes } from './pools';
 import { projectRoutes } from './projects';
@@ -24,4 +26,4 @@ const docsRoutes = [
  * The route table: the one place routes are declared. The server registers it, the OpenAPI
  * document is generated from it, and the authorization tests iterate over it.
  */
-export const routes: Route[] = [...tenantRoutes, ...poolRoutes, ...projectRoutes, ...vclusterRoutes, ...mappingRoutes, ...docsRoutes];
+export const routes: Route[] = [...tenantRoutes, ...poolRoutes, ...projectRoutes, ...vclusterRoutes, ...mappingRoutes, ...exposureRoutes, ...importRoutes, ...docsRoutes];
