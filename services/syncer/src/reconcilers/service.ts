@@ -1,6 +1,6 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Service } from '@kubernetes/client-node';
 import { classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
-import { hostName, PREFIX } from '@netbroker/naming';
+import { hostName, labels, PREFIX } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {
   hostServiceFor,
@@ -48,9 +48,9 @@ export class ServiceReconciler {
     if (isSkipped(namespace, name)) return;
     const { applier } = this.deps;
     const ctx = this.deps.ctx();
-    // A Service the mapper wrote (a fromHost mapping) is the host's already: never synced back.
+    // A Service the mapper (a fromHost mapping) or the exposer (a `<service>-ext` entry) wrote is the host's already: never synced back.
     const read = await this.readVirtual(namespace, name);
-    const virtual = read?.metadata?.labels?.[mappingLabels.mapping] ? undefined : read;
+    const virtual = read?.metadata?.labels?.[mappingLabels.mapping] || read?.metadata?.labels?.[labels.component] === 'exposure-entry' ? undefined : read;
     const hostRef = { apiVersion: 'v1', kind: 'Service', metadata: { name: hostName({ name, namespace, vcluster: ctx.vcluster }), namespace: ctx.hostNamespace } };
     const host = await applier.read<V1Service>(hostRef);
     if (!virtual) {

@@ -1,0 +1,124 @@
+import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
+import {
+  eventStream,
+  exposureBuckets,
+  ExposureRecord,
+  ExposureStatus,
+  GrantRecord,
+  ProjectRecord,
+  ProjectStatus,
+  projectBuckets,
+  VClusterRecord,
+} from '@netbroker/contracts';
+import { connectBus, ensureStream, EventPublisher, openKv, type KvFollower } from '@netbroker/bus';
+import { Informer, loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
+import { labels } from '@netbroker/naming';
+import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
+import { Gauge } from 'prom-client';
+import { ExposerConfig } from './config';
+import { Eips } from './eips';
+import { ExporterIndex } from './exporters';
+import { Entries } from './reconcilers/entries';
+import { ExporterReconciler } from './reconcilers/exporter';
+import { FIELD_MANAGER, VirtualClusters } from './virtual-clusters';
+
+const config = loadConfig(ExposerConfig);
+const logger = createLogger({ service: 'exposer', level: config.LOG_LEVEL });
+const shutdown = new Shutdown({ logger });
+const registry = createMetricsRegistry('exposer');
+
+const nc = await connectBus({ servers: config.NATS_URL, name: 'exposer' });
+shutdown.add('nats', () => nc.drain());
+await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
+const kv = { replicas: config.NATS_REPLICAS };
+const exposures = await openKv(nc, exposureBuckets.exposures, ExposureRecord, kv);
+const grants = await openKv(nc, exposureBuckets.grants, GrantRecord, kv);
+const statuses = await openKv(nc, exposureBuckets.status, ExposureStatus, kv);
+const projects = await openKv(nc, projectBuckets.projects, ProjectRecord, kv);
+const projectStatus = await openKv(nc, projectBuckets.status, ProjectStatus, kv);
+const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, kv);
+
+const hostConfig = loadKubeConfig(config.KUBECONFIG);
+const host = new OwnedApplier(hostConfig, FIELD_MANAGER);
+const clusters = new VirtualClusters({ vclusters, encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY) });
+const reconciler = new ExporterReconciler({
+  exposures,
+  grants,
+  statuses,
+  projects,
+  projectStatus,
+  vclusters,
+  host,
+  eips: new Eips(nc, { cloud: config.EIP_POOL_CLOUD, public: config.EIP_POOL_PUBLIC }),
+  entries: new Entries(host, hostConfig, clusters, config.ENTRY_NAMESPACE),
+  events: new EventPublisher(nc),
+  lb: {
+    provider: config.LB_PROVIDER,
+    loadBalancerClass: config.LB_CLASS,
+    addressPool: config.LB_ADDRESS_POOL,
+    openstackClass: config.LB_OPENSTACK_CLASS,
+    ovhClass: config.LB_OVH_CLASS,
+    ovhFlavor: config.LB_OVH_FLAVOR,
+  },
+  logger,
+  now: () => new Date(),
+});
+const queue = new WorkQueue({
+  concurrency: config.CONCURRENCY,
+  reconcile: (key) => reconciler.reconcile(key),
+  onError: (key, err, retrying) => logger.error({ err, exporter: key, retrying }, 'exporter reconcile failed'),
+});
+shutdown.add('queue', () => queue.stop());
+
+// Every change only enqueues the exporting projects it concerns; the reconciler reads current state.
+const index = new ExporterIndex();
+const invalid = (bucket: string) => (key: string, err: unknown) => logger.error({ err, bucket, key }, 'unreadable record');
+const onProject = (change: { key: string }) => index.affectedBy(change.key).forEach((k) => queue.add(k));
+const followers: KvFollower[] = [
+  await exposures.follow((c) => queue.add(index.exposure(c.key, c.op === 'put')), invalid('exposures')),
+  await grants.follow((c) => queue.add(index.grant(c.key, c.op === 'put' ? c.value : undefined)), invalid('grants')),
+  await projects.follow(onProject, invalid('projects')),
+  await projectStatus.follow(onProject, invalid('project-status')),
+  await vclusters.follow(onProject, invalid('vclusters')),
+];
+shutdown.add('follows', () => followers.forEach((f) => f.stop()));
+// Statuses of exposures deleted while no exposer ran: their objects are still to be removed.
+for (const key of (await statuses.list()).map((s) => s.key)) queue.add(key.split('.').slice(0, 2).join('.'));
+
+// The load balancer controller writing an address into an exposure Service.
+const core = hostConfig.makeApiClient(CoreV1Api);
+const labelSelector = `${labels.component}=exposure`;
+const onLoadBalancer = (svc: V1Service) => {
+  const l = svc.metadata?.labels ?? {};
+  if (l[labels.tenant] && l[labels.project]) queue.add(`${l[labels.tenant]}.${l[labels.project]}`);
+};
+const lbInformer = new Informer<V1Service>(hostConfig, {
+  path: '/api/v1/services',
+  labelSelector,
+  list: () => core.listServiceForAllNamespaces({ labelSelector }),
+  onChange: onLoadBalancer,
+  onDelete: onLoadBalancer,
+  onError: (err, restartInMs) => logger.warn({ err, restartInMs }, 'LoadBalancer informer failed; restarting'),
+});
+await lbInformer.start();
+shutdown.add('informer', () => lbInformer.stop());
+
+const resync = setInterval(() => index.exporters().forEach((k) => queue.add(k)), config.RESYNC_INTERVAL_MS).unref();
+shutdown.add('resync', () => clearInterval(resync));
+
+new Gauge({ name: 'netbroker_exposer_exposures', help: 'Exposures known', registers: [registry], collect() { this.set(index.counts.exposures); } });
+new Gauge({ name: 'netbroker_exposer_grants', help: 'Grants known', registers: [registry], collect() { this.set(index.counts.grants); } });
+
+let caughtUp = false;
+void Promise.all(followers.map((f) => f.caughtUp)).then(
+  () => (caughtUp = true),
+  (err: unknown) => logger.error({ err }, 'a bucket watch ended before catching up'),
+);
+const ops = await startOpsServer({
+  host: config.OPS_HOST,
+  port: config.OPS_PORT,
+  registry,
+  readiness: { nats: () => !nc.isClosed(), watch: () => caughtUp && followers.every((f) => f.running) },
+});
+shutdown.add('ops', () => ops.close());
+logger.info({ ops: ops.url, provider: config.LB_PROVIDER }, 'exposer ready');

@@ -1,0 +1,117 @@
+import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { ConsumerStatus, ExposureRecord, GrantRecord } from '@netbroker/contracts';
+import { classify, isOwnedBy, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
+import { hostNamespace, labels, MANAGED_BY } from '@netbroker/naming';
+import { entryEgressPolicy, entrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
+import { FIELD_MANAGER, type VirtualCluster, type VirtualClusters } from '../virtual-clusters';
+
+type ExposureRef = Pick<ExposureRecord, 'tenant' | 'project' | 'name'>;
+
+export interface EntryResult {
+  status: ConsumerStatus;
+  /** An entry was written into the consumer's virtual cluster (a cleanup must visit it). */
+  virtual: boolean;
+}
+
+const consumerRef = (g: GrantRecord) => `${g.consumer.tenant}/${g.consumer.project}`;
+const describe = (o: ObjectRef) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
+const mine = (obj: KubernetesObject) => isOwnedBy(obj, FIELD_MANAGER);
+
+/**
+ * The consumer side of an accepted grant: `<service>-ext` (a selectorless Service and an
+ * EndpointSlice holding the exposure's address) in the consumer's host namespace with an egress
+ * policy to that address, and the same Service and EndpointSlice inside its virtual cluster when
+ * it has one. An object of that name that is not this grant's is never touched.
+ */
+export class Entries {
+  private readonly hostCore: CoreV1Api;
+  private readonly hostDiscovery: DiscoveryV1Api;
+  private readonly hostNetworking: NetworkingV1Api;
+
+  constructor(
+    private readonly host: OwnedApplier,
+    hostConfig: KubeConfig,
+    private readonly clusters: VirtualClusters,
+    private readonly virtualNamespace: string,
+  ) {
+    this.hostCore = hostConfig.makeApiClient(CoreV1Api);
+    this.hostDiscovery = hostConfig.makeApiClient(DiscoveryV1Api);
+    this.hostNetworking = hostConfig.makeApiClient(NetworkingV1Api);
+  }
+
+  async apply(e: ExposureRecord, g: GrantRecord, address: string): Promise<EntryResult> {
+    const hostNs = hostNamespace(g.consumer.tenant, g.consumer.project);
+    const hostObjects = [entryService(e, g, hostNs), entrySlice(e, g, hostNs, address), entryEgressPolicy(e, g, hostNs, address)];
+    const taken = await this.write(this.host, g, hostObjects);
+    if (taken) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${taken} exists and is not this grant's; it is left untouched` }, virtual: false };
+    const where = [`host namespace ${hostNs}`];
+    const vc = await this.clusters.get(`${g.consumer.tenant}.${g.consumer.project}`);
+    let virtual = false;
+    if (vc.ok) {
+      await this.ensureNamespace(vc.cluster, g);
+      const inside = await this.write(vc.cluster.applier, g, [entryService(e, g, this.virtualNamespace), entrySlice(e, g, this.virtualNamespace, address)]);
+      virtual = true;
+      if (inside) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${inside} exists in the virtual cluster and is not this grant's` }, virtual };
+      where.push(`namespace ${this.virtualNamespace} of its virtual cluster`);
+    } else if (vc.registered) {
+      return { status: { project: consumerRef(g), ready: false, reason: vc.reason, message: vc.message }, virtual };
+    }
+    return { status: { project: consumerRef(g), ready: true, reason: 'Ready', message: `${e.entryName} points at ${address} in ${where.join(' and ')}` }, virtual };
+  }
+
+  /** Writes the objects unless one of them is somebody else's: answers that one's description. */
+  private async write(applier: OwnedApplier, g: GrantRecord, objects: Array<KubernetesObject & ObjectRef>): Promise<string | undefined> {
+    const current = await Promise.all(objects.map((o) => applier.read(o)));
+    const foreign = objects.find((o, i) => current[i] && !(mine(current[i]!) && isEntryFor(current[i], g)));
+    if (foreign) return describe(foreign);
+    await Promise.all(objects.map((o, i) => applier.apply(o, current[i] ?? null)));
+    return undefined;
+  }
+
+  private async ensureNamespace(vc: VirtualCluster, g: GrantRecord): Promise<void> {
+    const ref = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.virtualNamespace } };
+    if (await vc.applier.read(ref)) return;
+    const meta = { name: this.virtualNamespace, labels: { [labels.managedBy]: MANAGED_BY, [labels.tenant]: g.consumer.tenant, [labels.project]: g.consumer.project } };
+    await vc.applier.apply({ ...ref, metadata: meta }, null);
+  }
+
+  /** Deletes this exposure's entries in every host namespace but `keep`. */
+  async removeHost(e: ExposureRef, keep: ReadonlySet<string> = new Set()): Promise<number> {
+    const labelSelector = entrySelector(e);
+    let found: KubernetesObject[][];
+    try {
+      found = await Promise.all([
+        this.hostCore.listServiceForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'v1', kind: 'Service' }))),
+        this.hostDiscovery.listEndpointSliceForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' }))),
+        this.hostNetworking.listNetworkPolicyForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }))),
+      ]);
+    } catch (err) {
+      throw classify(err, `list the entries of exposure ${e.tenant}/${e.project}/${e.name}`);
+    }
+    return this.deleteAll(this.host, found.flat().filter((o) => !keep.has(o.metadata?.namespace ?? '')));
+  }
+
+  /** Deletes this exposure's entries in the virtual clusters of these consumer projects (`<tenant>.<project>`). */
+  async removeVirtual(e: ExposureRef, consumers: Iterable<string>): Promise<void> {
+    const labelSelector = entrySelector(e);
+    const namespace = this.virtualNamespace;
+    for (const consumer of consumers) {
+      const vc = await this.clusters.get(consumer);
+      if (!vc.ok) continue; // deregistered: the virtual cluster is not netbroker's to reach any more
+      const { core, discovery, applier } = vc.cluster;
+      try {
+        const services = (await core.listNamespacedService({ namespace, labelSelector })).items.map((o) => ({ ...o, apiVersion: 'v1', kind: 'Service' }));
+        const slices = (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector })).items.map((o) => ({ ...o, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' }));
+        await this.deleteAll(applier, [...services, ...slices]);
+      } catch (err) {
+        throw classify(err, `remove the entries of ${e.tenant}/${e.project}/${e.name} from the virtual cluster of ${consumer}`);
+      }
+    }
+  }
+
+  private async deleteAll(applier: OwnedApplier, objects: KubernetesObject[]): Promise<number> {
+    const owned = objects.filter(mine);
+    for (const o of owned) await applier.delete({ apiVersion: o.apiVersion!, kind: o.kind!, metadata: { name: o.metadata!.name!, namespace: o.metadata!.namespace! } });
+    return owned.length;
+  }
+}

@@ -1,0 +1,278 @@
+import type { V1Service } from '@kubernetes/client-node';
+import {
+  exposureKey,
+  exposureSubjects,
+  type ConsumerStatus,
+  type ExposureEvent,
+  type ExposureRecord,
+  type ExposureStatus,
+  type GrantRecord,
+  type ProjectRecord,
+  type ProjectStatus,
+  type VClusterRecord,
+} from '@netbroker/contracts';
+import type { EventPublisher, JsonKv, KvRecord } from '@netbroker/bus';
+import { isNotOwned, isOwnedBy, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { annotations, hostNamespace } from '@netbroker/naming';
+import type { Logger } from '@netbroker/runtime';
+import {
+  collidingPorts,
+  exposureLoadBalancerService,
+  exposureObjectNames,
+  exposurePolicy,
+  exposureSourceName,
+  loadBalancerRequest,
+  policyPeers,
+  resolveSource,
+  sharingSupported,
+  type LbConfig,
+} from '@netbroker/translate';
+import { eipRequestId, type Eips } from '../eips';
+import { FIELD_MANAGER } from '../virtual-clusters';
+import type { Entries } from './entries';
+
+export interface ExporterDeps {
+  exposures: JsonKv<typeof ExposureRecord>;
+  grants: JsonKv<typeof GrantRecord>;
+  statuses: JsonKv<typeof ExposureStatus>;
+  projects: JsonKv<typeof ProjectRecord>;
+  projectStatus: JsonKv<typeof ProjectStatus>;
+  vclusters: JsonKv<typeof VClusterRecord>;
+  host: OwnedApplier;
+  eips: Eips;
+  entries: Entries;
+  events: EventPublisher;
+  lb: LbConfig;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** What one exposure's reconcile found. */
+interface Outcome {
+  ready: boolean;
+  reason: string;
+  message: string;
+  eip?: string;
+  address?: string;
+  loadBalancerService?: string;
+  consumers: ConsumerStatus[];
+  policyPeers: string[];
+  virtualEntries: string[];
+}
+
+/** Waiting for something outside (an address pool, a load balancer): look again after this long. */
+const RECHECK_MS = 15_000;
+const pascal = (reason: string) => reason.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+const svcRef = (namespace: string, name: string): ObjectRef => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace } });
+const policyRef = (namespace: string, name: string): ObjectRef => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace } });
+const byAge = (a: KvRecord<ExposureRecord>, b: KvRecord<ExposureRecord>) => a.value.createdAt.localeCompare(b.value.createdAt) || a.value.name.localeCompare(b.value.name);
+const projectKeyOf = (ref: { tenant: string; project: string }) => `${ref.tenant}.${ref.project}`;
+
+/**
+ * Every exposure of one exporting project (key `<tenant>.<project>`), level-triggered: EIPs,
+ * LoadBalancer Services, NetworkPolicies admitting exactly the accepted consumers, the consumers'
+ * entries, status. A project that is gone or being deleted has everything removed and released.
+ */
+export class ExporterReconciler {
+  constructor(private readonly deps: ExporterDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const d = this.deps;
+    const [exposures, grants, statuses, project, projectStatus] = await Promise.all([
+      d.exposures.list(`${key}.*`),
+      d.grants.list(`${key}.*.*.*`),
+      d.statuses.list(`${key}.*`),
+      d.projects.get(key),
+      d.projectStatus.get(key),
+    ]);
+    const alive = project && !project.value.deletionRequestedAt ? project.value : undefined;
+    const live = exposures.filter((e) => e.value.projectUid === alive?.uid).sort(byAge);
+    const liveKeys = new Set(live.map((e) => e.key));
+
+    // Exposures deleted, or of a project that is gone (or an older project of the same name).
+    for (const stale of exposures.filter((e) => !liveKeys.has(e.key))) {
+      await this.teardown(stale.value, statuses.find((s) => s.key === stale.key)?.value);
+      await d.exposures.delete(stale.key);
+      await this.publish(exposureSubjects.deleted, stale.value, 'exposer', 'ProjectDeleted');
+    }
+    for (const s of statuses.filter((s) => !liveKeys.has(s.key) && !exposures.some((e) => e.key === s.key))) {
+      const [tenant, projectName, name] = s.key.split('.') as [string, string, string];
+      await this.teardown({ tenant, project: projectName, name }, s.value);
+    }
+    for (const g of grants.filter((g) => !liveKeys.has(exposureKey(g.value.exporter.tenant, g.value.exporter.project, g.value.exposure)) || g.value.exporter.uid !== alive?.uid)) {
+      await d.grants.delete(g.key);
+    }
+    await this.releaseUnused(key, live);
+    if (!alive) return;
+
+    if (projectStatus?.value.phase !== 'Ready' || projectStatus.value.uid !== alive.uid) {
+      for (const e of live) {
+        await this.writeStatus(e.key, { ...this.empty(), reason: 'ProjectNotReady', message: `project ${alive.name} is not Ready yet (${projectStatus?.value.phase ?? 'no status'})` });
+      }
+      return;
+    }
+    const vcluster = (await d.vclusters.get(key))?.value;
+    let recheck = false;
+    for (const e of live) {
+      const previous = statuses.find((s) => s.key === e.key)?.value;
+      const mine = grants.filter((g) => g.value.exposure === e.value.name && g.value.exporter.uid === alive.uid);
+      const outcome = await this.converge(e.value, live, mine, vcluster, previous);
+      recheck ||= !outcome.ready;
+      await this.writeStatus(e.key, outcome);
+    }
+    return recheck ? { requeueAfterMs: RECHECK_MS } : undefined;
+  }
+
+  private empty(): Outcome {
+    return { ready: false, reason: '', message: '', consumers: [], policyPeers: [], virtualEntries: [] };
+  }
+
+  private async converge(
+    e: ExposureRecord,
+    all: Array<KvRecord<ExposureRecord>>,
+    grants: Array<KvRecord<GrantRecord>>,
+    vcluster: VClusterRecord | undefined,
+    previous: ExposureStatus | undefined,
+  ): Promise<Outcome> {
+    const d = this.deps;
+    const hostNs = hostNamespace(e.tenant, e.project);
+    const names = exposureObjectNames(e.name);
+    const fail = async (reason: string, message: string, extra: Partial<Outcome> = {}): Promise<Outcome> => {
+      await this.removeObjects(e, previous);
+      return { ...this.empty(), reason, message, ...extra };
+    };
+
+    // One address per eipKey; the earliest exposure on it keeps its ports.
+    const sharing = all.filter((o) => o.value.eipKey === e.eipKey);
+    const first = sharing[0]!.value;
+    if (first.name !== e.name) {
+      if (!sharingSupported(d.lb.provider)) return fail('SharingUnsupported', `load balancer provider ${d.lb.provider} cannot put two Services on one address (shared with ${first.name})`);
+      for (const earlier of sharing.slice(0, sharing.findIndex((o) => o.value.name === e.name))) {
+        const ports = collidingPorts(e.ports, earlier.value.ports);
+        if (ports.length > 0) return fail('PortCollision', `port(s) ${ports.join(', ')} are already exposed on this EIP by ${earlier.value.name}`);
+      }
+    }
+    const eip = await d.eips.allocate(e);
+    if (!eip.ok) return fail(pascal(eip.error.reason), `no EIP: ${eip.error.message}`);
+
+    const sourceName = exposureSourceName(e, vcluster?.options.name);
+    if (sourceName.virtual && !vcluster) return fail('VClusterNotRegistered', `${e.service} names a virtual Service but the project has no registered virtual cluster`, { eip: eip.address });
+    const source = await d.host.read<V1Service>(svcRef(sourceName.namespace, sourceName.name));
+    if (!source || source.metadata?.deletionTimestamp) {
+      const synced = sourceName.virtual ? ` (its synced copy ${sourceName.name} is not in ${hostNs})` : '';
+      return fail('ServiceNotFound', `Service ${e.service} does not exist${synced}`, { eip: eip.address });
+    }
+    const resolved = resolveSource(e, source);
+    if (!resolved.ok) return fail(resolved.reason, resolved.message, { eip: eip.address });
+
+    const request = loadBalancerRequest(d.lb, { address: eip.address, eipKey: e.eipKey, network: e.pool, sharingKey: sharing.length > 1 ? `${hostNs}-${e.eipKey}` : undefined });
+    let lb: V1Service;
+    try {
+      lb = await d.host.apply(exposureLoadBalancerService(e, resolved, request));
+    } catch (err) {
+      if (isNotOwned(err)) return fail('NotOwned', `Service ${hostNs}/${names.loadBalancer} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
+      throw err;
+    }
+
+    // Consumers: accepted grants of projects that exist (the very project accepted) and are Ready.
+    const consumers: ConsumerStatus[] = [];
+    const admitted: Array<{ grant: GrantRecord; cidr?: string; egressIp?: string }> = [];
+    for (const { key, value: g } of grants) {
+      const ref = `${g.consumer.tenant}/${g.consumer.project}`;
+      if (g.state === 'pending') {
+        consumers.push({ project: ref, ready: false, reason: 'AwaitingAcceptance', message: 'the consumer has not accepted the grant yet' });
+        continue;
+      }
+      const [consumer, status] = await Promise.all([d.projects.get(projectKeyOf(g.consumer)), d.projectStatus.get(projectKeyOf(g.consumer))]);
+      if (!consumer || consumer.value.uid !== g.consumer.uid) {
+        await d.grants.delete(key); // accepted for a project that is gone: never for a new one of the same name
+        continue;
+      }
+      if (consumer.value.deletionRequestedAt || status?.value.phase !== 'Ready' || status.value.uid !== consumer.value.uid) {
+        consumers.push({ project: ref, ready: false, reason: 'ConsumerNotReady', message: `project ${ref} is not Ready` });
+        continue;
+      }
+      admitted.push({ grant: g, cidr: status.value.cidr, egressIp: status.value.egressIp });
+    }
+    const peers = policyPeers(admitted);
+    try {
+      await d.host.apply(exposurePolicy(e, resolved, peers));
+    } catch (err) {
+      if (isNotOwned(err)) return fail('NotOwned', `NetworkPolicy ${hostNs}/${names.policy} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
+      throw err;
+    }
+
+    const address = lb.status?.loadBalancer?.ingress?.find((i) => i.ip)?.ip;
+    const base = { eip: eip.address, address, loadBalancerService: `${hostNs}/${names.loadBalancer}`, policyPeers: peers };
+    const waiting = (reason: string, message: string): Outcome => ({
+      ...base,
+      ready: false,
+      reason,
+      message,
+      consumers: [...consumers, ...admitted.map(({ grant }) => ({ project: `${grant.consumer.tenant}/${grant.consumer.project}`, ready: false, reason, message }))],
+      virtualEntries: [],
+    });
+    let outcome: Outcome;
+    if (!address) outcome = waiting('WaitingForLoadBalancer', `Service ${hostNs}/${names.loadBalancer} has no address from the load balancer yet (asked for ${eip.address})`);
+    else if (address !== eip.address) outcome = waiting('AddressMismatch', `the load balancer gave ${address}, not the EIP ${eip.address}; consumers get no entry until it does`);
+    else {
+      const virtualEntries: string[] = [];
+      for (const { grant } of admitted) {
+        const written = await d.entries.apply(e, grant, address);
+        consumers.push(written.status);
+        if (written.virtual) virtualEntries.push(projectKeyOf(grant.consumer));
+      }
+      const ready = consumers.filter((c) => c.ready).length;
+      outcome = { ...base, ready: true, reason: 'Ready', message: `${e.service} on ${address} (${e.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}); ${ready} consumer(s) connected`, consumers, virtualEntries };
+    }
+    const keepHost = new Set(outcome.ready ? admitted.map(({ grant }) => hostNamespace(grant.consumer.tenant, grant.consumer.project)) : []);
+    await d.entries.removeHost(e, keepHost);
+    await d.entries.removeVirtual(e, (previous?.virtualEntries ?? []).filter((k) => !outcome.virtualEntries.includes(k)));
+    consumers.sort((a, b) => a.project.localeCompare(b.project));
+    return outcome;
+  }
+
+  /** The exporter's objects and every consumer entry of one exposure. */
+  private async removeObjects(e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>, previous: ExposureStatus | undefined): Promise<void> {
+    const d = this.deps;
+    const hostNs = hostNamespace(e.tenant, e.project);
+    const names = exposureObjectNames(e.name);
+    for (const ref of [policyRef(hostNs, names.policy), svcRef(hostNs, names.loadBalancer)]) {
+      const current = await d.host.read(ref);
+      // only what this exposure wrote: the exposure key proves it
+      if (current && isOwnedBy(current, FIELD_MANAGER) && current.metadata?.annotations?.[annotations.exposureKey] === exposureKey(e.tenant, e.project, e.name)) {
+        await d.host.delete(ref);
+      }
+    }
+    await d.entries.removeHost(e);
+    await d.entries.removeVirtual(e, previous?.virtualEntries ?? []);
+  }
+
+  private async teardown(e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>, status: ExposureStatus | undefined): Promise<void> {
+    await this.removeObjects(e, status);
+    if (status) await this.deps.statuses.delete(exposureKey(e.tenant, e.project, e.name));
+  }
+
+  /** EIPs no live exposure uses any more go back to their pool. */
+  private async releaseUnused(key: string, live: Array<KvRecord<ExposureRecord>>): Promise<void> {
+    const [tenant, project] = key.split('.') as [string, string];
+    const wanted = new Set(live.map((e) => eipRequestId(e.value)));
+    for (const allocation of await this.deps.eips.held(tenant, project)) {
+      if (!wanted.has(allocation.requestId)) await this.deps.eips.release(allocation);
+    }
+  }
+
+  /** Written only when it changed: a resync of an exposure in place writes nothing. */
+  private async writeStatus(key: string, o: Outcome): Promise<void> {
+    const { reason, message, ready, eip, address, loadBalancerService, consumers, policyPeers: peers, virtualEntries } = o;
+    const next = { v: 1 as const, ready, reason, message, eip, address, loadBalancerService, consumers, policyPeers: peers, virtualEntries };
+    const current = (await this.deps.statuses.get(key))?.value;
+    if (current && JSON.stringify({ ...current, observedAt: undefined }) === JSON.stringify({ ...next, observedAt: undefined })) return;
+    await this.deps.statuses.put(key, { ...next, observedAt: this.deps.now().toISOString() });
+  }
+
+  private async publish(subject: string, e: ExposureRecord, actor: string, reason: string): Promise<void> {
+    const event: ExposureEvent = { v: 1, exporter: { tenant: e.tenant, project: e.project, uid: e.projectUid }, exposure: e.name, actor, reason };
+    await this.deps.events.publish(subject, event, `${e.projectUid}:exposure:${e.name}:${reason}`);
+  }
+}
