@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeconfigFile, repoRoot, startService, startStack, type ClusterInfo, type ServiceProcess } from '@netbroker/testing';
+import { kubeconfigFile, kubeConfigFor, LoadBalancerStandIn, repoRoot, startService, startStack, type ClusterInfo, type ServiceProcess } from '@netbroker/testing';
 
 const out = join(repoRoot, '.netbroker');
 const adminToken = process.env.NETBROKER_ADMIN_TOKEN || `nba_${randomBytes(24).toString('base64url')}`;
@@ -22,12 +22,15 @@ const pools =
 const t0 = Date.now();
 console.log('[start] starting nats-server, etcd, host and virtual kube-apiservers …');
 const stack = await startStack({ virtualClusters: 1 });
+// No load balancer controller runs here: a stand-in writes the address each LoadBalancer Service asks for.
+const loadBalancer = new LoadBalancerStandIn(kubeConfigFor(stack.host!), (err) => console.error(`[start] load balancer stand-in: ${String(err)}`));
 const services: ServiceProcess[] = [];
 let stopping = false;
 const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
   console.log('\n[start] stopping …');
+  await loadBalancer.stop();
   for (const service of [...services].reverse()) await service.stop();
   await stack.stop();
   console.log('[start] stopped; no process left behind');
@@ -63,11 +66,14 @@ try {
   await start('provisioner', { KUBECONFIG: hostKubeconfig });
   await start('syncer', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey });
   await start('mapper', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey });
+  await start('exposer', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey, LB_PROVIDER: process.env.NETBROKER_LB_PROVIDER ?? 'metallb' });
   await start('api', { HTTP_PORT: apiPort, NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: encryptionKey });
 } catch (e) {
   console.error(`[start] ${e instanceof Error ? e.message : String(e)}`);
   await stop(1);
 }
+
+await loadBalancer.start();
 
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const demo = await registerDemo(apiUrl, adminToken, clusters[1]!.kubeconfig).catch(async (e: unknown) => {

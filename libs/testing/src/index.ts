@@ -6,3 +6,4 @@ export { ManagedProcess, ServerExitedError, isServerExited, type ExitInfo } from
 export { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
 export { startStack, type Stack, type StackInfo, type StackOptions } from './stack';
 export { metricValue, startService, type ServiceProcess, type StartServiceOptions } from './services';
+export { LoadBalancerStandIn, requestedAddress } from './load-balancer';

@@ -7,7 +7,7 @@ import { CreatedToken, eventStream, Exposure, ImportList, ipamSubjects, LookupRe
 import { request } from '@netbroker/bus';
 import { isNotFound } from '@netbroker/kube';
 import { peersOf } from '@netbroker/translate';
-import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, startNats, startService, type ServiceProcess } from '@netbroker/testing';
+import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, requestedAddress, startNats, startService, type ServiceProcess } from '@netbroker/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -90,7 +90,7 @@ const eventuallyReason = (tenant: string, project: string, name: string, reason:
 /** Plays the LB controller: the address the Service asked MetalLB for (or `address`) goes into its status. */
 async function assignAddress(namespace: string, name: string, address?: string) {
   const svc = await eventually(() => host.readNamespacedService({ name, namespace }), opts());
-  const ip = address ?? svc.metadata?.annotations?.['metallb.io/loadBalancerIPs'];
+  const ip = address ?? requestedAddress(svc);
   expect(ip).toBeTruthy();
   await host.patchNamespacedServiceStatus({ name, namespace, body: { status: { loadBalancer: { ingress: [{ ip }] } } } }, mergePatch);
   return ip!;
