@@ -1,4 +1,5 @@
 export { OwnedApplier, isOwnedBy, withOwnership, type ObjectRef } from './apply';
+export { APPLIED_HASH, applyIfChanged, isSubset, withAppliedHash } from './apply-if-changed';
 export { kubeConfigFromString, loadKubeConfig } from './config';
 export {
   NotOwnedError,

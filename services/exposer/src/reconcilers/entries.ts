@@ -1,6 +1,6 @@
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { ConsumerStatus, ExposureRecord, GrantRecord } from '@netbroker/contracts';
-import { classify, isOwnedBy, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
+import { applyIfChanged, classify, isOwnedBy, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
 import { hostNamespace, labels, MANAGED_BY } from '@netbroker/naming';
 import { entryEgressPolicy, entrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
 import { FIELD_MANAGER, type VirtualCluster, type VirtualClusters } from '../virtual-clusters';
@@ -64,7 +64,7 @@ export class Entries {
     const current = await Promise.all(objects.map((o) => applier.read(o)));
     const foreign = objects.find((o, i) => current[i] && !(mine(current[i]!) && isEntryFor(current[i], g)));
     if (foreign) return describe(foreign);
-    await Promise.all(objects.map((o, i) => applier.apply(o, current[i] ?? null)));
+    await Promise.all(objects.map((o, i) => applyIfChanged(applier, o, current[i])));
     return undefined;
   }
 

@@ -12,7 +12,7 @@ import {
   type VClusterRecord,
 } from '@netbroker/contracts';
 import type { EventPublisher, JsonKv, KvRecord } from '@netbroker/bus';
-import { isNotOwned, isOwnedBy, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { applyIfChanged, isNotOwned, isOwnedBy, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
 import { annotations, hostNamespace } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {
@@ -168,7 +168,8 @@ export class ExporterReconciler {
     const request = loadBalancerRequest(d.lb, { address: eip.address, eipKey: e.eipKey, network: e.pool, sharingKey: sharing.length > 1 ? `${hostNs}-${e.eipKey}` : undefined });
     let lb: V1Service;
     try {
-      lb = await d.host.apply(exposureLoadBalancerService(e, resolved, request));
+      const current = await d.host.read<V1Service>(svcRef(hostNs, names.loadBalancer));
+      lb = (await applyIfChanged(d.host, exposureLoadBalancerService(e, resolved, request), current)).object;
     } catch (err) {
       if (isNotOwned(err)) return fail('NotOwned', `Service ${hostNs}/${names.loadBalancer} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
       throw err;
@@ -196,7 +197,8 @@ export class ExporterReconciler {
     }
     const peers = policyPeers(admitted);
     try {
-      await d.host.apply(exposurePolicy(e, resolved, peers));
+      const policy = exposurePolicy(e, resolved, peers);
+      await applyIfChanged(d.host, policy, await d.host.read(policy));
     } catch (err) {
       if (isNotOwned(err)) return fail('NotOwned', `NetworkPolicy ${hostNs}/${names.policy} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
       throw err;

@@ -1,8 +1,7 @@
 import type { V1IngressClass } from '@kubernetes/client-node';
-import type { OwnedApplier, ReconcileResult } from '@netbroker/kube';
+import { applyIfChanged, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
 import { isMirroredIngressClass, virtualIngressClassFor } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
-import { applyIfChanged } from './host-apply';
 
 const INGRESS_CLASS = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass' };
 

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node';
-import { classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
+import { applyIfChanged, classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
 import {
   hostIngressFor,
@@ -15,7 +15,6 @@ import {
 } from '@netbroker/translate';
 import type { HostnameClaims } from '../claims';
 import type { CountWrite } from '../writes';
-import { applyIfChanged } from './host-apply';
 import type { KindWarnings, Refusal, SyncResult } from './refusals';
 
 const INGRESS = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' };

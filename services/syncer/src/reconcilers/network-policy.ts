@@ -1,9 +1,8 @@
 import type { NetworkingV1Api, V1NetworkPolicy } from '@kubernetes/client-node';
-import { classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
+import { applyIfChanged, classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
 import { hostNetworkPolicyFor, isOwnedByVCluster, ownershipConflict, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
-import { applyIfChanged } from './host-apply';
 import type { KindWarnings, SyncResult } from './refusals';
 
 const NETWORK_POLICY = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' };

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Service } from '@kubernetes/client-node';
-import { classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
+import { applyIfChanged, classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName, labels, PREFIX } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {
@@ -14,7 +14,6 @@ import {
   type SyncRefusal,
 } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
-import { applyIfChanged } from './host-apply';
 import { refused, type SyncResult } from './refusals';
 import type { WarningEvents } from './warnings';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSubset } from './host-apply';
+import { isSubset } from './apply-if-changed';
 
 describe('isSubset', () => {
   it.each([

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { withOwnership, type OwnedApplier } from '@netbroker/kube';
 import { PREFIX } from '@netbroker/naming';
-import type { Manifest } from '@netbroker/translate';
+import { withOwnership, type ObjectRef, type OwnedApplier } from './apply';
+
+type Manifest<T> = T & ObjectRef;
 
 /** The hash of the manifest last applied: a field dropped from the manifest changes it. */
 export const APPLIED_HASH = `${PREFIX}/applied-hash`;
