@@ -39,10 +39,33 @@ export class Entries {
     this.hostNetworking = hostConfig.makeApiClient(NetworkingV1Api);
   }
 
-  async apply(e: ExposureRecord, g: GrantRecord, address: string): Promise<EntryResult> {
+  /**
+   * Every host entry of one exporting project's exposures, in any namespace (three lists): what
+   * a reconcile compares with instead of reading each object.
+   */
+  async snapshot(exporter: { tenant: string; project: string }): Promise<KubernetesObject[]> {
+    const labelSelector = `${labels.exporterTenant}=${exporter.tenant},${labels.exporterProject}=${exporter.project}`;
+    return this.listHost(labelSelector, `list the entries of ${exporter.tenant}/${exporter.project}`);
+  }
+
+  private async listHost(labelSelector: string, what: string): Promise<KubernetesObject[]> {
+    try {
+      const found = await Promise.all([
+        this.hostCore.listServiceForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'v1', kind: 'Service' }))),
+        this.hostDiscovery.listEndpointSliceForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' }))),
+        this.hostNetworking.listNetworkPolicyForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }))),
+      ]);
+      return found.flat();
+    } catch (err) {
+      throw classify(err, what);
+    }
+  }
+
+  /** `existing`: this exposure's host entries (a snapshot); an object missing from it is read, as it may be somebody else's. */
+  async apply(e: ExposureRecord, g: GrantRecord, address: string, existing: readonly KubernetesObject[]): Promise<EntryResult> {
     const hostNs = hostNamespace(g.consumer.tenant, g.consumer.project);
     const hostObjects = [entryService(e, g, hostNs), entrySlice(e, g, hostNs, address), entryEgressPolicy(e, g, hostNs, address)];
-    const taken = await this.write(this.host, g, hostObjects);
+    const taken = await this.write(this.host, g, hostObjects, existing);
     if (taken) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${taken} exists and is not this grant's; it is left untouched` }, virtual: false };
     const where = [`host namespace ${hostNs}`];
     const vc = await this.clusters.get(`${g.consumer.tenant}.${g.consumer.project}`);
@@ -60,8 +83,9 @@ export class Entries {
   }
 
   /** Writes the objects unless one of them is somebody else's: answers that one's description. */
-  private async write(applier: OwnedApplier, g: GrantRecord, objects: Array<KubernetesObject & ObjectRef>): Promise<string | undefined> {
-    const current = await Promise.all(objects.map((o) => applier.read(o)));
+  private async write(applier: OwnedApplier, g: GrantRecord, objects: Array<KubernetesObject & ObjectRef>, known: readonly KubernetesObject[] = []): Promise<string | undefined> {
+    const same = (o: ObjectRef) => (k: KubernetesObject) => k.kind === o.kind && k.metadata?.namespace === o.metadata.namespace && k.metadata?.name === o.metadata.name;
+    const current = await Promise.all(objects.map((o) => known.find(same(o)) ?? applier.read(o)));
     const foreign = objects.find((o, i) => current[i] && !(mine(current[i]!) && isEntryFor(current[i], g)));
     if (foreign) return describe(foreign);
     await Promise.all(objects.map((o, i) => applyIfChanged(applier, o, current[i])));
@@ -75,20 +99,10 @@ export class Entries {
     await vc.applier.apply({ ...ref, metadata: meta }, null);
   }
 
-  /** Deletes this exposure's entries in every host namespace but `keep`. */
-  async removeHost(e: ExposureRef, keep: ReadonlySet<string> = new Set()): Promise<number> {
-    const labelSelector = entrySelector(e);
-    let found: KubernetesObject[][];
-    try {
-      found = await Promise.all([
-        this.hostCore.listServiceForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'v1', kind: 'Service' }))),
-        this.hostDiscovery.listEndpointSliceForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' }))),
-        this.hostNetworking.listNetworkPolicyForAllNamespaces({ labelSelector }).then((l) => l.items.map((o) => ({ ...o, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }))),
-      ]);
-    } catch (err) {
-      throw classify(err, `list the entries of exposure ${e.tenant}/${e.project}/${e.name}`);
-    }
-    return this.deleteAll(this.host, found.flat().filter((o) => !keep.has(o.metadata?.namespace ?? '')));
+  /** Deletes this exposure's entries in every host namespace but `keep` (listed, unless a snapshot of them is given). */
+  async removeHost(e: ExposureRef, keep: ReadonlySet<string> = new Set(), existing?: readonly KubernetesObject[]): Promise<number> {
+    const found = existing ?? (await this.listHost(entrySelector(e), `list the entries of exposure ${e.tenant}/${e.project}/${e.name}`));
+    return this.deleteAll(this.host, found.filter((o) => !keep.has(o.metadata?.namespace ?? '')));
   }
 
   /** Deletes this exposure's entries in the virtual clusters of these consumer projects (`<tenant>.<project>`). */

@@ -1,7 +1,8 @@
-import type { V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Service } from '@kubernetes/client-node';
 import {
   exposureKey,
   exposureSubjects,
+  type Allocation,
   type ConsumerStatus,
   type ExposureEvent,
   type ExposureRecord,
@@ -13,7 +14,7 @@ import {
 } from '@netbroker/contracts';
 import type { EventPublisher, JsonKv, KvRecord } from '@netbroker/bus';
 import { applyIfChanged, isNotOwned, isOwnedBy, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
-import { annotations, hostNamespace } from '@netbroker/naming';
+import { annotations, hostNamespace, labels } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {
   collidingPorts,
@@ -60,6 +61,27 @@ interface Outcome {
   virtualEntries: string[];
 }
 
+/** What one reconcile read once for all exposures of the exporter, instead of a read per object. */
+interface Snapshot {
+  /** Services and NetworkPolicies of the exporter's host namespace, by name. */
+  services: Map<string, KubernetesObject>;
+  policies: Map<string, KubernetesObject>;
+  /** Every consumer entry of the exporter's exposures (host), by exposure name. */
+  entries: Map<string, KubernetesObject[]>;
+  /** The exporter's exposure EIPs, by ipam request id. */
+  eips: Map<string, Allocation>;
+}
+
+/** Consumers whose entries are written at once. */
+const ENTRY_CONCURRENCY = 4;
+
+/** `task` over `items`, at most `size` at a time; results in the order of `items`. */
+async function inBatches<T, R>(items: readonly T[], size: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(task))));
+  return out;
+}
+
 /** Waiting for something outside (an address pool, a load balancer): look again after this long. */
 const RECHECK_MS = 15_000;
 const pascal = (reason: string) => reason.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
@@ -102,23 +124,35 @@ export class ExporterReconciler {
     for (const g of grants.filter((g) => !liveKeys.has(exposureKey(g.value.exporter.tenant, g.value.exporter.project, g.value.exposure)) || g.value.exporter.uid !== alive?.uid)) {
       await d.grants.delete(g.key);
     }
-    await this.releaseUnused(key, live);
+    const held = await this.releaseUnused(key, live);
     if (!alive) return;
 
     if (projectStatus?.value.phase !== 'Ready' || projectStatus.value.uid !== alive.uid) {
       for (const e of live) {
-        await this.writeStatus(e.key, { ...this.empty(), reason: 'ProjectNotReady', message: `project ${alive.name} is not Ready yet (${projectStatus?.value.phase ?? 'no status'})` });
+        const message = `project ${alive.name} is not Ready yet (${projectStatus?.value.phase ?? 'no status'})`;
+        await this.writeStatus(e.key, { ...this.empty(), reason: 'ProjectNotReady', message }, statuses.find((s) => s.key === e.key)?.value);
       }
       return;
     }
-    const vcluster = (await d.vclusters.get(key))?.value;
+    const hostNs = hostNamespace(alive.tenant, alive.name);
+    const [vcluster, services, policies, entries] = await Promise.all([
+      d.vclusters.get(key),
+      d.host.listIn('v1', 'Service', hostNs),
+      d.host.listIn('networking.k8s.io/v1', 'NetworkPolicy', hostNs),
+      d.entries.snapshot({ tenant: alive.tenant, project: alive.name }),
+    ]);
+    const snap: Snapshot = { services, policies, entries: new Map(), eips: new Map(held.map((a) => [a.requestId, a])) };
+    for (const o of entries) {
+      const name = o.metadata?.labels?.[labels.exposure] ?? '';
+      snap.entries.set(name, [...(snap.entries.get(name) ?? []), o]);
+    }
     let recheck = false;
     for (const e of live) {
       const previous = statuses.find((s) => s.key === e.key)?.value;
       const mine = grants.filter((g) => g.value.exposure === e.value.name && g.value.exporter.uid === alive.uid);
-      const outcome = await this.converge(e.value, live, mine, vcluster, previous);
+      const outcome = await this.converge(e.value, live, mine, vcluster?.value, previous, snap);
       recheck ||= !outcome.ready;
-      await this.writeStatus(e.key, outcome);
+      await this.writeStatus(e.key, outcome, previous);
     }
     return recheck ? { requeueAfterMs: RECHECK_MS } : undefined;
   }
@@ -133,12 +167,13 @@ export class ExporterReconciler {
     grants: Array<KvRecord<GrantRecord>>,
     vcluster: VClusterRecord | undefined,
     previous: ExposureStatus | undefined,
+    snap: Snapshot,
   ): Promise<Outcome> {
     const d = this.deps;
     const hostNs = hostNamespace(e.tenant, e.project);
     const names = exposureObjectNames(e.name);
     const fail = async (reason: string, message: string, extra: Partial<Outcome> = {}): Promise<Outcome> => {
-      await this.removeObjects(e, previous);
+      await this.removeObjects(e, previous, snap);
       return { ...this.empty(), reason, message, ...extra };
     };
 
@@ -152,12 +187,13 @@ export class ExporterReconciler {
         if (ports.length > 0) return fail('PortCollision', `port(s) ${ports.join(', ')} are already exposed on this EIP by ${earlier.value.name}`);
       }
     }
-    const eip = await d.eips.allocate(e);
+    const held = snap.eips.get(eipRequestId(e));
+    const eip = held ? { ok: true as const, address: held.cidr.split('/')[0]! } : await d.eips.allocate(e);
     if (!eip.ok) return fail(pascal(eip.error.reason), `no EIP: ${eip.error.message}`);
 
     const sourceName = exposureSourceName(e, vcluster?.options.name);
     if (sourceName.virtual && !vcluster) return fail('VClusterNotRegistered', `${e.service} names a virtual Service but the project has no registered virtual cluster`, { eip: eip.address });
-    const source = await d.host.read<V1Service>(svcRef(sourceName.namespace, sourceName.name));
+    const source = snap.services.get(sourceName.name) as V1Service | undefined;
     if (!source || source.metadata?.deletionTimestamp) {
       const synced = sourceName.virtual ? ` (its synced copy ${sourceName.name} is not in ${hostNs})` : '';
       return fail('ServiceNotFound', `Service ${e.service} does not exist${synced}`, { eip: eip.address });
@@ -168,7 +204,7 @@ export class ExporterReconciler {
     const request = loadBalancerRequest(d.lb, { address: eip.address, eipKey: e.eipKey, network: e.pool, sharingKey: sharing.length > 1 ? `${hostNs}-${e.eipKey}` : undefined });
     let lb: V1Service;
     try {
-      const current = await d.host.read<V1Service>(svcRef(hostNs, names.loadBalancer));
+      const current = snap.services.get(names.loadBalancer) as V1Service | undefined;
       lb = (await applyIfChanged(d.host, exposureLoadBalancerService(e, resolved, request), current)).object;
     } catch (err) {
       if (isNotOwned(err)) return fail('NotOwned', `Service ${hostNs}/${names.loadBalancer} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
@@ -198,7 +234,7 @@ export class ExporterReconciler {
     const peers = policyPeers(admitted);
     try {
       const policy = exposurePolicy(e, resolved, peers);
-      await applyIfChanged(d.host, policy, await d.host.read(policy));
+      await applyIfChanged(d.host, policy, snap.policies.get(names.policy));
     } catch (err) {
       if (isNotOwned(err)) return fail('NotOwned', `NetworkPolicy ${hostNs}/${names.policy} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
       throw err;
@@ -219,34 +255,37 @@ export class ExporterReconciler {
     else if (address !== eip.address) outcome = waiting('AddressMismatch', `the load balancer gave ${address}, not the EIP ${eip.address}; consumers get no entry until it does`);
     else {
       const virtualEntries: string[] = [];
-      for (const { grant } of admitted) {
-        const written = await d.entries.apply(e, grant, address);
+      // Consumers are independent (their own namespaces and virtual clusters): a few at once.
+      const results = await inBatches(admitted, ENTRY_CONCURRENCY, ({ grant }) => d.entries.apply(e, grant, address, snap.entries.get(e.name) ?? []));
+      results.forEach((written, i) => {
         consumers.push(written.status);
-        if (written.virtual) virtualEntries.push(projectKeyOf(grant.consumer));
-      }
+        if (written.virtual) virtualEntries.push(projectKeyOf(admitted[i]!.grant.consumer));
+      });
+      virtualEntries.sort();
       const ready = consumers.filter((c) => c.ready).length;
       outcome = { ...base, ready: true, reason: 'Ready', message: `${e.service} on ${address} (${e.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}); ${ready} consumer(s) connected`, consumers, virtualEntries };
     }
     const keepHost = new Set(outcome.ready ? admitted.map(({ grant }) => hostNamespace(grant.consumer.tenant, grant.consumer.project)) : []);
-    await d.entries.removeHost(e, keepHost);
+    await d.entries.removeHost(e, keepHost, snap.entries.get(e.name) ?? []);
     await d.entries.removeVirtual(e, (previous?.virtualEntries ?? []).filter((k) => !outcome.virtualEntries.includes(k)));
     consumers.sort((a, b) => a.project.localeCompare(b.project));
     return outcome;
   }
 
   /** The exporter's objects and every consumer entry of one exposure. */
-  private async removeObjects(e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>, previous: ExposureStatus | undefined): Promise<void> {
+  private async removeObjects(e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>, previous: ExposureStatus | undefined, snap?: Snapshot): Promise<void> {
     const d = this.deps;
     const hostNs = hostNamespace(e.tenant, e.project);
     const names = exposureObjectNames(e.name);
+    const known = (ref: ObjectRef) => (ref.kind === 'Service' ? snap?.services : snap?.policies)?.get(ref.metadata.name);
     for (const ref of [policyRef(hostNs, names.policy), svcRef(hostNs, names.loadBalancer)]) {
-      const current = await d.host.read(ref);
+      const current = snap ? known(ref) : await d.host.read(ref);
       // only what this exposure wrote: the exposure key proves it
       if (current && isOwnedBy(current, FIELD_MANAGER) && current.metadata?.annotations?.[annotations.exposureKey] === exposureKey(e.tenant, e.project, e.name)) {
         await d.host.delete(ref);
       }
     }
-    await d.entries.removeHost(e);
+    await d.entries.removeHost(e, new Set(), snap ? (snap.entries.get(e.name) ?? []) : undefined);
     await d.entries.removeVirtual(e, previous?.virtualEntries ?? []);
   }
 
@@ -255,20 +294,22 @@ export class ExporterReconciler {
     if (status) await this.deps.statuses.delete(exposureKey(e.tenant, e.project, e.name));
   }
 
-  /** EIPs no live exposure uses any more go back to their pool. */
-  private async releaseUnused(key: string, live: Array<KvRecord<ExposureRecord>>): Promise<void> {
+  /** EIPs no live exposure uses any more go back to their pool. Answers the EIPs kept. */
+  private async releaseUnused(key: string, live: Array<KvRecord<ExposureRecord>>): Promise<Allocation[]> {
     const [tenant, project] = key.split('.') as [string, string];
     const wanted = new Set(live.map((e) => eipRequestId(e.value)));
+    const kept: Allocation[] = [];
     for (const allocation of await this.deps.eips.held(tenant, project)) {
-      if (!wanted.has(allocation.requestId)) await this.deps.eips.release(allocation);
+      if (wanted.has(allocation.requestId)) kept.push(allocation);
+      else await this.deps.eips.release(allocation);
     }
+    return kept;
   }
 
   /** Written only when it changed: a resync of an exposure in place writes nothing. */
-  private async writeStatus(key: string, o: Outcome): Promise<void> {
+  private async writeStatus(key: string, o: Outcome, current?: ExposureStatus): Promise<void> {
     const { reason, message, ready, eip, address, loadBalancerService, consumers, policyPeers: peers, virtualEntries } = o;
     const next = { v: 1 as const, ready, reason, message, eip, address, loadBalancerService, consumers, policyPeers: peers, virtualEntries };
-    const current = (await this.deps.statuses.get(key))?.value;
     if (current && JSON.stringify({ ...current, observedAt: undefined }) === JSON.stringify({ ...next, observedAt: undefined })) return;
     await this.deps.statuses.put(key, { ...next, observedAt: this.deps.now().toISOString() });
   }
