@@ -349,6 +349,26 @@ describe('exposures', () => {
     }, opts());
   });
 
+  it('a deleted consumer project loses its grant and its admission', async () => {
+    const shopNs = `${acme}-shop`;
+    await createProject(acme, 'temp');
+    const temp = await readyProject(acme, 'temp');
+    const billing = await readyProject(acme, 'billing');
+    await createSource(shopNs, 'smtp', [{ port: 25, targetPort: 2525 }]);
+    expect((await call(acme, 'POST', '/v1/projects/shop/exposures', { service: 'smtp', ports: [{ port: 25 }], grants: ['temp', 'billing'] })).status).toBe(201);
+    await assignAddress(shopNs, 'exposure-smtp');
+    await expectPeers(shopNs, 'smtp', [temp, billing]);
+    await eventually(async () => expect(await hostService(`${acme}-temp`, 'smtp-ext')).toBeDefined(), opts());
+
+    expect((await call(acme, 'DELETE', '/v1/projects/temp')).status).toBe(202);
+    await expectPeers(shopNs, 'smtp', [billing]);
+    await eventually(async () => expect((await exposure(acme, 'shop', 'smtp')).grants.map((g) => g.project)).toEqual([`${acme}/billing`]), opts());
+    // a new project of the same name is not the one that was granted (its namespace stays
+    // Terminating here: the harness runs no namespace controller, so it is not waited for)
+    await createProject(acme, 'temp');
+    expect(ImportList.parse((await call(acme, 'GET', '/v1/projects/temp/imports')).body).items).toEqual([]);
+  });
+
   it('deleting the exporting project removes every consumer entry and releases its EIPs', async () => {
     await createProject(acme, 'store');
     await readyProject(acme, 'store');
