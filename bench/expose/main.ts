@@ -3,15 +3,15 @@
 // controller): exposure → Ready, grant → the consumer's entry, revoke → gone, a burst of grants;
 // compared in the same run with the raw kube-apiserver writing the same consumer objects.
 // Last line: one JSON line.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { exposureBuckets, ExposureStatus, projectBuckets, ProjectStatus, type ExposureRecord, type GrantRecord } from '@netbroker/contracts';
 import { openKv } from '@netbroker/bus';
 import { entryEgressPolicy, entryService, entrySlice } from '@netbroker/translate';
-import { connectNats, freePort, kubeconfigFile, kubeConfigFor, LoadBalancerStandIn, startService, startStack, type ServiceProcess } from '@netbroker/testing';
+import { connectNats, kubeConfigFor, LoadBalancerStandIn, startStack, type ServiceProcess } from '@netbroker/testing';
+import { startPlatform } from '../platform';
 import { median, percentile, printTable, round, runConcurrent } from '../stats';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -23,38 +23,8 @@ const dir = mkdtempSync(join(tmpdir(), 'netbroker-bench-expose-'));
 const services: ServiceProcess[] = [];
 const loadBalancer = new LoadBalancerStandIn(kubeConfigFor(stack.host!));
 try {
-  writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
-  const adminToken = `nba_${randomBytes(24).toString('base64url')}`;
-  const key = randomBytes(32).toString('base64');
-  const apiPort = await freePort();
-  const env = { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn' };
-  const kubeconfig = { KUBECONFIG: join(dir, 'host.kubeconfig') };
-  services.push(await startService({ service: 'ipam', env: { ...env, HOST_SERVICE_CIDRS: stack.host!.serviceCidr } }));
-  services.push(await startService({ service: 'provisioner', env: { ...env, ...kubeconfig, CONCURRENCY: '16' } }));
-  services.push(await startService({ service: 'exposer', env: { ...env, ...kubeconfig, NETBROKER_ENCRYPTION_KEY: key, LB_PROVIDER: 'metallb' } }));
-  services.push(
-    await startService({
-      service: 'api',
-      env: { ...env, HTTP_PORT: String(apiPort), NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: key, RATE_LIMIT_PER_SECOND: '10000', RATE_LIMIT_BURST: '10000' },
-    }),
-  );
+  const { call, token } = await startPlatform(stack, dir, services, { exposer: { LB_PROVIDER: 'metallb' } });
   await loadBalancer.start();
-  const api = `http://127.0.0.1:${apiPort}`;
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  };
-  await call('PUT', '/admin/pools/projects', adminToken, { kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'] });
-  await call('PUT', '/admin/pools/egress-cloud', adminToken, { kind: 'address', prefixes: ['100.64.0.0/16'] });
-  await call('PUT', '/admin/pools/egress-public', adminToken, { kind: 'address', prefixes: ['198.18.0.0/16'] });
-  await call('POST', '/admin/tenants', adminToken, { name: 'bench', quotas: { maxProjects: 10_000 } });
-  const token = String((await call('POST', '/admin/tenants/bench/tokens', adminToken, { name: 'bench' })).token);
 
   // Everything is observed on the status buckets (a follower), not by polling.
   const nc = await connectNats(stack.natsUrl!, 'bench-expose');

@@ -54,3 +54,13 @@ function apiMessage(e: unknown): string {
   }
   return (body as { message?: string } | undefined)?.message ?? e.message;
 }
+
+/** The result of a read, or undefined when the object does not exist (404); other errors are thrown. */
+export async function orUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}

@@ -10,6 +10,7 @@ export {
   isNotOwned,
   isTerminal,
   isTransient,
+  orUndefined,
   statusCode,
 } from './errors';
 export { WorkQueue, type ReconcileResult, type WorkQueueOptions } from './work-queue';

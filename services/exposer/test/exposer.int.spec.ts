@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
 import { CreatedToken, eventStream, Exposure, ImportList, ipamSubjects, LookupReply, Project, type ExposureEvent } from '@netbroker/contracts';
 import { request } from '@netbroker/bus';
-import { isNotFound } from '@netbroker/kube';
+import { orUndefined } from '@netbroker/kube';
 import { peersOf } from '@netbroker/translate';
 import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, requestedAddress, startNats, startService, type ServiceProcess } from '@netbroker/testing';
 import { jetstream } from '@nats-io/jetstream';
@@ -56,14 +56,6 @@ async function call(tenant: string, method: string, path: string, body?: unknown
 }
 
 const opts = (timeoutMs = 30_000) => ({ signal: exposer.signal, timeoutMs });
-const orUndefined = async <T>(read: () => Promise<T>) => {
-  try {
-    return await read();
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-};
 
 async function createProject(tenant: string, name: string, egressNetworkType = 'cloud') {
   expect((await call(tenant, 'POST', '/v1/projects', { name, egressNetworkType })).status).toBe(202);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
 import { CreatedToken, Mapping, MappingList, Problem } from '@netbroker/contracts';
-import { isNotFound } from '@netbroker/kube';
+import { orUndefined } from '@netbroker/kube';
 import { eventually, freePort, kubeconfigFile, kubeConfigFor, startService, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -95,17 +95,9 @@ let counter = 0;
 /** A fresh virtual namespace name; the mapper creates the namespace itself when it maps into it. */
 const freshNamespace = () => `t${suffix}-${++counter}`;
 
-const readOrUndefined = async <T>(read: () => Promise<T>) => {
-  try {
-    return await read();
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-};
-const readVirtual = (namespace: string, name: string) => readOrUndefined(() => virtual.readNamespacedService({ name, namespace }));
-const readSlice = (namespace: string, name: string) => readOrUndefined(() => virtualDiscovery.readNamespacedEndpointSlice({ name: `${name}-netbroker`, namespace }));
-const readHost = (name: string) => readOrUndefined(() => host.readNamespacedService({ name, namespace: hostNs }));
+const readVirtual = (namespace: string, name: string) => orUndefined(() => virtual.readNamespacedService({ name, namespace }));
+const readSlice = (namespace: string, name: string) => orUndefined(() => virtualDiscovery.readNamespacedEndpointSlice({ name: `${name}-netbroker`, namespace }));
+const readHost = (name: string) => orUndefined(() => host.readNamespacedService({ name, namespace: hostNs }));
 
 const createHostService = (namespace: string, name: string, spec: V1Service['spec'] = {}) =>
   host.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'pg', port: 5432, targetPort: 15432 }], ...spec } } });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CoreV1Api, NetworkingV1Api, type KubeConfig, type V1Ingress } from '@kubernetes/client-node';
 import { projectBuckets, TenantRecord, type VClusterOptions } from '@netbroker/contracts';
 import { openKv, type NatsConnection } from '@netbroker/bus';
-import { isNotFound, OwnedApplier } from '@netbroker/kube';
+import { orUndefined, OwnedApplier } from '@netbroker/kube';
 import { hostName, hostNamespace } from '@netbroker/naming';
 import { createLogger } from '@netbroker/runtime';
 import { connectNats, eventually, kubeConfigFor } from '@netbroker/testing';
@@ -109,14 +109,6 @@ const ingress = (name: string, host: string, extra: Partial<V1Ingress['spec']> =
   },
 });
 
-const orUndefined = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
-  try {
-    return await read();
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-};
 const hostCopy = (p: Project, namespace: string, name: string) =>
   orUndefined(() => hostNet.readNamespacedIngress({ name: hostName({ name, namespace, vcluster: p.vcluster }), namespace: p.hostNs }));
 const opts = { timeoutMs: 15_000 };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
 import { projectBuckets, VClusterRecord } from '@netbroker/contracts';
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
-import { isNotFound } from '@netbroker/kube';
+import { orUndefined } from '@netbroker/kube';
 import { annotations, hostName, labels } from '@netbroker/naming';
 import { connectNats, eventually, kubeconfigFile, kubeConfigFor, metricValue, startService, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -63,16 +63,8 @@ const createVirtual = (namespace: string, name: string, spec: V1Service['spec'] 
   });
 
 const hostNameOf = (namespace: string, name: string) => hostName({ name, namespace, vcluster });
-const readOrUndefined = async (read: () => Promise<V1Service>) => {
-  try {
-    return await read();
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-};
-const readHost = (namespace: string, name: string) => readOrUndefined(() => host.readNamespacedService({ name: hostNameOf(namespace, name), namespace: hostNs }));
-const readVirtual = (namespace: string, name: string) => readOrUndefined(() => virtual.readNamespacedService({ name, namespace }));
+const readHost = (namespace: string, name: string) => orUndefined(() => host.readNamespacedService({ name: hostNameOf(namespace, name), namespace: hostNs }));
+const readVirtual = (namespace: string, name: string) => orUndefined(() => virtual.readNamespacedService({ name, namespace }));
 const opts = () => ({ signal: syncer.signal, timeoutMs: 15_000 });
 
 /** Host Service present, and the virtual one carrying its ClusterIP (or marked as unable to). */
