@@ -121,7 +121,12 @@ export class ExporterReconciler {
       const [tenant, projectName, name] = s.key.split('.') as [string, string, string];
       await this.teardown({ tenant, project: projectName, name }, s.value);
     }
-    for (const g of grants.filter((g) => !liveKeys.has(exposureKey(g.value.exporter.tenant, g.value.exporter.project, g.value.exposure)) || g.value.exporter.uid !== alive?.uid)) {
+    // Grants of exposures that are gone. The api writes an exposure before its grants, but the
+    // lists above are not one snapshot: only a fresh read proves a grant's exposure is gone.
+    for (const g of grants) {
+      const ek = exposureKey(g.value.exporter.tenant, g.value.exporter.project, g.value.exposure);
+      const current = liveKeys.has(ek) ? live.find((e) => e.key === ek) : await d.exposures.get(ek);
+      if (alive && g.value.exporter.uid === alive.uid && current?.value.projectUid === alive.uid) continue;
       await d.grants.delete(g.key);
     }
     const held = await this.releaseUnused(key, live);
