@@ -17,7 +17,7 @@ import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdow
 import { Gauge } from 'prom-client';
 import { ExposerConfig } from './config';
 import { Eips } from './eips';
-import { ExporterIndex } from './exporters';
+import { ExporterCache } from './exporters';
 import { Entries } from './reconcilers/entries';
 import { ExporterReconciler } from './reconcilers/exporter';
 import { FIELD_MANAGER, VirtualClusters } from './virtual-clusters';
@@ -41,10 +41,17 @@ const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, kv)
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
 const host = new OwnedApplier(hostConfig, FIELD_MANAGER);
 const clusters = new VirtualClusters({ vclusters, encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY) });
+// Every change only enqueues the exporting projects it concerns; the reconciler reads current state.
+const cache = new ExporterCache();
+let markCaughtUp = () => {};
+const followersCaughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
 const reconciler = new ExporterReconciler({
+  cache,
+  caughtUp: followersCaughtUp,
   exposures,
   grants,
   statuses,
+  knownStatuses: await statuses.list(),
   projects,
   projectStatus,
   vclusters,
@@ -70,20 +77,18 @@ const queue = new WorkQueue({
 });
 shutdown.add('queue', () => queue.stop());
 
-// Every change only enqueues the exporting projects it concerns; the reconciler reads current state.
-const index = new ExporterIndex();
 const invalid = (bucket: string) => (key: string, err: unknown) => logger.error({ err, bucket, key }, 'unreadable record');
-const onProject = (change: { key: string }) => index.affectedBy(change.key).forEach((k) => queue.add(k));
+const onProject = (change: { key: string }) => cache.affectedBy(change.key).forEach((k) => queue.add(k));
 const followers: KvFollower[] = [
-  await exposures.follow((c) => queue.add(index.exposure(c.key, c.op === 'put')), invalid('exposures')),
-  await grants.follow((c) => queue.add(index.grant(c.key, c.op === 'put' ? c.value : undefined)), invalid('grants')),
+  await exposures.follow((c) => queue.add(cache.exposure(c)), invalid('exposures')),
+  await grants.follow((c) => queue.add(cache.grant(c)), invalid('grants')),
   await projects.follow(onProject, invalid('projects')),
   await projectStatus.follow(onProject, invalid('project-status')),
   await vclusters.follow(onProject, invalid('vclusters')),
 ];
 shutdown.add('follows', () => followers.forEach((f) => f.stop()));
 // Statuses of exposures deleted while no exposer ran: their objects are still to be removed.
-for (const key of (await statuses.list()).map((s) => s.key)) queue.add(key.split('.').slice(0, 2).join('.'));
+for (const key of reconciler.statusKeys()) queue.add(key.split('.').slice(0, 2).join('.'));
 
 // The load balancer controller writing an address into an exposure Service.
 const core = hostConfig.makeApiClient(CoreV1Api);
@@ -103,15 +108,18 @@ const lbInformer = new Informer<V1Service>(hostConfig, {
 await lbInformer.start();
 shutdown.add('informer', () => lbInformer.stop());
 
-const resync = setInterval(() => index.exporters().forEach((k) => queue.add(k)), config.RESYNC_INTERVAL_MS).unref();
+const resync = setInterval(() => cache.exporters().forEach((k) => queue.add(k)), config.RESYNC_INTERVAL_MS).unref();
 shutdown.add('resync', () => clearInterval(resync));
 
-new Gauge({ name: 'netbroker_exposer_exposures', help: 'Exposures known', registers: [registry], collect() { this.set(index.counts.exposures); } });
-new Gauge({ name: 'netbroker_exposer_grants', help: 'Grants known', registers: [registry], collect() { this.set(index.counts.grants); } });
+new Gauge({ name: 'netbroker_exposer_exposures', help: 'Exposures known', registers: [registry], collect() { this.set(cache.counts.exposures); } });
+new Gauge({ name: 'netbroker_exposer_grants', help: 'Grants known', registers: [registry], collect() { this.set(cache.counts.grants); } });
 
 let caughtUp = false;
 void Promise.all(followers.map((f) => f.caughtUp)).then(
-  () => (caughtUp = true),
+  () => {
+    caughtUp = true;
+    markCaughtUp();
+  },
   (err: unknown) => logger.error({ err }, 'a bucket watch ended before catching up'),
 );
 const ops = await startOpsServer({

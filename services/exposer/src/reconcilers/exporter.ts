@@ -29,10 +29,17 @@ import {
   type LbConfig,
 } from '@netbroker/translate';
 import { eipRequestId, type Eips } from '../eips';
+import type { ExporterCache } from '../exporters';
 import { FIELD_MANAGER } from '../virtual-clusters';
 import type { Entries } from './entries';
 
 export interface ExporterDeps {
+  /** Exposures and grants as followed; the buckets below are read where a decision needs a fresh value. */
+  cache: ExporterCache;
+  /** Resolves once the followers have delivered every record that existed at start. */
+  caughtUp: Promise<void>;
+  /** The status records at start; later the reconciler's own writes keep its copy current. */
+  knownStatuses: Array<KvRecord<ExposureStatus>>;
   exposures: JsonKv<typeof ExposureRecord>;
   grants: JsonKv<typeof GrantRecord>;
   statuses: JsonKv<typeof ExposureStatus>;
@@ -96,17 +103,24 @@ const projectKeyOf = (ref: { tenant: string; project: string }) => `${ref.tenant
  * entries, status. A project that is gone or being deleted has everything removed and released.
  */
 export class ExporterReconciler {
-  constructor(private readonly deps: ExporterDeps) {}
+  /** Bucket `exposure-status` as this reconciler wrote it (it is the only writer). */
+  private readonly statusCopy: Map<string, ExposureStatus>;
+
+  constructor(private readonly deps: ExporterDeps) {
+    this.statusCopy = new Map(deps.knownStatuses.map((s) => [s.key, s.value]));
+  }
+
+  statusKeys(): string[] {
+    return [...this.statusCopy.keys()];
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const d = this.deps;
-    const [exposures, grants, statuses, project, projectStatus] = await Promise.all([
-      d.exposures.list(`${key}.*`),
-      d.grants.list(`${key}.*.*.*`),
-      d.statuses.list(`${key}.*`),
-      d.projects.get(key),
-      d.projectStatus.get(key),
-    ]);
+    await d.caughtUp;
+    const exposures = d.cache.exposuresOf(key);
+    const grants = d.cache.grantsOf(key);
+    const statuses = [...this.statusCopy].filter(([k]) => k.startsWith(`${key}.`)).map(([k, value]) => ({ key: k, value }));
+    const [project, projectStatus] = await Promise.all([d.projects.get(key), d.projectStatus.get(key)]);
     const alive = project && !project.value.deletionRequestedAt ? project.value : undefined;
     const live = exposures.filter((e) => e.value.projectUid === alive?.uid).sort(byAge);
     const liveKeys = new Set(live.map((e) => e.key));
@@ -118,11 +132,12 @@ export class ExporterReconciler {
       await this.publish(exposureSubjects.deleted, stale.value, 'exposer', 'ProjectDeleted');
     }
     for (const s of statuses.filter((s) => !liveKeys.has(s.key) && !exposures.some((e) => e.key === s.key))) {
+      if (alive && (await d.exposures.get(s.key))?.value.projectUid === alive.uid) continue; // newer than the cache: not gone
       const [tenant, projectName, name] = s.key.split('.') as [string, string, string];
       await this.teardown({ tenant, project: projectName, name }, s.value);
     }
-    // Grants of exposures that are gone. The api writes an exposure before its grants, but the
-    // lists above are not one snapshot: only a fresh read proves a grant's exposure is gone.
+    // Grants of exposures that are gone. The cache may not have an exposure its grant is for yet:
+    // only a fresh read proves the exposure is gone.
     for (const g of grants) {
       const ek = exposureKey(g.value.exporter.tenant, g.value.exporter.project, g.value.exposure);
       const current = liveKeys.has(ek) ? live.find((e) => e.key === ek) : await d.exposures.get(ek);
@@ -296,15 +311,24 @@ export class ExporterReconciler {
 
   private async teardown(e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>, status: ExposureStatus | undefined): Promise<void> {
     await this.removeObjects(e, status);
-    if (status) await this.deps.statuses.delete(exposureKey(e.tenant, e.project, e.name));
+    const key = exposureKey(e.tenant, e.project, e.name);
+    if (status) await this.deps.statuses.delete(key);
+    this.statusCopy.delete(key);
   }
 
   /** EIPs no live exposure uses any more go back to their pool. Answers the EIPs kept. */
   private async releaseUnused(key: string, live: Array<KvRecord<ExposureRecord>>): Promise<Allocation[]> {
     const [tenant, project] = key.split('.') as [string, string];
     const wanted = new Set(live.map((e) => eipRequestId(e.value)));
+    const held = await this.deps.eips.held(tenant, project);
+    if (held.some((a) => !wanted.has(a.requestId))) {
+      // Releasing is decided on the bucket itself: an exposure newer than the cache keeps its EIP.
+      const project = (await this.deps.projects.get(key))?.value;
+      const current = (await this.deps.exposures.list(`${key}.*`)).filter((e) => project && !project.deletionRequestedAt && e.value.projectUid === project.uid);
+      for (const e of current) wanted.add(eipRequestId(e.value));
+    }
     const kept: Allocation[] = [];
-    for (const allocation of await this.deps.eips.held(tenant, project)) {
+    for (const allocation of held) {
       if (wanted.has(allocation.requestId)) kept.push(allocation);
       else await this.deps.eips.release(allocation);
     }
@@ -316,7 +340,9 @@ export class ExporterReconciler {
     const { reason, message, ready, eip, address, loadBalancerService, consumers, policyPeers: peers, virtualEntries } = o;
     const next = { v: 1 as const, ready, reason, message, eip, address, loadBalancerService, consumers, policyPeers: peers, virtualEntries };
     if (current && JSON.stringify({ ...current, observedAt: undefined }) === JSON.stringify({ ...next, observedAt: undefined })) return;
-    await this.deps.statuses.put(key, { ...next, observedAt: this.deps.now().toISOString() });
+    const written = { ...next, observedAt: this.deps.now().toISOString() };
+    await this.deps.statuses.put(key, written);
+    this.statusCopy.set(key, written);
   }
 
   private async publish(subject: string, e: ExposureRecord, actor: string, reason: string): Promise<void> {
