@@ -77,6 +77,8 @@ interface Snapshot {
   entries: Map<string, KubernetesObject[]>;
   /** The exporter's exposure EIPs, by ipam request id. */
   eips: Map<string, Allocation>;
+  /** Projects of accepted grants (`<tenant>.<project>`) with their status, read once for every exposure. */
+  consumers: Map<string, { project?: KvRecord<ProjectRecord>; status?: KvRecord<ProjectStatus> }>;
 }
 
 /** Consumers whose entries are written at once. */
@@ -161,7 +163,15 @@ export class ExporterReconciler {
       d.host.listIn('networking.k8s.io/v1', 'NetworkPolicy', hostNs),
       d.entries.snapshot({ tenant: alive.tenant, project: alive.name }),
     ]);
-    const snap: Snapshot = { services, policies, entries: new Map(), eips: new Map(held.map((a) => [a.requestId, a])) };
+    const consumerKeys = [...new Set(grants.filter((g) => g.value.state === 'accepted').map((g) => projectKeyOf(g.value.consumer)))];
+    const consumerRecords = await Promise.all(consumerKeys.map(async (k) => ({ project: await d.projects.get(k), status: await d.projectStatus.get(k) })));
+    const snap: Snapshot = {
+      services,
+      policies,
+      entries: new Map(),
+      eips: new Map(held.map((a) => [a.requestId, a])),
+      consumers: new Map(consumerKeys.map((k, i) => [k, consumerRecords[i]!])),
+    };
     for (const o of entries) {
       const name = o.metadata?.labels?.[labels.exposure] ?? '';
       snap.entries.set(name, [...(snap.entries.get(name) ?? []), o]);
@@ -240,7 +250,7 @@ export class ExporterReconciler {
         consumers.push({ project: ref, ready: false, reason: 'AwaitingAcceptance', message: 'the consumer has not accepted the grant yet' });
         continue;
       }
-      const [consumer, status] = await Promise.all([d.projects.get(projectKeyOf(g.consumer)), d.projectStatus.get(projectKeyOf(g.consumer))]);
+      const { project: consumer, status } = snap.consumers.get(projectKeyOf(g.consumer)) ?? {};
       if (!consumer || consumer.value.uid !== g.consumer.uid) {
         await d.grants.delete(key); // accepted for a project that is gone: never for a new one of the same name
         continue;
