@@ -53,11 +53,14 @@ export class OwnedApplier {
     }
   }
 
-  /** The objects of one kind in a namespace, by name: one request instead of a read per object. */
+  /**
+   * The objects of one kind in a namespace, by name: one request instead of a read per object.
+   * Items carry `apiVersion` and `kind` as a read answers them (a list's items do not).
+   */
   async listIn(apiVersion: string, kind: string, namespace: string): Promise<Map<string, KubernetesObject>> {
     try {
       const list = await this.client.list(apiVersion, kind, namespace);
-      return new Map(list.items.map((o) => [o.metadata?.name ?? '', o]));
+      return new Map(list.items.map((o) => [o.metadata?.name ?? '', { ...o, apiVersion, kind }]));
     } catch (e) {
       throw classify(e, `list ${kind} in ${namespace}`);
     }

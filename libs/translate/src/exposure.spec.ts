@@ -433,7 +433,7 @@ describe('exposurePolicy', () => {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata,
-      spec: { podSelector: { matchLabels: { app: 'postgres' } }, policyTypes: ['Ingress'], ingress: [] },
+      spec: { podSelector: { matchLabels: { app: 'postgres' } }, policyTypes: ['Ingress'] },
     });
   });
 

@@ -175,7 +175,7 @@ export function policyPeers(consumers: ReadonlyArray<{ cidr?: string; egressIp?:
 
 /**
  * Admits, on the pods' ports of the exposed ports, exactly `peers` — nobody else. No peers: a
- * policy with no ingress rule (it admits nothing beyond the project's isolation policies).
+ * policy without ingress rules (it admits nothing beyond the project's isolation policies).
  */
 export function exposurePolicy(e: ExposureRecord, resolved: { selector: Record<string, string>; ports: ResolvedPort[] }, peers: readonly string[]): Manifest<V1NetworkPolicy> {
   const from: V1NetworkPolicyPeer[] = peers.map((cidr) => ({ ipBlock: { cidr } }));
@@ -186,7 +186,8 @@ export function exposurePolicy(e: ExposureRecord, resolved: { selector: Record<s
     spec: {
       podSelector: { matchLabels: resolved.selector },
       policyTypes: ['Ingress'],
-      ingress: from.length > 0 ? [{ _from: from, ports: resolved.ports.map((p) => ({ protocol: p.protocol, port: p.targetPort })) }] : [],
+      // No peers: no rule at all (the API server drops an empty list, so `[]` would never compare equal).
+      ...(from.length > 0 ? { ingress: [{ _from: from, ports: resolved.ports.map((p) => ({ protocol: p.protocol, port: p.targetPort })) }] } : {}),
     },
   };
 }

@@ -14,10 +14,11 @@ import { connectBus, ensureStream, EventPublisher, openKv, type KvFollower } fro
 import { Informer, loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
 import { labels } from '@netbroker/naming';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { ExposerConfig } from './config';
 import { Eips } from './eips';
 import { ExporterCache } from './exporters';
+import { writeCounter } from './metrics';
 import { Entries } from './reconcilers/entries';
 import { ExporterReconciler } from './reconcilers/exporter';
 import { FIELD_MANAGER, VirtualClusters } from './virtual-clusters';
@@ -40,6 +41,7 @@ const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, kv)
 
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
 const host = new OwnedApplier(hostConfig, FIELD_MANAGER);
+const countWrite = writeCounter(registry);
 const clusters = new VirtualClusters({ vclusters, encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY) });
 // Every change only enqueues the exporting projects it concerns; the reconciler reads current state.
 const cache = new ExporterCache();
@@ -57,7 +59,8 @@ const reconciler = new ExporterReconciler({
   vclusters,
   host,
   eips: new Eips(nc, { cloud: config.EIP_POOL_CLOUD, public: config.EIP_POOL_PUBLIC }),
-  entries: new Entries(host, hostConfig, clusters, config.ENTRY_NAMESPACE),
+  entries: new Entries(host, hostConfig, clusters, config.ENTRY_NAMESPACE, countWrite),
+  countWrite,
   events: new EventPublisher(nc),
   lb: {
     provider: config.LB_PROVIDER,
@@ -70,9 +73,14 @@ const reconciler = new ExporterReconciler({
   logger,
   now: () => new Date(),
 });
+const reconciles = new Counter({ name: 'netbroker_exposer_reconciles_total', help: 'Reconciles of exporting projects that completed', registers: [registry] });
 const queue = new WorkQueue({
   concurrency: config.CONCURRENCY,
-  reconcile: (key) => reconciler.reconcile(key),
+  reconcile: async (key) => {
+    const result = await reconciler.reconcile(key);
+    reconciles.inc();
+    return result;
+  },
   onError: (key, err, retrying) => logger.error({ err, exporter: key, retrying }, 'exporter reconcile failed'),
 });
 shutdown.add('queue', () => queue.stop());

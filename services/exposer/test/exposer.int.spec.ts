@@ -7,7 +7,7 @@ import { CreatedToken, eventStream, Exposure, ImportList, ipamSubjects, LookupRe
 import { request } from '@netbroker/bus';
 import { orUndefined } from '@netbroker/kube';
 import { peersOf } from '@netbroker/translate';
-import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, requestedAddress, startNats, startService, type ServiceProcess } from '@netbroker/testing';
+import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricValue, requestedAddress, startNats, startService, type ServiceProcess } from '@netbroker/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -359,6 +359,18 @@ describe('exposures', () => {
     // Terminating here: the harness runs no namespace controller, so it is not waited for)
     await createProject(acme, 'temp');
     expect(ImportList.parse((await call(acme, 'GET', '/v1/projects/temp/imports')).body).items).toEqual([]);
+  });
+
+  it('a resync of exposures in place writes nothing', async () => {
+    const page = async () => (await fetch(`${exposer.opsUrl}/metrics`)).text();
+    const writes = (text: string) => text.split('\n').filter((l) => l.startsWith('netbroker_exposer_writes_total')).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
+    const reconciles = (text: string) => metricValue(text, 'netbroker_exposer_reconciles_total', 'service="exposer"') ?? 0;
+    // Everything earlier has settled: a window of several resyncs adds no write.
+    await eventually(async () => {
+      const before = await page();
+      await eventually(async () => expect(reconciles(await page())).toBeGreaterThanOrEqual(reconciles(before) + 4), opts());
+      expect(writes(await page())).toBe(writes(before));
+    }, opts(45_000));
   });
 
   it('deleting the exporting project removes every consumer entry and releases its EIPs', async () => {

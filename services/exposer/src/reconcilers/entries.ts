@@ -3,6 +3,7 @@ import type { ConsumerStatus, ExposureRecord, GrantRecord } from '@netbroker/con
 import { applyIfChanged, classify, isOwnedBy, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
 import { hostNamespace, labels, MANAGED_BY } from '@netbroker/naming';
 import { entryEgressPolicy, entrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
+import type { CountWrite } from '../metrics';
 import { FIELD_MANAGER, type VirtualCluster, type VirtualClusters } from '../virtual-clusters';
 
 type ExposureRef = Pick<ExposureRecord, 'tenant' | 'project' | 'name'>;
@@ -33,6 +34,7 @@ export class Entries {
     hostConfig: KubeConfig,
     private readonly clusters: VirtualClusters,
     private readonly virtualNamespace: string,
+    private readonly countWrite: CountWrite,
   ) {
     this.hostCore = hostConfig.makeApiClient(CoreV1Api);
     this.hostDiscovery = hostConfig.makeApiClient(DiscoveryV1Api);
@@ -84,11 +86,13 @@ export class Entries {
 
   /** Writes the objects unless one of them is somebody else's: answers that one's description. */
   private async write(applier: OwnedApplier, g: GrantRecord, objects: Array<KubernetesObject & ObjectRef>, known: readonly KubernetesObject[] = []): Promise<string | undefined> {
+    const side = applier === this.host ? 'host' : 'virtual';
     const same = (o: ObjectRef) => (k: KubernetesObject) => k.kind === o.kind && k.metadata?.namespace === o.metadata.namespace && k.metadata?.name === o.metadata.name;
     const current = await Promise.all(objects.map((o) => known.find(same(o)) ?? applier.read(o)));
     const foreign = objects.find((o, i) => current[i] && !(mine(current[i]!) && isEntryFor(current[i], g)));
     if (foreign) return describe(foreign);
-    await Promise.all(objects.map((o, i) => applyIfChanged(applier, o, current[i])));
+    const applied = await Promise.all(objects.map((o, i) => applyIfChanged(applier, o, current[i])));
+    applied.filter((a) => a.wrote).forEach(() => this.countWrite(`${side}-apply`));
     return undefined;
   }
 
@@ -97,6 +101,7 @@ export class Entries {
     if (await vc.applier.read(ref)) return;
     const meta = { name: this.virtualNamespace, labels: { [labels.managedBy]: MANAGED_BY, [labels.tenant]: g.consumer.tenant, [labels.project]: g.consumer.project } };
     await vc.applier.apply({ ...ref, metadata: meta }, null);
+    this.countWrite('virtual-apply');
   }
 
   /** Deletes this exposure's entries in every host namespace but `keep` (listed, unless a snapshot of them is given). */
@@ -125,7 +130,11 @@ export class Entries {
 
   private async deleteAll(applier: OwnedApplier, objects: KubernetesObject[]): Promise<number> {
     const owned = objects.filter(mine);
-    for (const o of owned) await applier.delete({ apiVersion: o.apiVersion!, kind: o.kind!, metadata: { name: o.metadata!.name!, namespace: o.metadata!.namespace! } });
+    for (const o of owned) {
+      if (await applier.delete({ apiVersion: o.apiVersion!, kind: o.kind!, metadata: { name: o.metadata!.name!, namespace: o.metadata!.namespace! } })) {
+        this.countWrite(applier === this.host ? 'host-delete' : 'virtual-delete');
+      }
+    }
     return owned.length;
   }
 }

@@ -30,6 +30,7 @@ import {
 } from '@netbroker/translate';
 import { eipRequestId, type Eips } from '../eips';
 import type { ExporterCache } from '../exporters';
+import type { CountWrite } from '../metrics';
 import { FIELD_MANAGER } from '../virtual-clusters';
 import type { Entries } from './entries';
 
@@ -51,6 +52,7 @@ export interface ExporterDeps {
   entries: Entries;
   events: EventPublisher;
   lb: LbConfig;
+  countWrite: CountWrite;
   logger: Logger;
   now: () => Date;
 }
@@ -235,7 +237,9 @@ export class ExporterReconciler {
     let lb: V1Service;
     try {
       const current = snap.services.get(names.loadBalancer) as V1Service | undefined;
-      lb = (await applyIfChanged(d.host, exposureLoadBalancerService(e, resolved, request), current)).object;
+      const applied = await applyIfChanged(d.host, exposureLoadBalancerService(e, resolved, request), current);
+      if (applied.wrote) d.countWrite('host-apply');
+      lb = applied.object;
     } catch (err) {
       if (isNotOwned(err)) return fail('NotOwned', `Service ${hostNs}/${names.loadBalancer} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
       throw err;
@@ -264,7 +268,7 @@ export class ExporterReconciler {
     const peers = policyPeers(admitted);
     try {
       const policy = exposurePolicy(e, resolved, peers);
-      await applyIfChanged(d.host, policy, snap.policies.get(names.policy));
+      if ((await applyIfChanged(d.host, policy, snap.policies.get(names.policy))).wrote) d.countWrite('host-apply');
     } catch (err) {
       if (isNotOwned(err)) return fail('NotOwned', `NetworkPolicy ${hostNs}/${names.policy} exists and is not netbroker's; it is left untouched`, { eip: eip.address });
       throw err;
@@ -312,7 +316,7 @@ export class ExporterReconciler {
       const current = snap ? known(ref) : await d.host.read(ref);
       // only what this exposure wrote: the exposure key proves it
       if (current && isOwnedBy(current, FIELD_MANAGER) && current.metadata?.annotations?.[annotations.exposureKey] === exposureKey(e.tenant, e.project, e.name)) {
-        await d.host.delete(ref);
+        if (await d.host.delete(ref)) d.countWrite('host-delete');
       }
     }
     await d.entries.removeHost(e, new Set(), snap ? (snap.entries.get(e.name) ?? []) : undefined);
