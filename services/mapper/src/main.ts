@@ -1,5 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { mappingBuckets, MappingRecord, MappingStatus, projectBuckets, TenantRecord, VClusterRecord } from '@netbroker/contracts';
+import { mappingBuckets, MappingRecord, MappingStatus, projectBuckets, ProjectRecord, TenantRecord, VClusterRecord } from '@netbroker/contracts';
 import { connectBus, openKv } from '@netbroker/bus';
 import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
 import { hostNamespace } from '@netbroker/naming';
@@ -27,6 +27,7 @@ const mappings = await openKv(nc, mappingBuckets.mappings, MappingRecord, kv);
 const statuses = await openKv(nc, mappingBuckets.status, MappingStatus, kv);
 const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, kv);
 const tenants = await openKv(nc, projectBuckets.tenants, TenantRecord, kv);
+const projects = await openKv(nc, projectBuckets.projects, ProjectRecord, kv);
 
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
 const hostApplier = new OwnedApplier(hostConfig, FIELD_MANAGER);
@@ -68,6 +69,8 @@ const reconciler = new MappingReconciler({
   fromHost: new FromHost(hostApplier, hostConfig, now),
   fromVirtual: new FromVirtual(hostApplier, hostConfig.makeApiClient(CoreV1Api), now),
   statuses,
+  mappings,
+  projects,
   now,
 });
 
@@ -75,6 +78,7 @@ const follows = await followBuckets({
   mappings,
   vclusters,
   tenants,
+  projects,
   index,
   queue,
   onMappingsChanged: async () => {

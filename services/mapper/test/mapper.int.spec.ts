@@ -302,3 +302,34 @@ describe('restarts', () => {
     }, opts());
   });
 });
+
+describe('project deletion', () => {
+  it("deletes the project's mappings and removes what they wrote", async () => {
+    const doomed = 'doomed';
+    const doomedNs = `${tenant}-${doomed}`;
+    expect((await call('POST', '/v1/projects', { name: doomed, egressNetworkType: 'cloud' })).status).toBe(202);
+    const registered = await call('PUT', `/v1/projects/${doomed}/vcluster`, { kubeconfig: kubeconfigFile(stack.virtual[1]!), options: { name: `doomed${suffix}` } });
+    expect(registered.status, registered.text).toBe(202);
+    await host.createNamespace({ body: { metadata: { name: doomedNs } } });
+    const vns = freshNamespace();
+    await createHostService(doomedNs, 'queue');
+    await virtual.createNamespace({ body: { metadata: { name: vns } } });
+    await virtual.createNamespacedService({ namespace: vns, body: { metadata: { name: 'worker' }, spec: { selector: { app: 'worker' }, ports: [{ port: 80 }] } } });
+    const created = await call('POST', `/v1/projects/${doomed}/mappings`, {
+      values: `mapServices:\n  fromHost:\n  - from: queue\n    to: ${vns}/queue\n  fromVirtual:\n  - from: ${vns}/worker\n    to: worker-public\n`,
+    });
+    expect(created.status, created.text).toBe(201);
+    await eventually(async () => {
+      expect(await readVirtual(vns, 'queue')).toBeDefined();
+      expect(await orUndefined(() => host.readNamespacedService({ name: 'worker-public', namespace: doomedNs }))).toBeDefined();
+    }, opts());
+
+    expect((await call('DELETE', `/v1/projects/${doomed}`)).status).toBe(202);
+    await eventually(async () => {
+      expect(await readVirtual(vns, 'queue')).toBeUndefined();
+      expect(await orUndefined(() => host.readNamespacedService({ name: 'worker-public', namespace: doomedNs }))).toBeUndefined();
+      const left = await call('GET', `/v1/projects/${doomed}/mappings`);
+      expect(left.status === 404 || MappingList.parse(left.body).items.length === 0, left.text).toBe(true);
+    }, opts());
+  });
+});

@@ -1,4 +1,4 @@
-import { MappingRecord, type TenantRecord, type VClusterRecord } from '@netbroker/contracts';
+import { MappingRecord, type ProjectRecord, type TenantRecord, type VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv, KvFollower } from '@netbroker/bus';
 import type { WorkQueue } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
@@ -13,12 +13,13 @@ export interface Follows {
 /**
  * Follows the buckets mappings depend on; every change only updates the index and enqueues the
  * keys it concerns (the reconciler reads current state): mappings themselves, registrations of
- * virtual clusters (`<tenant>.<project>`) and tenants (their import allowlists).
+ * virtual clusters and projects (`<tenant>.<project>`), and tenants (their import allowlists).
  */
 export async function followBuckets(deps: {
   mappings: JsonKv<typeof MappingRecord>;
   vclusters: JsonKv<typeof VClusterRecord>;
   tenants: JsonKv<typeof TenantRecord>;
+  projects: JsonKv<typeof ProjectRecord>;
   index: MappingIndex;
   queue: WorkQueue;
   /** The set of mappings changed: watches follow. */
@@ -47,6 +48,10 @@ export async function followBuckets(deps: {
     await deps.vclusters.follow((change) => {
       index.keys((r) => `${r.tenant}.${r.project}` === change.key).forEach((k) => queue.add(k));
     }, invalid('vclusters')),
+    // A project being deleted takes its mappings with it.
+    await deps.projects.follow((change) => {
+      index.keys((r) => `${r.tenant}.${r.project}` === change.key).forEach((k) => queue.add(k));
+    }, invalid('projects')),
   ];
   let caughtUp = false;
   void Promise.all(followers.map((f) => f.caughtUp)).then(

@@ -1,4 +1,4 @@
-import type { MappingStatus } from '@netbroker/contracts';
+import type { MappingRecord, MappingStatus, ProjectRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
 import type { ReconcileResult } from '@netbroker/kube';
 import type { MappingIndex } from '../mapping-index';
@@ -13,6 +13,9 @@ export interface MappingDeps {
   fromHost: FromHost;
   fromVirtual: FromVirtual;
   statuses: JsonKv<typeof MappingStatus>;
+  /** Mappings of a project that is gone or being deleted are deleted with it. */
+  mappings: JsonKv<typeof MappingRecord>;
+  projects: JsonKv<typeof ProjectRecord>;
   now: () => Date;
 }
 
@@ -27,7 +30,13 @@ export class MappingReconciler {
     const { index, clusters } = this.deps;
     const found = index.lookup(key);
     if (!found) return;
-    const { record, live } = found;
+    const { record } = found;
+    let { live } = found;
+    if (live && !(await this.projectLives(record))) {
+      await this.deps.mappings.delete(key);
+      index.delete(key);
+      live = false;
+    }
     const cluster = await clusters.get(`${record.tenant}.${record.project}`);
     if (!live) {
       if (record.spec.direction === 'fromVirtual') await this.deps.fromVirtual.remove(record);
@@ -43,6 +52,12 @@ export class MappingReconciler {
     // The mapping may have been deleted meanwhile: its status must not come back.
     if (index.lookup(key)?.live) await this.writeStatus(key, outcome);
     return outcome.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : undefined;
+  }
+
+  /** The mapping's very project exists and is not being deleted (a new project of the same name is another). */
+  private async projectLives(record: MappingRecord): Promise<boolean> {
+    const project = (await this.deps.projects.get(`${record.tenant}.${record.project}`))?.value;
+    return project !== undefined && project.uid === record.projectUid && project.deletionRequestedAt === undefined;
   }
 
   /** Written only when it changed: a resync of a mapping in place writes nothing. */
