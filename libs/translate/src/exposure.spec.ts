@@ -509,6 +509,11 @@ describe('consumer entries', () => {
     });
   });
 
+  it("entryService inside a virtual cluster takes the host entry's ClusterIP, and only then sets one", () => {
+    expect(entryService(twoPorts, grant, 'default', '10.96.7.9').spec).toStrictEqual({ ...entryService(twoPorts, grant, 'default').spec, clusterIP: '10.96.7.9' });
+    expect(entryService(twoPorts, grant, 'default').spec).not.toHaveProperty('clusterIP');
+  });
+
   it.each([
     ['IPv4', '203.0.113.20'],
     ['IPv6', '2001:db8:20::14'],

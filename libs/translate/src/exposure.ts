@@ -235,13 +235,16 @@ export const isEntryFor = (obj: { metadata?: { annotations?: Record<string, stri
 export const entrySelector = (e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>) =>
   `${labels.exporterTenant}=${e.tenant},${labels.exporterProject}=${e.project},${labels.exposure}=${e.name}`;
 
-/** A selectorless Service `<service>-ext` with the exposed ports; its EndpointSlice holds the EIP. */
-export function entryService(e: ExposureRecord, g: GrantRecord, namespace: string): Manifest<V1Service> {
+/**
+ * A selectorless Service `<service>-ext` with the exposed ports; its EndpointSlice holds the EIP.
+ * Inside a virtual cluster it takes `clusterIP`, the host entry's (as vcluster maps host Services in).
+ */
+export function entryService(e: ExposureRecord, g: GrantRecord, namespace: string, clusterIP?: string): Manifest<V1Service> {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: entryMetadata(e, g, namespace, entryObjectNames(e.entryName).service),
-    spec: { type: 'ClusterIP', ports: e.ports.map((p) => ({ name: portName(p), port: p.port, protocol: p.protocol, targetPort: p.port })) },
+    spec: compact({ type: 'ClusterIP', clusterIP, ports: e.ports.map((p) => ({ name: portName(p), port: p.port, protocol: p.protocol, targetPort: p.port })) }),
   };
 }
 

@@ -185,7 +185,9 @@ describe('exposures', () => {
     const egress = (await hostPolicy(billingNs, 'netbroker-ext-db-ext'))!;
     expect(egress.spec?.egress?.[0]?.to?.[0]?.ipBlock?.cidr).toBe(`${eip}/32`);
     await eventually(async () => {
-      expect((await virtualService('db-ext'))?.spec?.ports?.map((p) => p.port)).toEqual([5432]);
+      const inside = await virtualService('db-ext');
+      expect(inside?.spec?.ports?.map((p) => p.port)).toEqual([5432]);
+      expect(inside?.spec?.clusterIP).toBe(entry.spec?.clusterIP); // the address the host serves for the consumer's pods
       expect((await virtualSlice('db-ext'))?.endpoints.flatMap((e) => e.addresses)).toEqual([eip]);
     }, opts());
     const imports = ImportList.parse((await call(acme, 'GET', '/v1/projects/billing/imports')).body).items;

@@ -1,7 +1,7 @@
-import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject, type V1Service } from '@kubernetes/client-node';
 import type { ConsumerStatus, ExposureRecord, GrantRecord } from '@netbroker/contracts';
-import { applyIfChanged, classify, isOwnedBy, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
-import { hostNamespace, labels, MANAGED_BY } from '@netbroker/naming';
+import { applyIfChanged, classify, isOwnedBy, isTerminal, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
+import { hostNamespace, labels, MANAGED_BY, PREFIX } from '@netbroker/naming';
 import { entryEgressPolicy, entrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
 import type { CountWrite } from '../metrics';
 import { FIELD_MANAGER, type VirtualCluster, type VirtualClusters } from '../virtual-clusters';
@@ -13,6 +13,9 @@ export interface EntryResult {
   /** An entry was written into the consumer's virtual cluster (a cleanup must visit it). */
   virtual: boolean;
 }
+
+/** On a virtual entry that could not take the host entry's ClusterIP: that address is not tried again. */
+const CLUSTER_IP_REFUSED = `${PREFIX}/cluster-ip-refused`;
 
 const consumerRef = (g: GrantRecord) => `${g.consumer.tenant}/${g.consumer.project}`;
 const describe = (o: ObjectRef) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
@@ -67,33 +70,73 @@ export class Entries {
   async apply(e: ExposureRecord, g: GrantRecord, address: string, existing: readonly KubernetesObject[]): Promise<EntryResult> {
     const hostNs = hostNamespace(g.consumer.tenant, g.consumer.project);
     const hostObjects = [entryService(e, g, hostNs), entrySlice(e, g, hostNs, address), entryEgressPolicy(e, g, hostNs, address)];
-    const taken = await this.write(this.host, g, hostObjects, existing);
-    if (taken) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${taken} exists and is not this grant's; it is left untouched` }, virtual: false };
+    const onHost = await this.write(this.host, g, hostObjects, existing);
+    if (!onHost.ok) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${onHost.foreign} exists and is not this grant's; it is left untouched` }, virtual: false };
     const where = [`host namespace ${hostNs}`];
     const vc = await this.clusters.get(`${g.consumer.tenant}.${g.consumer.project}`);
     let virtual = false;
     if (vc.ok) {
+      // As vcluster maps a host Service in: the virtual Service takes the host entry's ClusterIP,
+      // the address the host's kube-proxy serves for the consumer's pods.
+      const clusterIP = (onHost.applied[0] as V1Service).spec?.clusterIP;
       await this.ensureNamespace(vc.cluster, g);
-      const inside = await this.write(vc.cluster.applier, g, [entryService(e, g, this.virtualNamespace), entrySlice(e, g, this.virtualNamespace, address)]);
+      const inside = await this.writeVirtual(vc.cluster, e, g, address, clusterIP);
       virtual = true;
-      if (inside) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${inside} exists in the virtual cluster and is not this grant's` }, virtual };
-      where.push(`namespace ${this.virtualNamespace} of its virtual cluster`);
+      if (!inside.ok) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${inside.foreign} exists in the virtual cluster and is not this grant's` }, virtual };
+      if (inside.clusterIPRefused) {
+        const message = `the virtual cluster refused ClusterIP ${clusterIP} (the host entry's) for ${e.entryName}: it resolves there but does not reach the host entry`;
+        return { status: { project: consumerRef(g), ready: false, reason: 'ClusterIPUnavailable', message }, virtual };
+      }
+      where.push(`namespace ${this.virtualNamespace} of its virtual cluster (ClusterIP ${clusterIP})`);
     } else if (vc.registered) {
       return { status: { project: consumerRef(g), ready: false, reason: vc.reason, message: vc.message }, virtual };
     }
     return { status: { project: consumerRef(g), ready: true, reason: 'Ready', message: `${e.entryName} points at ${address} in ${where.join(' and ')}` }, virtual };
   }
 
-  /** Writes the objects unless one of them is somebody else's: answers that one's description. */
-  private async write(applier: OwnedApplier, g: GrantRecord, objects: Array<KubernetesObject & ObjectRef>, known: readonly KubernetesObject[] = []): Promise<string | undefined> {
+  /** Writes the objects unless one of them is somebody else's (answers that one's description). */
+  private async write(
+    applier: OwnedApplier,
+    g: GrantRecord,
+    objects: Array<KubernetesObject & ObjectRef>,
+    known: readonly KubernetesObject[] = [],
+  ): Promise<{ ok: true; applied: KubernetesObject[] } | { ok: false; foreign: string }> {
     const side = applier === this.host ? 'host' : 'virtual';
     const same = (o: ObjectRef) => (k: KubernetesObject) => k.kind === o.kind && k.metadata?.namespace === o.metadata.namespace && k.metadata?.name === o.metadata.name;
     const current = await Promise.all(objects.map((o) => known.find(same(o)) ?? applier.read(o)));
     const foreign = objects.find((o, i) => current[i] && !(mine(current[i]!) && isEntryFor(current[i], g)));
-    if (foreign) return describe(foreign);
+    if (foreign) return { ok: false, foreign: describe(foreign) };
     const applied = await Promise.all(objects.map((o, i) => applyIfChanged(applier, o, current[i])));
     applied.filter((a) => a.wrote).forEach(() => this.countWrite(`${side}-apply`));
-    return undefined;
+    return { ok: true, applied: applied.map((a) => a.object) };
+  }
+
+  /**
+   * The entry inside the virtual cluster with the host entry's ClusterIP. A ClusterIP cannot
+   * change: an entry with another one is re-created. When the virtual cluster refuses the address
+   * (it allocates on its own), the entry is kept with an address of its own and the result says so.
+   */
+  private async writeVirtual(vc: VirtualCluster, e: ExposureRecord, g: GrantRecord, address: string, clusterIP: string | undefined) {
+    const ns = this.virtualNamespace;
+    const service = entryService(e, g, ns, clusterIP);
+    const slice = entrySlice(e, g, ns, address);
+    const own = entryService(e, g, ns);
+    own.metadata.annotations = { ...own.metadata.annotations, [CLUSTER_IP_REFUSED]: clusterIP ?? '' };
+    const current = await vc.applier.read<V1Service>(service);
+    const ours = current !== undefined && mine(current) && isEntryFor(current, g);
+    if (ours && clusterIP && current.metadata?.annotations?.[CLUSTER_IP_REFUSED] === clusterIP) {
+      return { ...(await this.write(vc.applier, g, [own, slice])), clusterIPRefused: true };
+    }
+    if (ours && clusterIP && current.spec?.clusterIP !== clusterIP) {
+      await vc.applier.delete(service);
+      this.countWrite('virtual-delete');
+    }
+    try {
+      return { ...(await this.write(vc.applier, g, [service, slice])), clusterIPRefused: false };
+    } catch (err) {
+      if (!isTerminal(err) || !clusterIP) throw err;
+      return { ...(await this.write(vc.applier, g, [own, slice])), clusterIPRefused: true };
+    }
   }
 
   private async ensureNamespace(vc: VirtualCluster, g: GrantRecord): Promise<void> {
