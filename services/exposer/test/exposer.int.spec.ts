@@ -363,6 +363,27 @@ describe('exposures', () => {
     expect(ImportList.parse((await call(acme, 'GET', '/v1/projects/temp/imports')).body).items).toEqual([]);
   });
 
+  it("a virtual cluster that refuses the host entry's ClusterIP keeps an entry of its own and the status says so", async () => {
+    const shopNs = `${acme}-shop`;
+    await createSource(shopNs, 'nats', [{ port: 4222, targetPort: 4222 }]);
+    expect((await call(acme, 'POST', '/v1/projects/shop/exposures', { service: 'nats', ports: [{ port: 4222 }], grants: ['billing'] })).status).toBe(201);
+    await assignAddress(shopNs, 'exposure-nats');
+    const hostIp = await eventually(async () => (await virtualService('nats-ext'))?.spec?.clusterIP ?? Promise.reject(new Error('no virtual entry yet')), opts());
+    // Another Service takes that address inside the virtual cluster before the entry comes back:
+    // one the syncer leaves alone (a mapping's, whose ClusterIP is the virtual cluster's own), as
+    // the syncer would otherwise move a tenant's Service to the host's address.
+    await virtual.deleteNamespacedService({ name: 'nats-ext', namespace: entryNs });
+    const squatter = { name: 'squatter', labels: { 'netbroker.io/mapping': 'm0000000000000000' } };
+    await virtual.createNamespacedService({ namespace: entryNs, body: { metadata: squatter, spec: { clusterIP: hostIp, ports: [{ port: 1 }] } } });
+    await eventually(async () => {
+      const e = await exposure(acme, 'shop', 'nats');
+      expect(e.status.consumers).toMatchObject([{ project: `${acme}/billing`, ready: false, reason: 'ClusterIPUnavailable' }]);
+    }, opts());
+    const own = (await virtualService('nats-ext'))!;
+    expect(own.spec?.clusterIP).not.toBe(hostIp);
+    expect((await hostService(`${acme}-billing`, 'nats-ext'))?.spec?.clusterIP).toBe(hostIp);
+  });
+
   it('a resync of exposures in place writes nothing', async () => {
     const page = async () => (await fetch(`${exposer.opsUrl}/metrics`)).text();
     const writes = (text: string) => text.split('\n').filter((l) => l.startsWith('netbroker_exposer_writes_total')).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
