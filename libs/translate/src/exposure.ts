@@ -231,9 +231,12 @@ function entryMetadata(e: ExposureRecord, g: GrantRecord, namespace: string, nam
 export const isEntryFor = (obj: { metadata?: { annotations?: Record<string, string> } } | undefined, g: GrantRecord): boolean =>
   obj?.metadata?.annotations?.[annotations.grantKey] === grantKeyOf(g);
 
+/** Label selector of every entry written for one exporting project's exposures, in any namespace. */
+export const exporterEntrySelector = (exporter: { tenant: string; project: string }) =>
+  `${labels.exporterTenant}=${exporter.tenant},${labels.exporterProject}=${exporter.project}`;
+
 /** Label selector of every entry written for one exposure, in any namespace. */
-export const entrySelector = (e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>) =>
-  `${labels.exporterTenant}=${e.tenant},${labels.exporterProject}=${e.project},${labels.exposure}=${e.name}`;
+export const entrySelector = (e: Pick<ExposureRecord, 'tenant' | 'project' | 'name'>) => `${exporterEntrySelector(e)},${labels.exposure}=${e.name}`;
 
 /**
  * A selectorless Service `<service>-ext` with the exposed ports; its EndpointSlice holds the EIP.

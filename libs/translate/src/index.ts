@@ -52,6 +52,7 @@ export {
   exposureLoadBalancerService,
   exposureObjectNames,
   exposurePolicy,
+  exporterEntrySelector,
   exposureSourceName,
   isEntryFor,
   kubeDcEipName,

@@ -2,7 +2,7 @@ import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type Kuber
 import type { ConsumerStatus, ExposureRecord, GrantRecord } from '@netbroker/contracts';
 import { applyIfChanged, classify, isOwnedBy, isTerminal, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
 import { hostNamespace, labels, MANAGED_BY, PREFIX } from '@netbroker/naming';
-import { entryEgressPolicy, entrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
+import { entryEgressPolicy, entrySelector, exporterEntrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
 import type { CountWrite } from '../metrics';
 import { FIELD_MANAGER, type VirtualCluster, type VirtualClusters } from '../virtual-clusters';
 
@@ -49,8 +49,7 @@ export class Entries {
    * a reconcile compares with instead of reading each object.
    */
   async snapshot(exporter: { tenant: string; project: string }): Promise<KubernetesObject[]> {
-    const labelSelector = `${labels.exporterTenant}=${exporter.tenant},${labels.exporterProject}=${exporter.project}`;
-    return this.listHost(labelSelector, `list the entries of ${exporter.tenant}/${exporter.project}`);
+    return this.listHost(exporterEntrySelector(exporter), `list the entries of ${exporter.tenant}/${exporter.project}`);
   }
 
   private async listHost(labelSelector: string, what: string): Promise<KubernetesObject[]> {
