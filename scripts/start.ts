@@ -55,7 +55,14 @@ const clusters = [stack.host!, ...stack.virtual].map((c) => ({ name: c.name, ser
 const hostKubeconfig = clusters[0]!.kubeconfig;
 
 try {
-  const common = { NATS_URL: stack.natsUrl!, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  // Development: virtual clusters on loopback are allowed, the stack's own endpoints are not.
+  const ownEndpoints = [stack.host!.server, stack.etcdUrl!, `http://127.0.0.1:${apiPort}`].map((u) => new URL(u).host);
+  const common = {
+    NATS_URL: stack.natsUrl!,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    VCLUSTER_ALLOW_LOOPBACK: 'true',
+    VCLUSTER_SERVERS_DENIED: ownEndpoints.join(','),
+  };
   const start = async (service: string, env: Record<string, string>) => {
     const started = await startService({ service, env: { ...common, ...env } });
     watchProcess(started.signal);

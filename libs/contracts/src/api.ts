@@ -94,6 +94,8 @@ export const FieldError = z.object({
   /** Where: `name`, `quotas.maxProjects`, `query.limit`, `(root)` for the body as a whole. */
   path: z.string(),
   message: z.string(),
+  /** A machine-readable reason where a route gives one (`forbidden-field`, `server-not-allowed`…). */
+  reason: z.string().optional(),
 });
 export type FieldError = z.infer<typeof FieldError>;
 

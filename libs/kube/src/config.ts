@@ -7,10 +7,3 @@ export function loadKubeConfig(path?: string): KubeConfig {
   else kc.loadFromCluster();
   return kc;
 }
-
-/** A kubeconfig from its YAML/JSON text (a virtual cluster's kubeconfig Secret). */
-export function kubeConfigFromString(text: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromString(text);
-  return kc;
-}

@@ -1,6 +1,28 @@
 export { OwnedApplier, isOwnedBy, withOwnership, type ObjectRef } from './apply';
 export { APPLIED_HASH, applyIfChanged, isSubset, withAppliedHash } from './apply-if-changed';
-export { kubeConfigFromString, loadKubeConfig } from './config';
+export { loadKubeConfig } from './config';
+export { addressRefusal, checkServer, matchesSuffix, parseCidr, parsePolicyEntries, type ServerPolicy, type ServerRefusal } from './server-policy';
+export { inClusterApiUrl, tenantAccessEnv, tenantAccessForService, tenantAccessFrom, TenantAccessEnv, type Infrastructure } from './tenant-access';
+export {
+  isServerRefused,
+  openRegisteredCluster,
+  openTenantKubeConfig,
+  type RegisteredOpen,
+  ServerRefusedError,
+  type Resolve,
+  TenantKubeConfig,
+  type TenantAccess,
+  type TenantOpen,
+  type TenantOpenFailure,
+} from './tenant-client';
+export {
+  describeProblems,
+  KUBECONFIG_MAX_BYTES,
+  sanitizeKubeconfig,
+  type KubeconfigProblem,
+  type KubeconfigReason,
+  type TenantCredentials,
+} from './tenant-kubeconfig';
 export {
   NotOwnedError,
   TerminalError,

@@ -39,7 +39,8 @@ export async function startService({ service, name = service, env, timeoutMs = 3
     ['--import', 'tsx', join(repoRoot, 'services', service, 'src', 'main.ts')],
     dir,
     (e: ServerExitedError) => abort.abort(e),
-    { ...process.env, OPS_PORT: String(opsPort), LOG_LEVEL: 'info', ...env },
+    // Every server of the harness is on loopback: virtual clusters there are allowed (as in `npm start`).
+    { ...process.env, OPS_PORT: String(opsPort), LOG_LEVEL: 'info', VCLUSTER_ALLOW_LOOPBACK: 'true', ...env },
     repoRoot,
   );
   const opsUrl = `http://127.0.0.1:${opsPort}`;

@@ -20,6 +20,8 @@ export interface StackOptions {
 /** The part of a stack that crosses process boundaries (vitest `provide`, `.netbroker/stack.json`). */
 export interface StackInfo {
   natsUrl?: string;
+  /** etcd's client URL (the apiservers' store). */
+  etcdUrl?: string;
   host?: ClusterInfo;
   virtual: ClusterInfo[];
 }
@@ -86,7 +88,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const [hostServer, ...virtual] = host
       ? await Promise.all([apiserver('host', true), ...Array.from({ length: virtualClusters }, (_, i) => apiserver(`virtual-${i + 1}`, false))])
       : [];
-    const info: StackInfo = { natsUrl: natsServer?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info) };
+    const info: StackInfo = { natsUrl: natsServer?.url, etcdUrl: etcd?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info) };
     return {
       ...info,
       dir,

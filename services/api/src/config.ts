@@ -1,3 +1,4 @@
+import { tenantAccessEnv } from '@netbroker/kube';
 import { env, serviceEnv } from '@netbroker/runtime';
 import { Name } from '@netbroker/contracts';
 import { z } from 'zod';
@@ -6,6 +7,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default
 
 export const ApiConfig = z.object({
   ...serviceEnv,
+  ...tenantAccessEnv,
   HTTP_HOST: z.string().default('127.0.0.1'),
   /** 0: any free port (the bound URL is logged). */
   HTTP_PORT: env.port(8080),

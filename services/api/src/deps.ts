@@ -1,3 +1,4 @@
+import type { TenantAccess } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
 import type { ApiConfig } from './config';
 import type { Facts } from './facts';
@@ -16,5 +17,7 @@ export interface ApiDeps {
   idempotency: Idempotency;
   limiter: RateLimiter;
   encryptionKey: Buffer;
+  /** Which kubeconfigs and virtual cluster servers registrations may use (the services check again). */
+  access: TenantAccess;
   now: () => Date;
 }

@@ -1,6 +1,7 @@
 import { eventStream } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher } from '@netbroker/bus';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
+import { inClusterApiUrl, tenantAccessFrom } from '@netbroker/kube';
 import { ApiConfig } from './config';
 import { Facts } from './facts';
 import { buildServer } from './http/server';
@@ -37,6 +38,7 @@ const app = await buildServer(
     idempotency: new Idempotency({ kv: store.idempotency, key, now }),
     limiter,
     encryptionKey: key,
+    access: await tenantAccessFrom(config, { urls: [config.NATS_URL, ...inClusterApiUrl(), ...(config.HTTP_PORT ? [`http://${config.HTTP_HOST}:${config.HTTP_PORT}`] : [])] }),
     now,
   },
   routes,

@@ -1,4 +1,5 @@
 import { LbProvider } from '@netbroker/contracts';
+import { tenantAccessEnv } from '@netbroker/kube';
 import { serviceEnv } from '@netbroker/runtime';
 import { z } from 'zod';
 
@@ -6,6 +7,7 @@ const optional = z.string().min(1).optional();
 
 export const ExposerConfig = z.object({
   ...serviceEnv,
+  ...tenantAccessEnv,
   /** Kubeconfig of the host cluster; empty: the in-cluster service account. */
   KUBECONFIG: z.string().optional(),
   /** Opens the sealed kubeconfigs of consumers' virtual clusters (32 bytes, base64). */

@@ -11,7 +11,7 @@ import {
   VClusterRecord,
 } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher, openKv, type KvFollower } from '@netbroker/bus';
-import { Informer, loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
+import { Informer, loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
 import { labels } from '@netbroker/naming';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Counter, Gauge } from 'prom-client';
@@ -42,7 +42,11 @@ const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, kv)
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
 const host = new OwnedApplier(hostConfig, FIELD_MANAGER);
 const countWrite = writeCounter(registry);
-const clusters = new VirtualClusters({ vclusters, encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY) });
+const clusters = new VirtualClusters({
+  vclusters,
+  encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY),
+  access: await tenantAccessForService(config, hostConfig),
+});
 // Every change only enqueues the exporting projects it concerns; the reconciler reads current state.
 const cache = new ExporterCache();
 let markCaughtUp = () => {};

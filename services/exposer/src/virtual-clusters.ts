@@ -1,7 +1,7 @@
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import type { VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import { kubeConfigFromString, OwnedApplier } from '@netbroker/kube';
+import { openRegisteredCluster, OwnedApplier, type TenantAccess } from '@netbroker/kube';
 import { openSecret } from '@netbroker/runtime';
 
 export const FIELD_MANAGER = 'netbroker-exposer';
@@ -22,7 +22,7 @@ export type ClusterLookup = { ok: true; cluster: VirtualCluster } | { ok: false;
 export class VirtualClusters {
   private readonly open = new Map<string, { fingerprint: string; cluster: VirtualCluster }>();
 
-  constructor(private readonly deps: { vclusters: JsonKv<typeof VClusterRecord>; encryptionKey: Buffer }) {}
+  constructor(private readonly deps: { vclusters: JsonKv<typeof VClusterRecord>; encryptionKey: Buffer; access: TenantAccess }) {}
 
   async get(project: string): Promise<ClusterLookup> {
     const record = (await this.deps.vclusters.get(project))?.value;
@@ -33,13 +33,12 @@ export class VirtualClusters {
     const fingerprint = JSON.stringify(record);
     const current = this.open.get(project);
     if (current?.fingerprint === fingerprint) return { ok: true, cluster: current.cluster };
-    if (!record.kubeconfig) return { ok: false, registered: true, reason: 'KubeconfigUnsupported', message: 'a virtual cluster kubeconfig from a Secret is not supported yet' };
-    let kc: KubeConfig;
-    try {
-      kc = kubeConfigFromString(openSecret(record.kubeconfig, this.deps.encryptionKey));
-    } catch {
-      return { ok: false, registered: true, reason: 'KubeconfigUnreadable', message: `the kubeconfig of ${project} cannot be opened or read` };
+    const opened = openRegisteredCluster(record, this.deps.access, (sealed) => openSecret(sealed, this.deps.encryptionKey));
+    if (!opened.ok) {
+      this.open.delete(project);
+      return { ok: false, registered: true, reason: opened.reason, message: `the virtual cluster of ${project}: ${opened.message}` };
     }
+    const kc = opened.kubeConfig;
     const cluster = { core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api), applier: new OwnedApplier(kc, FIELD_MANAGER) };
     this.open.set(project, { fingerprint, cluster });
     return { ok: true, cluster };

@@ -1,8 +1,10 @@
+import { tenantAccessEnv } from '@netbroker/kube';
 import { serviceEnv } from '@netbroker/runtime';
 import { z } from 'zod';
 
 export const MapperConfig = z.object({
   ...serviceEnv,
+  ...tenantAccessEnv,
   /** Kubeconfig of the host cluster; empty: the in-cluster service account. */
   KUBECONFIG: z.string().optional(),
   /** Opens the sealed kubeconfigs of registered virtual clusters (32 bytes, base64). */

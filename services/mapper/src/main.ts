@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { mappingBuckets, MappingRecord, MappingStatus, projectBuckets, ProjectRecord, TenantRecord, VClusterRecord } from '@netbroker/contracts';
 import { connectBus, openKv } from '@netbroker/bus';
-import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
+import { loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
 import { hostNamespace } from '@netbroker/naming';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Gauge } from 'prom-client';
@@ -54,6 +54,7 @@ shutdown.add('host watches', () => hostWatches.stop());
 const clusters = new VirtualClusters({
   vclusters,
   encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY),
+  access: await tenantAccessForService(config, hostConfig),
   onService: (project, namespace, name) => {
     const ref = `${namespace}/${name}`;
     index

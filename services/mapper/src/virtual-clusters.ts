@@ -1,7 +1,7 @@
-import { CoreV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
 import { projectBuckets, type VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import { Informer, kubeConfigFromString, OwnedApplier } from '@netbroker/kube';
+import { Informer, openRegisteredCluster, OwnedApplier, type TenantAccess } from '@netbroker/kube';
 import { openSecret, type Logger } from '@netbroker/runtime';
 import { syncContextFor, type SyncContext } from '@netbroker/translate';
 
@@ -33,6 +33,7 @@ export class VirtualClusters {
     private readonly deps: {
       vclusters: JsonKv<typeof VClusterRecord>;
       encryptionKey: Buffer;
+      access: TenantAccess;
       onService: (project: string, namespace: string, name: string) => void;
       logger: Logger;
     },
@@ -48,13 +49,9 @@ export class VirtualClusters {
     const fingerprint = JSON.stringify(record);
     if (current?.fingerprint === fingerprint) return { ok: true, cluster: current.cluster };
     await this.close(project);
-    if (!record.kubeconfig) return { ok: false, reason: 'KubeconfigUnsupported', message: 'a virtual cluster kubeconfig from a Secret is not supported yet' };
-    let kc: KubeConfig;
-    try {
-      kc = kubeConfigFromString(openSecret(record.kubeconfig, this.deps.encryptionKey));
-    } catch {
-      return { ok: false, reason: 'KubeconfigUnreadable', message: `the kubeconfig of ${project} cannot be opened or read` };
-    }
+    const opened = openRegisteredCluster(record, this.deps.access, (sealed) => openSecret(sealed, this.deps.encryptionKey));
+    if (!opened.ok) return { ok: false, reason: opened.reason, message: `the virtual cluster of ${project}: ${opened.message}` };
+    const kc = opened.kubeConfig;
     const core = kc.makeApiClient(CoreV1Api);
     const cluster: VirtualCluster = { ctx: syncContextFor(record), core, applier: new OwnedApplier(kc, FIELD_MANAGER) };
     const onEvent = (svc: V1Service) => this.deps.onService(project, svc.metadata?.namespace ?? 'default', svc.metadata?.name ?? '');

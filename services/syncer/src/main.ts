@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { projectBuckets, SyncerLease, syncerBuckets, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
 import { connectBus, openKv } from '@netbroker/bus';
-import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
+import { loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { SyncerConfig } from './config';
@@ -53,6 +53,7 @@ const reconciler = new VClusterReconciler({
   probeMs: config.PROBE_SECONDS * 1000,
   applier,
   encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY),
+  access: await tenantAccessForService(config, hostConfig),
   countWrite,
   onReconciled: () => reconciles.inc(),
   logger,

@@ -12,7 +12,7 @@ import { isConflict } from '@netbroker/bus';
 import { sealSecret } from '@netbroker/runtime';
 import { actorOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { kubeconfigProblems } from '../kubeconfig';
+import { kubeconfigErrors } from '../kubeconfig';
 import { notFound, problem } from '../problems';
 import { loadProject, projectPath } from './projects';
 import { defineRoute, json, noContent } from './route';
@@ -63,11 +63,12 @@ export const vclusterRoutes = [
       const project = (await loadProject(deps, tenant, params.project)).value;
       if (project.deletionRequestedAt !== undefined) throw problem('project-deleting', `project ${project.name} is being deleted`);
       if (body.kubeconfig !== undefined) {
-        const problems = kubeconfigProblems(body.kubeconfig);
-        if (problems.length > 0) {
-          throw problem('invalid-kubeconfig', `the kubeconfig is not usable: ${problems.join('; ')}`, {
-            errors: problems.map((message) => ({ path: 'kubeconfig', message })),
-          });
+        const errors = kubeconfigErrors(body.kubeconfig, deps.access);
+        if (errors.length > 0) {
+          const detail = errors.some((e) => e.reason === 'server-not-allowed')
+            ? 'the kubeconfig points at a server this installation does not allow for virtual clusters'
+            : 'the kubeconfig is not accepted: only inline credentials (token, or client certificate and key) and an https server';
+          throw problem('invalid-kubeconfig', detail, { errors });
         }
       }
       const key = projectKey(tenant, project.name);

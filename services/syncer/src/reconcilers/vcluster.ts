@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import { kubeConfigFromString, TerminalError, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { openRegisteredCluster, type OwnedApplier, type ReconcileResult, type TenantAccess } from '@netbroker/kube';
 import { openSecret, type Logger } from '@netbroker/runtime';
 import { syncContextFor } from '@netbroker/translate';
 import type { LeaseHolder } from '../lease';
@@ -20,6 +20,8 @@ export interface VClusterDeps {
   probeMs: number;
   applier: OwnedApplier;
   encryptionKey: Buffer;
+  /** Where virtual cluster API servers may be, and whether TLS may be unverified. */
+  access: TenantAccess;
   countWrite: CountWrite;
   onReconciled: () => void;
   logger: Logger;
@@ -101,17 +103,15 @@ export class VClusterReconciler {
     const requeue = { requeueAfterMs: this.deps.probeMs };
     const fingerprint = JSON.stringify(record);
     if (current && current.fingerprint !== fingerprint) await this.stopLoop(key);
-    let virtualConfig: KubeConfig | undefined;
-    try {
-      virtualConfig = this.virtualConfigOf(key, record);
-    } catch (e) {
-      await status.write(key, { phase: 'Failed', reason: 'KubeconfigUnreadable', message: 'the kubeconfig cannot be opened or read', conflicts: 0 });
-      throw e;
+    const opened = openRegisteredCluster(record, this.deps.access, (sealed) => openSecret(sealed, this.deps.encryptionKey));
+    if (!opened.ok) {
+      // Nothing is contacted: a refused kubeconfig or server never reaches a client.
+      if (current) await this.stopLoop(key);
+      logger.warn({ key, reason: opened.reason }, 'virtual cluster not synced');
+      await status.write(key, { phase: 'Failed', reason: opened.reason, message: opened.message, conflicts: 0 });
+      return requeue;
     }
-    if (!virtualConfig) {
-      await status.write(key, { phase: 'Failed', reason: 'SecretRefUnsupported', message: 'a kubeconfig from a Secret is not supported yet', conflicts: 0 });
-      return;
-    }
+    const virtualConfig = opened.kubeConfig;
     const probe = await probeVirtual(virtualConfig, this.deps.hostServiceCidr);
     const running = this.running.get(key);
     if (!probe.ok) {
@@ -159,18 +159,6 @@ export class VClusterReconciler {
     const current = this.running.get(key);
     this.running.delete(key);
     await current?.sync.stop();
-  }
-
-  private virtualConfigOf(key: string, record: VClusterRecord): KubeConfig | undefined {
-    if (!record.kubeconfig) {
-      this.deps.logger.warn({ key, secretRef: record.secretRef }, 'kubeconfig from a Secret is not supported yet; virtual cluster not synced');
-      return undefined;
-    }
-    try {
-      return kubeConfigFromString(openSecret(record.kubeconfig, this.deps.encryptionKey));
-    } catch (e) {
-      throw new TerminalError('KubeconfigUnreadable', `the kubeconfig of ${key} cannot be opened or read`, { cause: e });
-    }
   }
 
   /** Stops every loop and releases every lease, so other replicas take over at once. */
