@@ -80,9 +80,21 @@ interface Row {
 
 const validKubeconfig = JSON.stringify({
   clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }],
-  contexts: [{ name: 'x', context: { cluster: 'c' } }],
+  users: [{ name: 'u', user: { token: 's3cret' } }],
+  contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
   'current-context': 'x',
 });
+/** The valid kubeconfig with its user (or its cluster) replaced: one hostile field each. */
+const withUser = (user: Record<string, unknown>) => validKubeconfig.replace('{"token":"s3cret"}', JSON.stringify(user));
+const withServer = (server: string) => validKubeconfig.replace('https://127.0.0.1:6443', server);
+const kubeconfigRow = (what: string, kubeconfig: string, path: string): [string, Row, number, string, string[]] => [
+  `a kubeconfig with ${what}`,
+  vcluster({ kubeconfig }),
+  422,
+  'invalid-kubeconfig',
+  [path],
+];
+const aliasBomb = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
 
 const project = (body: unknown, more: Row = {}): Row => ({ method: 'POST', path: '/v1/projects', body, ...more });
 const vcluster = (body: unknown): Row => ({ method: 'PUT', path: `/v1/projects/${kept}/vcluster`, body });
@@ -140,7 +152,23 @@ const table: Array<[string, Row, number, string, string[]?]> = [
   ['a forged continue token', { method: 'GET', path: '/v1/projects?continue=Zm9yZ2Vk' }, 422, 'invalid-parameter', ['query.continue']],
   ['an unknown query parameter', { method: 'GET', path: '/v1/projects?sort=desc' }, 422, 'invalid-parameter', ['query.sort']],
   ['a kubeconfig that is not YAML', vcluster({ kubeconfig: 'clusters: [' }), 422, 'invalid-kubeconfig', ['kubeconfig']],
-  ['a kubeconfig without a server', vcluster({ kubeconfig: validKubeconfig.replace('"server":"https://127.0.0.1:6443"', '"x":1') }), 422, 'invalid-kubeconfig', ['kubeconfig']],
+  ['a kubeconfig without a server', vcluster({ kubeconfig: validKubeconfig.replace('"server":"https://127.0.0.1:6443"', '"x":1') }), 422, 'invalid-kubeconfig', ['kubeconfig.clusters[0].cluster.server', 'kubeconfig.clusters[0].cluster.x']],
+  kubeconfigRow('an exec plugin', withUser({ token: 't', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', 'touch /tmp/x'] } }), 'kubeconfig.users[0].user.exec'),
+  kubeconfigRow('an auth-provider', withUser({ token: 't', 'auth-provider': { name: 'oidc', config: {} } }), 'kubeconfig.users[0].user.auth-provider'),
+  kubeconfigRow('a tokenFile', withUser({ token: 't', tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' }), 'kubeconfig.users[0].user.tokenFile'),
+  kubeconfigRow('a client-key path', withUser({ token: 't', 'client-key': '/etc/ssl/key.pem' }), 'kubeconfig.users[0].user.client-key'),
+  kubeconfigRow('basic auth', withUser({ token: 't', password: 'admin' }), 'kubeconfig.users[0].user.password'),
+  kubeconfigRow('impersonation', withUser({ token: 't', as: 'system:admin' }), 'kubeconfig.users[0].user.as'),
+  kubeconfigRow('a proxy', validKubeconfig.replace('"server":', '"proxy-url":"http://169.254.169.254","server":'), 'kubeconfig.clusters[0].cluster.proxy-url'),
+  kubeconfigRow('a CA file path', validKubeconfig.replace('"server":', '"certificate-authority":"/etc/passwd","server":'), 'kubeconfig.clusters[0].cluster.certificate-authority'),
+  kubeconfigRow('insecure-skip-tls-verify', validKubeconfig.replace('"server":', '"insecure-skip-tls-verify":true,"server":'), 'kubeconfig.clusters[0].cluster.insecure-skip-tls-verify'),
+  kubeconfigRow('the cloud metadata server', withServer('https://169.254.169.254'), 'kubeconfig.clusters[0].cluster.server'),
+  kubeconfigRow('a link-local IPv6 server', withServer('https://[fe80::1]:6443'), 'kubeconfig.clusters[0].cluster.server'),
+  kubeconfigRow('a plain http server', withServer('http://vc.example.com'), 'kubeconfig.clusters[0].cluster.server'),
+  kubeconfigRow('a look-alike exec key', withUser({ token: 't', 'ex\u0435c': { command: 'sh' } }), 'kubeconfig.users[0].user.ex\u0435c'),
+  kubeconfigRow('a YAML alias bomb', aliasBomb, 'kubeconfig'),
+  kubeconfigRow('two contexts of the same name', validKubeconfig.replace('"contexts":[', '"contexts":[{"name":"x","context":{"cluster":"c","user":"u"}},'), 'kubeconfig.contexts[1].name'),
+  ['a kubeconfig larger than the body limit', vcluster({ kubeconfig: `${validKubeconfig}\n#${'x'.repeat(70_000)}` }), 413, 'payload-too-large'],
   ['a kubeconfig without a current context', vcluster({ kubeconfig: validKubeconfig.replace('"current-context":"x"', '"current-context":""') }), 422, 'invalid-kubeconfig'],
   ['both kubeconfig and secretRef', vcluster({ kubeconfig: validKubeconfig, secretRef: { name: 'vc' } }), 422, 'invalid-body', ['(root)']],
   ['neither kubeconfig nor secretRef', vcluster({ options: { syncIngresses: true } }), 422, 'invalid-body', ['(root)']],

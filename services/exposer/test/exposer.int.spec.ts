@@ -1,10 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
-import { CreatedToken, eventStream, Exposure, ImportList, ipamSubjects, LookupReply, Project, type ExposureEvent } from '@netbroker/contracts';
-import { request } from '@netbroker/bus';
+import { CreatedToken, eventStream, Exposure, ImportList, ipamSubjects, LookupReply, Project, projectBuckets, VClusterRecord, type ExposureEvent } from '@netbroker/contracts';
+import { openKv, request } from '@netbroker/bus';
+import { sealSecret } from '@netbroker/runtime';
 import { orUndefined } from '@netbroker/kube';
 import { peersOf } from '@netbroker/translate';
 import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricValue, requestedAddress, startNats, startService, type ServiceProcess } from '@netbroker/testing';
@@ -324,6 +325,50 @@ describe('exposures', () => {
     expect(theirs.metadata?.labels ?? {}).toEqual({});
     expect(await hostSlice(otherNs, 'mq-ext')).toBeUndefined();
     expect(e.status.eip).toBeDefined();
+  });
+
+  it('a consumer whose stored kubeconfig carries an exec plugin is refused with a reason, and the program never runs', async () => {
+    // 'other' has no virtual cluster: a record written straight into KV (as one stored before the
+    // sanitiser, or by other means) gives it one whose user runs a program.
+    const markerFile = join(dir, 'exec-ran');
+    const k = `${acme}.other`;
+    const nc = await connectNats(nats.url);
+    const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
+    try {
+      const project = Project.parse((await call(acme, 'GET', '/v1/projects/other')).body);
+      const text = JSON.stringify({
+        clusters: [{ name: 'vc', cluster: { server: stack.virtual[0]!.server } }],
+        users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `touch ${markerFile}`] } } }],
+        contexts: [{ name: 'vc', context: { cluster: 'vc', user: 'u' } }],
+        'current-context': 'vc',
+      });
+      await vclusters.put(k, {
+        v: 1,
+        tenant: acme,
+        project: 'other',
+        projectUid: project.uid,
+        generation: 1,
+        registeredAt: new Date().toISOString(),
+        kubeconfig: sealSecret(text, key),
+        options: { name: `other${suffix}`, syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: false },
+      });
+      await createSource(`${acme}-shop`, 'amqp', [{ port: 5672, targetPort: 5672 }]);
+      expect((await call(acme, 'POST', '/v1/projects/shop/exposures', { service: 'amqp', ports: [{ port: 5672 }], grants: ['other'] })).status).toBe(201);
+      await assignAddress(`${acme}-shop`, 'exposure-amqp');
+      await eventuallyReason(acme, 'shop', 'amqp', 'Ready');
+      const refused = await eventually(async () => {
+        const [consumer] = (await exposure(acme, 'shop', 'amqp')).status.consumers ?? [];
+        expect(consumer).toMatchObject({ project: `${acme}/other`, ready: false, reason: 'KubeconfigRefused' });
+        return consumer!;
+      }, opts());
+      expect(refused.message).toContain('users[0].user.exec');
+      expect(existsSync(markerFile)).toBe(false);
+    } finally {
+      // 'other' goes back to having no virtual cluster, and the exposure goes, for the tests after this one.
+      await vclusters.delete(k);
+      await nc.close();
+      await call(acme, 'DELETE', '/v1/projects/shop/exposures/amqp');
+    }
   });
 
   it('an exposure deleted while the exposer is down is cleaned up when it is back', async () => {

@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
-import { CreatedToken, Mapping, MappingList, Problem } from '@netbroker/contracts';
+import { CreatedToken, Mapping, MappingList, Problem, projectBuckets, VClusterRecord } from '@netbroker/contracts';
+import { openKv } from '@netbroker/bus';
+import { sealSecret } from '@netbroker/runtime';
 import { orUndefined } from '@netbroker/kube';
-import { eventually, freePort, kubeconfigFile, kubeConfigFor, startService, type ServiceProcess } from '@netbroker/testing';
+import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, startService, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 // The mapper through its public surface: mappings made with the real API, objects read from the
@@ -300,6 +302,45 @@ describe('restarts', () => {
       expect(await readVirtual(vns, 'late')).toBeUndefined();
       expect(await readSlice(vns, 'late')).toBeUndefined();
     }, opts());
+  });
+});
+
+describe('a kubeconfig stored in KV with an exec plugin', () => {
+  it('is refused before any client is built: the mapping says why, and the program never runs', async () => {
+    const hostile = 'hostile';
+    const markerFile = join(dir, 'exec-ran');
+    expect((await call('POST', '/v1/projects', { name: hostile, egressNetworkType: 'cloud' })).status).toBe(202);
+    const registered = await call('PUT', `/v1/projects/${hostile}/vcluster`, { kubeconfig: kubeconfigFile(stack.virtual[1]!), options: { name: `hostile${suffix}` } });
+    expect(registered.status, registered.text).toBe(202);
+    // As a record stored before the sanitiser existed, or written to KV by other means.
+    const nc = await connectNats(stack.natsUrl!);
+    try {
+      const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
+      const k = `${tenant}.${hostile}`;
+      const stored = (await vclusters.get(k))!.value;
+      const exec = { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `touch ${markerFile}`] };
+      const text = JSON.stringify({
+        clusters: [{ name: 'vc', cluster: { server: stack.virtual[1]!.server } }],
+        users: [{ name: 'u', user: { exec } }],
+        contexts: [{ name: 'vc', context: { cluster: 'vc', user: 'u' } }],
+        'current-context': 'vc',
+      });
+      await vclusters.put(k, { ...stored, kubeconfig: sealSecret(text, key), generation: stored.generation + 1 });
+      const res = await call('POST', `/v1/projects/${hostile}/mappings`, { direction: 'fromVirtual', from: 'default/kubernetes', to: 'hostile-api' });
+      expect(res.status, res.text).toBe(201);
+      const [m] = MappingList.parse(res.body).items;
+      const status = await eventually(async () => {
+        const found = Mapping.parse((await call('GET', `/v1/projects/${hostile}/mappings/${m!.id}`)).body).status;
+        expect(found.reason).toBe('KubeconfigRefused');
+        return found;
+      }, opts());
+      expect(status.ready).toBe(false);
+      expect(status.message).toContain('users[0].user.exec');
+      expect(existsSync(markerFile)).toBe(false);
+      await vclusters.delete(k);
+    } finally {
+      await nc.close();
+    }
   });
 });
 

@@ -1,0 +1,147 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectBuckets, syncerBuckets, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
+import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
+import { connectNats, eventually, kubeconfigFile, startNats, startService, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { vclusterRecord } from './registration';
+
+// Kubeconfigs written straight into KV (as a record stored before the sanitiser, or by anything
+// but the API) are refused by the syncer before it builds a client: no program runs, no file is
+// read, nothing is contacted. Its own nats-server, so no syncer of another file reads these records.
+// Every server here is on loopback, so that even a broken guard sends nothing off this machine.
+
+const stack = inject('stack');
+const suffix = randomUUID().slice(0, 6);
+const tenant = `hk${suffix}`;
+const key = randomBytes(32);
+
+/** A loopback listener that counts connections and keeps what they sent. */
+interface Listener {
+  port: number;
+  connections: number;
+  received: string;
+  close(): Promise<void>;
+}
+
+async function listen(): Promise<Listener> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer();
+  const l: Listener = {
+    port: 0,
+    connections: 0,
+    received: '',
+    close: () => new Promise((resolve) => (sockets.forEach((s) => s.destroy()), server.close(() => resolve()))),
+  };
+  server.on('connection', (socket) => {
+    l.connections++;
+    sockets.add(socket);
+    socket.on('data', (d) => (l.received += d.toString('latin1')));
+    socket.on('close', () => sockets.delete(socket));
+    socket.end(); // a connection that should never have been made fails fast, instead of hanging a probe
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  l.port = (server.address() as { port: number }).port;
+  return l;
+}
+
+let dir: string;
+let nats: { url: string; proc: ManagedProcess };
+let nc: NatsConnection;
+let vclusters: JsonKv<typeof VClusterRecord>;
+let statuses: JsonKv<typeof VClusterStatus>;
+let syncer: ServiceProcess;
+/** Allowed by the policy: a refused kubeconfig pointing here must still never connect. */
+let open: Listener;
+/** Denied by the operator (`VCLUSTER_SERVERS_DENIED`). */
+let denied: Listener;
+
+const FILE_SECRET = `file-secret-${suffix}`;
+const marker = () => join(dir, 'exec-ran');
+
+const kubeconfig = (server: string, user: Record<string, unknown>) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'vc', cluster: { server } }],
+    users: [{ name: 'u', user }],
+    contexts: [{ name: 'vc', context: { cluster: 'vc', user: 'u' } }],
+    'current-context': 'vc',
+  });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'netbroker-hostile-'));
+  writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
+  writeFileSync(join(dir, 'token'), FILE_SECRET);
+  [open, denied] = await Promise.all([listen(), listen()]);
+  nats = await startNats(dir, () => undefined, `nats-hostile-${suffix}`);
+  nc = await connectNats(nats.url);
+  vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
+  statuses = await openKv(nc, syncerBuckets.status, VClusterStatus);
+  syncer = await startService({
+    service: 'syncer',
+    name: `syncer-hostile-${suffix}`,
+    env: {
+      NATS_URL: nats.url,
+      KUBECONFIG: join(dir, 'host.kubeconfig'),
+      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
+      LOG_LEVEL: 'warn',
+      PROBE_SECONDS: '0.5',
+      VCLUSTER_SERVERS_DENIED: `127.0.0.1:${denied.port}`,
+    },
+  });
+});
+
+afterAll(async () => {
+  await syncer?.stop();
+  await nc?.close();
+  await nats?.proc.stop();
+  await Promise.all([open?.close(), denied?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const openServer = () => `https://127.0.0.1:${open.port}`;
+const natsPort = () => new URL(nats.url).port;
+
+// [project, kubeconfig, status reason]
+const cases: Array<[string, () => string, string]> = [
+  ['exec', () => kubeconfig(openServer(), { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `touch ${marker()}`] } }), 'KubeconfigRefused'],
+  ['token-file', () => kubeconfig(openServer(), { tokenFile: join(dir, 'token') }), 'KubeconfigRefused'],
+  ['auth-provider', () => kubeconfig(openServer(), { 'auth-provider': { name: 'oidc', config: { 'id-token': 'x', 'idp-issuer-url': openServer() } } }), 'KubeconfigRefused'],
+  ['cert-files', () => kubeconfig(openServer(), { 'client-certificate': join(dir, 'token'), 'client-key': join(dir, 'token') }), 'KubeconfigRefused'],
+  ['host-apiserver', () => kubeconfigFile(stack.host!), 'ServerNotAllowed'],
+  ['nats', () => kubeconfig(`https://127.0.0.1:${natsPort()}`, { token: 't' }), 'ServerNotAllowed'],
+  ['resolves-to-denied', () => kubeconfig(`https://localhost:${denied.port}`, { token: 't' }), 'ServerNotAllowed'],
+];
+
+describe('the syncer and kubeconfigs stored in KV', () => {
+  it.each(cases)('refuses %s with a reason in the registration status, before any connection', async (project, text, reason) => {
+    const k = `${tenant}.${project}`;
+    await vclusters.put(k, vclusterRecord({ tenant, project, vcluster: `v${project}`, kubeconfig: text(), key }));
+    const status = await eventually(
+      async () => {
+        const found = (await statuses.get(k))?.value;
+        expect(found?.reason).toBe(reason);
+        return found!;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(status.phase).toBe('Failed');
+    expect(status.message).not.toContain(FILE_SECRET);
+    expect(status.message).not.toMatch(/touch|sh -c/);
+  });
+
+  it('ran no program, read no file into a request, and connected to neither listener', async () => {
+    // Several probe periods have passed since the first refusal: the syncer kept looking, and still refused.
+    const refused = await statuses.get(`${tenant}.exec`);
+    expect(refused?.value.reason).toBe('KubeconfigRefused');
+    expect(existsSync(marker())).toBe(false);
+    expect(open.connections).toBe(0);
+    expect(denied.connections).toBe(0);
+    expect(open.received + denied.received).not.toContain(FILE_SECRET);
+    expect(syncer.proc.running).toBe(true);
+  });
+});
