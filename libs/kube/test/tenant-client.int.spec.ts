@@ -1,7 +1,6 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createServer, type Server, type Socket } from 'node:net';
 import { CoreV1Api, VersionApi, type V1Namespace } from '@kubernetes/client-node';
-import { eventually, kubeconfigFile } from '@netbroker/testing';
+import { countingListener, eventually, kubeconfigFile, type CountingListener } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEST_CERT_B64, TEST_KEY_B64 } from '../src/fixtures/pem';
 import { Informer, isServerRefused, openTenantKubeConfig, parsePolicyEntries, tenantAccessFrom, type Resolve, type TenantAccess } from '../src/index';
@@ -12,30 +11,6 @@ import { Informer, isServerRefused, openTenantKubeConfig, parsePolicyEntries, te
 // link-local refusals are proven where nothing connects (the pure policy table, the API).
 
 const stack = inject('stack');
-
-/** A loopback TCP listener that counts the connections it accepts and keeps what they sent. */
-interface Counter {
-  port: number;
-  connections: number;
-  received: string;
-  server: Server;
-}
-
-async function counter(): Promise<Counter> {
-  const c: Counter = { port: 0, connections: 0, received: '', server: createServer() };
-  const sockets = new Set<Socket>();
-  c.server.on('connection', (socket) => {
-    c.connections++;
-    sockets.add(socket);
-    socket.on('data', (d) => (c.received += d.toString('latin1')));
-    socket.on('close', () => sockets.delete(socket));
-    socket.end(); // a connection that should never have been made fails fast, instead of hanging a test
-  });
-  c.server.on('close', () => sockets.forEach((s) => s.destroy()));
-  await new Promise<void>((resolve) => c.server.listen(0, '127.0.0.1', resolve));
-  c.port = (c.server.address() as { port: number }).port;
-  return c;
-}
 
 const policy = (opts: { allowLoopback: boolean; allowed?: string }): TenantAccess => {
   const allowed = parsePolicyEntries(opts.allowed ?? '');
@@ -59,12 +34,12 @@ const version = (access: TenantAccess, text: string) => {
   return opened.kubeConfig.makeApiClient(VersionApi).getCode();
 };
 
-let target: Counter;
+let target: CountingListener;
 let redirector: HttpsServer;
 let redirectorPort: number;
 
 beforeAll(async () => {
-  target = await counter();
+  target = await countingListener();
   // An https server that answers every request with a redirect to the counting listener.
   redirector = createHttpsServer({ cert: Buffer.from(TEST_CERT_B64, 'base64'), key: Buffer.from(TEST_KEY_B64, 'base64') }, (_req, res) => {
     res.writeHead(302, { location: `https://127.0.0.1:${target.port}/version` }).end();
@@ -75,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => redirector.close(resolve));
-  await new Promise((resolve) => target.server.close(resolve));
+  await target.close();
 });
 
 describe('a client from a tenant kubeconfig', () => {

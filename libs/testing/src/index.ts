@@ -1,7 +1,7 @@
 export { binaryPath, cacheDir, pinnedVersions, repoRoot, type ServerBinary } from './binaries';
 export { connectNats, kubeConfigFor, kubeconfigFile } from './clients';
 export { eventually, type EventuallyOptions } from './eventually';
-export { freePort } from './ports';
+export { countingListener, freePort, type CountingListener } from './ports';
 export { ManagedProcess, ServerExitedError, isServerExited, type ExitInfo } from './process';
 export { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
 export { startStack, type Stack, type StackInfo, type StackOptions } from './stack';

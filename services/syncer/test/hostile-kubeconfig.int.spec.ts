@@ -1,11 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectBuckets, syncerBuckets, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
-import { connectNats, eventually, kubeconfigFile, startNats, startService, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
+import {
+  connectNats,
+  countingListener,
+  eventually,
+  kubeconfigFile,
+  startNats,
+  startService,
+  type CountingListener,
+  type ManagedProcess,
+  type ServiceProcess,
+} from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { vclusterRecord } from './registration';
 
@@ -19,35 +28,6 @@ const suffix = randomUUID().slice(0, 6);
 const tenant = `hk${suffix}`;
 const key = randomBytes(32);
 
-/** A loopback listener that counts connections and keeps what they sent. */
-interface Listener {
-  port: number;
-  connections: number;
-  received: string;
-  close(): Promise<void>;
-}
-
-async function listen(): Promise<Listener> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer();
-  const l: Listener = {
-    port: 0,
-    connections: 0,
-    received: '',
-    close: () => new Promise((resolve) => (sockets.forEach((s) => s.destroy()), server.close(() => resolve()))),
-  };
-  server.on('connection', (socket) => {
-    l.connections++;
-    sockets.add(socket);
-    socket.on('data', (d) => (l.received += d.toString('latin1')));
-    socket.on('close', () => sockets.delete(socket));
-    socket.end(); // a connection that should never have been made fails fast, instead of hanging a probe
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  l.port = (server.address() as { port: number }).port;
-  return l;
-}
-
 let dir: string;
 let nats: { url: string; proc: ManagedProcess };
 let nc: NatsConnection;
@@ -55,9 +35,9 @@ let vclusters: JsonKv<typeof VClusterRecord>;
 let statuses: JsonKv<typeof VClusterStatus>;
 let syncer: ServiceProcess;
 /** Allowed by the policy: a refused kubeconfig pointing here must still never connect. */
-let open: Listener;
+let open: CountingListener;
 /** Denied by the operator (`VCLUSTER_SERVERS_DENIED`). */
-let denied: Listener;
+let denied: CountingListener;
 
 const FILE_SECRET = `file-secret-${suffix}`;
 const marker = () => join(dir, 'exec-ran');
@@ -76,7 +56,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netbroker-hostile-'));
   writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
   writeFileSync(join(dir, 'token'), FILE_SECRET);
-  [open, denied] = await Promise.all([listen(), listen()]);
+  [open, denied] = await Promise.all([countingListener(), countingListener()]);
   nats = await startNats(dir, () => undefined, `nats-hostile-${suffix}`);
   nc = await connectNats(nats.url);
   vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
