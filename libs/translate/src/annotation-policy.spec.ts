@@ -98,6 +98,7 @@ describe('reviewAnnotations: built-in classes in the default (deny) mode', () =>
     ['a Traefik serversTransport of another namespace', 'traefik.ingress.kubernetes.io/service.serverstransport', 'other-client-cert@kubernetescrd', {}, drop('foreign-ref')],
     ['Kong plugins not allowed', 'konghq.com/plugins', 'cluster-key-auth', {}, refuse('foreign-ref')],
     ['a KongIngress override', 'konghq.com/override', 'other', {}, drop('foreign-ref')],
+    ['Kong plugins, the key before 0.8', 'plugins.konghq.com', 'cluster-key-auth', {}, refuse('foreign-ref')],
     // global auth, load balancers, unsafe values
     ["opting out of the operator's global auth", `${N}/enable-global-auth`, 'false', {}, drop('global-auth-opt-out')],
     ["keeping the operator's global auth", `${N}/enable-global-auth`, 'true', {}, { value: 'true' }],

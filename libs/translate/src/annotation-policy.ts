@@ -101,7 +101,7 @@ const PROTECTIVE_NAMES = [
   /^secure-verify-ca/,
   /^router\.middlewares$/,
   /^router\.tls(\.options)?$/,
-  /^plugins$/,
+  /^plugins(\.konghq\.com)?$/,
   /^protocols$/,
   /^https-redirect-status-code$/,
   /^tls-(minimum|maximum)-protocol-version$/,
@@ -296,7 +296,9 @@ const RULES: readonly Rule[] = [
     class: 'foreign-ref',
     kinds: BOTH,
     covers: (k) =>
-      (under(TRAEFIK, k) && named(k, 'router.middlewares', 'router.tls.options', 'service.serverstransport')) || (under(KONG, k) && named(k, 'plugins', 'override')),
+      (under(TRAEFIK, k) && named(k, 'router.middlewares', 'router.tls.options', 'service.serverstransport')) ||
+      (under(KONG, k) && named(k, 'plugins', 'override')) ||
+      (k.prefix === '' && named(k, 'plugins.konghq.com', 'configuration.konghq.com')), // Kong's keys before 0.8
     check: foreignRefs,
   },
   { class: 'global-auth-opt-out', kinds: ['Ingress'], covers: (k, env) => under(env.nginx, k) && named(k, 'enable-global-auth'), check: isTrue },
