@@ -147,12 +147,14 @@ interface Rule {
   class: AnnotationClass;
   kinds: readonly PolicyKind[];
   covers: (k: Key, env: RuleEnv) => boolean;
-  /** Checks (and maybe translates) the value; absent: the annotation never passes. */
-  check?: (value: string, env: RuleEnv) => Verdict;
-  why?: string;
+  /** The value to write (maybe translated), or why it cannot pass. */
+  decide: (value: string, env: RuleEnv) => Verdict;
   /** Fixed action; absent: `actionFor(key)`. */
   action?: AnnotationAction;
 }
+
+/** A rule whose keys never pass, whatever their value. */
+const never = (why: string) => (): Verdict => ({ why });
 
 const under = (prefixes: readonly string[], k: Key) => prefixes.includes(k.prefix);
 const named = (k: Key, ...names: string[]) => names.includes(k.name);
@@ -270,10 +272,10 @@ const RULES: readonly Rule[] = [
     class: 'snippet',
     kinds: BOTH,
     covers: (k) => /snippets?$/.test(k.name) || (under(HAPROXY_INGRESS, k) && k.name.startsWith('config-')),
-    why: 'it injects raw controller configuration, which can read every Secret the controller can',
+    decide: never('it injects raw controller configuration, which can read every Secret the controller can'),
   },
-  { class: 'auth-url', kinds: ['Ingress'], covers: (k, env) => (under(env.nginx, k) || under(HAPROXY_INGRESS, k)) && named(k, 'auth-url', 'auth-signin'), check: authUrl },
-  { class: 'mirror', kinds: ['Ingress'], covers: (k, env) => under(env.nginx, k) && k.name.startsWith('mirror-'), why: 'it copies requests to an address of its choosing' },
+  { class: 'auth-url', kinds: ['Ingress'], covers: (k, env) => (under(env.nginx, k) || under(HAPROXY_INGRESS, k)) && named(k, 'auth-url', 'auth-signin'), decide: authUrl },
+  { class: 'mirror', kinds: ['Ingress'], covers: (k, env) => under(env.nginx, k) && k.name.startsWith('mirror-'), decide: never('it copies requests to an address of its choosing') },
   {
     class: 'hostnames',
     kinds: BOTH,
@@ -282,16 +284,16 @@ const RULES: readonly Rule[] = [
       (under(env.nginx, k) && named(k, 'server-alias')) ||
       (under(KONG, k) && named(k, 'host-aliases', 'snis')) ||
       (under(TRAEFIK, k) && k.name.startsWith('router.tls.domains.')),
-    why: "it names host names outside the project's hostname claims",
+    decide: never("it names host names outside the project's hostname claims"),
   },
   {
     class: 'configmap-ref',
     kinds: ['Ingress'],
     covers: (k, env) => under(env.nginx, k) && named(k, 'custom-headers', 'auth-proxy-set-headers', 'fastcgi-params-configmap'),
-    why: 'it names a ConfigMap, which may be of another namespace (ConfigMaps are not synced)',
+    decide: never('it names a ConfigMap, which may be of another namespace (ConfigMaps are not synced)'),
   },
-  { class: 'secret-ref', kinds: BOTH, covers: isSecretKey, check: secretRef },
-  { class: 'service-ref', kinds: ['Ingress'], covers: (k, env) => under(env.nginx, k) && named(k, 'default-backend'), check: serviceRef },
+  { class: 'secret-ref', kinds: BOTH, covers: isSecretKey, decide: secretRef },
+  { class: 'service-ref', kinds: ['Ingress'], covers: (k, env) => under(env.nginx, k) && named(k, 'default-backend'), decide: serviceRef },
   {
     class: 'foreign-ref',
     kinds: BOTH,
@@ -299,21 +301,21 @@ const RULES: readonly Rule[] = [
       (under(TRAEFIK, k) && named(k, 'router.middlewares', 'router.tls.options', 'service.serverstransport')) ||
       (under(KONG, k) && named(k, 'plugins', 'override')) ||
       (k.prefix === '' && named(k, 'plugins.konghq.com', 'configuration.konghq.com')), // Kong's keys before 0.8
-    check: foreignRefs,
+    decide: foreignRefs,
   },
-  { class: 'global-auth-opt-out', kinds: ['Ingress'], covers: (k, env) => under(env.nginx, k) && named(k, 'enable-global-auth'), check: isTrue },
+  { class: 'global-auth-opt-out', kinds: ['Ingress'], covers: (k, env) => under(env.nginx, k) && named(k, 'enable-global-auth'), decide: isTrue },
   {
     class: 'load-balancer',
     kinds: ['Service'],
     covers: (k) => isLoadBalancerAnnotation(k.key),
-    why: 'it steers a load balancer or a cloud resource, which netbroker writes itself',
+    decide: never('it steers a load balancer or a cloud resource, which netbroker writes itself'),
     action: 'drop',
   },
   {
     class: 'load-balancer',
     kinds: ['Ingress'],
     covers: (k) => isLoadBalancerAnnotation(k.key) || under(CLOUD_INGRESS_PREFIXES, k) || CLOUD_INGRESS_KEYS.includes(k.key.toLowerCase()),
-    why: 'it steers a load balancer or a cloud resource, which netbroker writes itself',
+    decide: never('it steers a load balancer or a cloud resource, which netbroker writes itself'),
   },
 ];
 
@@ -343,11 +345,15 @@ function reviewOne(kind: PolicyKind, key: string, value: string, env: RuleEnv): 
   const listed = listedIn(kindPolicy, key);
   if (kindPolicy.mode === 'allow' && !listed) return finding('not-allowed', `the operator allows only listed annotations on ${kind}s`);
   if (kindPolicy.mode === 'deny' && listed) return finding('denied', `the operator denies it on ${kind}s`);
+  let hostValue = value;
   const rule = RULES.find((r) => r.kinds.includes(kind) && r.covers(k, env));
-  const verdict: Verdict = rule ? (rule.check?.(value, env) ?? { why: rule.why ?? '' }) : { value };
-  if ('why' in verdict) return finding(rule?.class ?? 'denied', verdict.why, rule?.action);
-  const unsafe = unsafeValue(k, verdict.value, env);
-  return unsafe ? finding('unsafe-value', unsafe) : verdict;
+  if (rule) {
+    const verdict = rule.decide(value, env);
+    if ('why' in verdict) return finding(rule.class, verdict.why, rule.action);
+    hostValue = verdict.value;
+  }
+  const unsafe = unsafeValue(k, hostValue, env);
+  return unsafe ? finding('unsafe-value', unsafe) : { value: hostValue };
 }
 
 /** The tenant's annotations of `obj` (a virtual `kind`) under the context's policy: what passes, and what does not and why. */

@@ -244,7 +244,8 @@ export class VClusterSync {
   }
 
   private networkPolicyLoop(): void {
-    const { ctx, applier, countWrite } = this.deps;
+    const { applier, countWrite } = this.deps;
+    const ctx = this.ctx;
     const reconciler = new NetworkPolicyReconciler({
       ctx: () => ({ ...ctx, ...(this.projectCidr ? { projectCidr: this.projectCidr } : {}) }),
       virtual: this.virtualNet,
@@ -295,7 +296,7 @@ export class VClusterSync {
   /** Starts every source; `synced` turns true once every cache is filled and the first pass is done. */
   async start(): Promise<void> {
     const { buckets, options } = this.deps;
-    if (buckets && options?.syncNetworkPolicies) this.projectCidr = await projectCidrOf(buckets, this.deps.ctx);
+    if (buckets && options?.syncNetworkPolicies) this.projectCidr = await projectCidrOf(buckets, this.ctx);
     await Promise.all(this.sources.map((s) => s.start()));
     void Promise.all(this.sources.map((s) => s.waitForSync()))
       .then(() => this.releaseStaleClaims())
@@ -335,7 +336,7 @@ export class VClusterSync {
 
   /** Deregistration: every host object this virtual cluster owns is deleted (read from the API, not the cache), its claims released. */
   async deleteHostObjects(): Promise<number> {
-    const { ctx } = this.deps;
+    const ctx = this.ctx;
     const labelSelector = `${labels.vcluster}=${ctx.vcluster}`;
     const namespace = ctx.hostNamespace;
     let deleted = 0;

@@ -70,7 +70,9 @@ export class Conflicts {
 
   /** How many objects are refused (the status's `conflicts`). */
   get size(): number {
-    return this.sorted().filter(([, r]) => r.refused).length;
+    let n = 0;
+    for (const r of this.entries.values()) if (r.refused) n++;
+    return n;
   }
 
   /** The refused entries, sorted (for logs and tests). */
@@ -91,7 +93,9 @@ export class Conflicts {
   }
 
   get droppedCount(): number {
-    return this.sorted().filter(([, r]) => r.dropped).length;
+    let n = 0;
+    for (const r of this.entries.values()) if (r.dropped) n++;
+    return n;
   }
 }
 
