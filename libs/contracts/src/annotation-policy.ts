@@ -12,6 +12,14 @@ const AnnotationKeyText = z
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
   .transform((k) => k.toLowerCase());
 
+/** The prefix part of annotation keys (`ingress.example.com`), without the `/`. */
+const AnnotationPrefix = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/i, 'must be an annotation key prefix such as ingress.example.com (no "/")')
+  .transform((p) => p.toLowerCase());
+
 /** A host name (`auth.example.com`) or a wildcard for its subdomains (`*.example.com`). */
 const HostPattern = z
   .string()
@@ -48,7 +56,7 @@ export const AnnotationPolicy = z.strictObject({
    */
   allowedReferences: z.array(z.string().min(1).max(317)).default([]),
   /** ingress-nginx annotation prefixes (its `--annotations-prefix`); the default one always counts. */
-  nginxAnnotationPrefixes: z.array(AnnotationKeyText).default([]),
+  nginxAnnotationPrefixes: z.array(AnnotationPrefix).default([]),
 });
 export type AnnotationPolicy = z.infer<typeof AnnotationPolicy>;
 

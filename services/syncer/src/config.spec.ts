@@ -46,6 +46,7 @@ describe('ANNOTATION_POLICY', () => {
     ['a misspelt field', '{"ingres":{"mode":"allow"}}', 'ANNOTATION_POLICY'],
     ['a key with a space', '{"ingress":{"keys":["a b"]}}', 'ANNOTATION_POLICY.ingress.keys.0: must be printable ASCII'],
     ['an auth host with a path', '{"allowedAuthHosts":["auth.example.com/x"]}', 'ANNOTATION_POLICY.allowedAuthHosts.0: must be a host name'],
+    ['an nginx prefix with its slash', '{"nginxAnnotationPrefixes":["ingress.example.com/"]}', 'ANNOTATION_POLICY.nginxAnnotationPrefixes.0: must be an annotation key prefix'],
   ])('stops the start when it is %s', (_case, value, expected) => {
     expect(problems({ ANNOTATION_POLICY: value }).join('\n')).toContain(expected);
   });
