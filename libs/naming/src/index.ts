@@ -1,2 +1,2 @@
 export { annotations, labels, MANAGED_BY, PREFIX } from './labels';
-export { hostName, hostNamespace, isDns1123Label, safeConcatName } from './names';
+export { hostName, hostNamespace, isDns1123Label, isDns1123Subdomain, safeConcatName } from './names';

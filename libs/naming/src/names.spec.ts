@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { hostName, hostNamespace, isDns1123Label, safeConcatName } from './names';
+import { hostName, hostNamespace, isDns1123Label, isDns1123Subdomain, safeConcatName } from './names';
 
 describe('safeConcatName (vcluster-compatible)', () => {
   it.each([
@@ -46,5 +46,18 @@ describe('names', () => {
     ['', false],
   ])('isDns1123Label(%j) is %s', (s, ok) => {
     expect(isDns1123Label(s)).toBe(ok);
+  });
+  it.each([
+    ['shop-tls', true],
+    ['tls.example.com', true],
+    [`${'a'.repeat(63)}.${'b'.repeat(63)}`, true],
+    ['a'.repeat(254), false],
+    ['other/shop-tls', false],
+    ['Shop-TLS', false],
+    ['tls..example', false],
+    ['.tls', false],
+    ['', false],
+  ])('isDns1123Subdomain(%j) is %s', (s, ok) => {
+    expect(isDns1123Subdomain(s)).toBe(ok);
   });
 });

@@ -15,13 +15,36 @@ export {
   hostExternalName,
   hostServiceFor,
   isLoadBalancerAnnotation,
+  reviewService,
   virtualServiceBackSync,
   virtualServiceRecreated,
   type ServiceBackSync,
+  type ServiceReview,
 } from './service';
-export { hostIngressFor, hostSecretRef, ingressHostnames, ingressStatusBackSync, SECRET_NAME_ANNOTATIONS } from './ingress';
+export {
+  hostIngressFor,
+  hostSecretRef,
+  ingressFieldRefusal,
+  ingressHostnames,
+  ingressStatusBackSync,
+  reviewIngress,
+  SECRET_NAME_ANNOTATIONS,
+  type IngressReview,
+} from './ingress';
+export {
+  actionFor,
+  annotationRefusal,
+  describeFindings,
+  isPrivateAddress,
+  reviewAnnotations,
+  type AnnotationAction,
+  type AnnotationClass,
+  type AnnotationFinding,
+  type AnnotationReview,
+  type PolicyKind,
+} from './annotation-policy';
 export { hostnameAllowed, hostnameClaimKey, hostnameFromClaimKey, normalizeHostname } from './hostnames';
-export { ingressClassOf, ingressClassOffered, isMirroredIngressClass, virtualIngressClassFor } from './ingress-class';
+export { ingressClassesOf, ingressClassOf, ingressClassOffered, isMirroredIngressClass, virtualIngressClassFor } from './ingress-class';
 export { hostNetworkPolicyFor, type NetworkPolicyTranslation } from './network-policy';
 export {
   isHeadless,

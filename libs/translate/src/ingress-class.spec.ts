@@ -46,8 +46,8 @@ describe('virtualIngressClassFor', () => {
 });
 
 describe('ingressClassOffered', () => {
-  const withClass = (name?: string, annotation?: string): V1Ingress => ({
-    metadata: { name: 'web', annotations: annotation ? { 'kubernetes.io/ingress.class': annotation } : {} },
+  const withClass = (name?: string, annotation?: string, key = 'kubernetes.io/ingress.class'): V1Ingress => ({
+    metadata: { name: 'web', annotations: annotation ? { [key]: annotation } : {} },
     spec: name ? { ingressClassName: name } : {},
   });
   it.each([
@@ -57,6 +57,9 @@ describe('ingressClassOffered', () => {
     ['an offered class in the deprecated annotation', withClass(undefined, 'nginx'), ['nginx'], true],
     ['a class not offered in the deprecated annotation', withClass(undefined, 'haproxy'), ['nginx'], false],
     ['no class (the default serves it)', withClass(), ['nginx'], true],
+    ['an offered class with a class annotation not offered', withClass('nginx', 'internal'), ['nginx'], false],
+    ["a class not offered in Contour's annotation", withClass(undefined, 'internal', 'projectcontour.io/ingress.class'), ['nginx'], false],
+    ['the same offered class in the spec and the annotation', withClass('nginx', 'nginx'), ['nginx'], true],
   ])('accepts %s: %s', (_case, ing, offered, expected) => {
     expect(ingressClassOffered(ing, offered)).toBe(expected);
   });

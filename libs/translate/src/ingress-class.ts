@@ -32,11 +32,20 @@ export const isMirroredIngressClass = (obj: KubernetesObject): boolean =>
 export const ingressClassOf = (ingress: V1Ingress): string | undefined =>
   ingress.spec?.ingressClassName ?? ingress.metadata?.annotations?.['kubernetes.io/ingress.class'];
 
+/** Annotations some controllers read as the class, whatever `spec.ingressClassName` says (Contour's among them). */
+const CLASS_ANNOTATIONS = ['kubernetes.io/ingress.class', 'projectcontour.io/ingress.class', 'contour.heptio.com/ingress.class'];
+
+/** Every class an Ingress names, in the spec or in a class annotation: a controller may act on any of them. */
+export const ingressClassesOf = (ingress: V1Ingress): string[] => {
+  const named = [ingress.spec?.ingressClassName, ...CLASS_ANNOTATIONS.map((key) => ingress.metadata?.annotations?.[key])];
+  return [...new Set(named.filter((name): name is string => name !== undefined))];
+};
+
 /**
- * Whether an Ingress may be synced given the classes offered to the virtual cluster. An Ingress
- * naming no class is offered: the host's default class, if any, serves it, as in vcluster.
+ * Whether an Ingress may be synced given the classes offered to the virtual cluster: every class
+ * it names (spec or annotations) is offered. An Ingress naming no class is offered: the host's
+ * default class, if any, serves it, as in vcluster.
  */
 export function ingressClassOffered(ingress: V1Ingress, offered: readonly string[]): boolean {
-  const name = ingressClassOf(ingress);
-  return name === undefined || offered.includes(name);
+  return ingressClassesOf(ingress).every((name) => offered.includes(name));
 }

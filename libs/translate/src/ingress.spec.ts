@@ -1,6 +1,6 @@
-import type { V1Ingress } from '@kubernetes/client-node';
+import type { V1Ingress, V1IngressBackend } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { hostIngressFor, hostSecretRef, ingressHostnames, ingressStatusBackSync } from './ingress';
+import { hostIngressFor, hostSecretRef, ingressFieldRefusal, ingressHostnames, ingressStatusBackSync, reviewIngress } from './ingress';
 import type { SyncContext } from './sync-context';
 
 const ctx: SyncContext = { tenant: 'acme', project: 'shop', vcluster: 'vc1', hostNamespace: 'acme-shop' };
@@ -88,6 +88,74 @@ describe('hostIngressFor', () => {
 
   it('translates a Secret reference to the host namespace whatever namespace it named', () => {
     expect(hostSecretRef('kube-system/admin', 'shop', ctx)).toBe('acme-shop/admin-x-kube-system-x-vc1');
+  });
+
+  it('leaves out a TLS Secret that is not a plain name rather than write it to the host', () => {
+    const host = hostIngressFor(ingress({ tls: [{ hosts: ['a.example.com'], secretName: 'kube-system/wildcard-tls' }] }), ctx);
+    expect(host.spec?.tls).toEqual([{ hosts: ['a.example.com'] }]);
+  });
+
+  it('writes only the annotations the policy lets pass', () => {
+    const annotations = {
+      'nginx.ingress.kubernetes.io/server-snippet': 'location / {}',
+      'nginx.ingress.kubernetes.io/auth-url': 'http://169.254.169.254/',
+      'nginx.ingress.kubernetes.io/default-backend': 'fallback',
+      'nginx.ingress.kubernetes.io/proxy-body-size': '8m',
+    };
+    const written = hostIngressFor(ingress({}, { annotations }), ctx).metadata.annotations;
+    expect(Object.keys(written).filter((k) => !k.startsWith('netbroker.io/'))).toEqual([
+      'nginx.ingress.kubernetes.io/default-backend',
+      'nginx.ingress.kubernetes.io/proxy-body-size',
+    ]);
+    expect(written['nginx.ingress.kubernetes.io/default-backend']).toBe('fallback-x-shop-x-vc1');
+  });
+});
+
+describe('ingressFieldRefusal', () => {
+  const backend = (b: V1IngressBackend) => ingress({ rules: [{ host: 'a.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: b }] } }] });
+  const path = (p: string, pathType = 'Prefix') =>
+    ingress({ rules: [{ host: 'a.example.com', http: { paths: [{ path: p, pathType, backend: { service: { name: 'web', port: { number: 80 } } } }] } }] });
+  it.each([
+    ['a plain TLS Secret', ingress({ tls: [{ secretName: 'shop-tls' }] }), undefined],
+    ['a dotted TLS Secret', ingress({ tls: [{ secretName: 'tls.example.com' }] }), undefined],
+    ['a TLS entry without Secret', ingress({ tls: [{ hosts: ['a.example.com'] }] }), undefined],
+    ['a TLS Secret as namespace/name (Contour delegation)', ingress({ tls: [{ secretName: 'kube-system/wildcard' }] }), 'TlsSecretNotAllowed'],
+    ['a TLS Secret that is no DNS name', ingress({ tls: [{ secretName: 'Shop_TLS' }] }), 'TlsSecretNotAllowed'],
+    ['an empty TLS Secret', ingress({ tls: [{ secretName: '' }] }), 'TlsSecretNotAllowed'],
+    ['a Service backend', backend({ service: { name: 'web', port: { number: 80 } } }), undefined],
+    ['a Service backend named as namespace/name', backend({ service: { name: 'other/web', port: { number: 80 } } }), 'BackendNotAllowed'],
+    ['a core resource backend', backend({ resource: { kind: 'Service', name: 'web' } }), undefined],
+    ['a resource backend of another API group', backend({ resource: { apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'assets' } }), 'BackendNotAllowed'],
+    ['a backend with both a Service and a resource', backend({ service: { name: 'web' }, resource: { kind: 'Service', name: 'x' } }), 'BackendNotAllowed'],
+    ['a backend with neither', backend({}), 'BackendNotAllowed'],
+    ['a default backend of another API group', ingress({ defaultBackend: { resource: { apiGroup: 'x.io', kind: 'X', name: 'y' } } }), 'BackendNotAllowed'],
+    ['a plain path', path('/api/v1'), undefined],
+    ['a regex path with braces', path('/api/v[0-9]{1}', 'ImplementationSpecific'), undefined],
+    ['a prefix path with braces', path('/x}location/{'), 'PathNotAllowed'],
+    ['a path with a semicolon', path('/x;include', 'ImplementationSpecific'), 'PathNotAllowed'],
+    ['a path with a line break', path('/x\nroot /', 'ImplementationSpecific'), 'PathNotAllowed'],
+    ['a path with a quote', path('/x"', 'Exact'), 'PathNotAllowed'],
+  ])('%s: %s', (_case, virtual, reason) => {
+    expect(ingressFieldRefusal(virtual)?.reason).toBe(reason);
+  });
+});
+
+describe('reviewIngress', () => {
+  it('refuses an Ingress with an annotation that cannot be dropped, and reports no drops then', () => {
+    const virtual = ingress({}, { annotations: { 'nginx.ingress.kubernetes.io/auth-url': 'http://169.254.169.254/', 'nginx.ingress.kubernetes.io/server-snippet': 'x' } });
+    expect(reviewIngress(virtual, ctx)).toMatchObject({ refusal: { reason: 'AnnotationRefused' }, dropped: [] });
+  });
+
+  it('syncs an Ingress minus the annotations it can do without', () => {
+    const virtual = ingress({}, { annotations: { 'nginx.ingress.kubernetes.io/server-snippet': 'x', 'nginx.ingress.kubernetes.io/mirror-target': 'http://x' } });
+    const review = reviewIngress(virtual, ctx);
+    expect(review.refusal).toBeUndefined();
+    expect(review.dropped.map((f) => f.key)).toEqual(['nginx.ingress.kubernetes.io/mirror-target', 'nginx.ingress.kubernetes.io/server-snippet']);
+  });
+
+  it('refuses an Ingress whose fields point outside its namespace before looking at annotations', () => {
+    const virtual = ingress({ tls: [{ secretName: 'other/tls' }] }, { annotations: { 'nginx.ingress.kubernetes.io/auth-url': 'http://127.0.0.1/' } });
+    expect(reviewIngress(virtual, ctx).refusal?.reason).toBe('TlsSecretNotAllowed');
   });
 });
 

@@ -1,28 +1,23 @@
 import type { V1LoadBalancerStatus, V1Service, V1ServicePort, V1ServiceSpec } from '@kubernetes/client-node';
 import { isDns1123Label, labels } from '@netbroker/naming';
-import { hostMetadata, hostNameIn, tenantAnnotations, tenantLabels, virtualRefOf, type Manifest, type SyncContext } from './sync-context';
+import { annotationRefusal, reviewAnnotations, type AnnotationFinding } from './annotation-policy';
+import { hostMetadata, hostNameIn, tenantLabels, virtualRefOf, type Manifest, type SyncContext, type SyncRefusal } from './sync-context';
 import { compact, deepEqual } from './values';
 
 // Services, virtual -> host (vcluster's translation) and the host -> virtual back-sync decisions.
 
-/** Annotation key prefixes of load-balancer implementations and clouds: netbroker writes those itself. */
-const LOAD_BALANCER_PREFIXES = [
-  'metallb.',
-  'lbipam.cilium.io',
-  'io.cilium/lb-ipam',
-  'kube-vip.io',
-  'service.beta.kubernetes.io',
-  'service.kubernetes.io',
-  'loadbalancer.openstack.org',
-  'loadbalancer.ovhcloud.com',
-  'service.nlb.kube-dc.com',
-  'network.kube-dc.com',
-];
+export { isLoadBalancerAnnotation } from './annotation-policy';
 
-/** A tenant annotation that would steer a load balancer, an address or a cloud resource. */
-export function isLoadBalancerAnnotation(key: string): boolean {
-  const k = key.toLowerCase();
-  return k.includes('loadbalancer') || k.includes('load-balancer') || LOAD_BALANCER_PREFIXES.some((p) => k.startsWith(p));
+/** What the policy decides for a virtual Service: refused, or synced without the `dropped` annotations. */
+export interface ServiceReview {
+  refusal?: SyncRefusal;
+  dropped: AnnotationFinding[];
+}
+
+export function reviewService(virtual: V1Service, ctx: SyncContext): ServiceReview {
+  const { findings } = reviewAnnotations('Service', virtual, ctx);
+  const refused = annotationRefusal('Service', findings);
+  return refused ? { refusal: refused, dropped: [] } : { dropped: findings.filter((f) => f.action === 'drop') };
 }
 
 /** The tenant's selector scoped to the pods vcluster synced from `namespace`; none stays none. */
@@ -51,7 +46,8 @@ export function hostExternalName(externalName: string, ctx: SyncContext): string
 /**
  * The host Service for a virtual Service (vcluster's rule): host name and namespace, scoped
  * selector, ClusterIP left to the host (headless kept), no nodePorts, no IP families, no
- * load-balancer fields or annotations, ExternalName rewritten; ownership in labels/annotations.
+ * load-balancer fields, annotations as the policy lets them pass (`reviewAnnotations`; never
+ * load-balancer ones), ExternalName rewritten; ownership in labels/annotations.
  */
 export function hostServiceFor(virtual: V1Service, ctx: SyncContext): Manifest<V1Service> {
   const ref = virtualRefOf(virtual, 'Service');
@@ -59,7 +55,7 @@ export function hostServiceFor(virtual: V1Service, ctx: SyncContext): Manifest<V
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: hostMetadata(ref, ctx, tenantLabels(virtual), tenantAnnotations(virtual, (k) => !isLoadBalancerAnnotation(k))),
+    metadata: hostMetadata(ref, ctx, tenantLabels(virtual), reviewAnnotations('Service', virtual, ctx).annotations),
     spec: compact({
       type: spec.type,
       selector: hostSelector(spec.selector, ref.namespace, ctx),

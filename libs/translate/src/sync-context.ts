@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { VClusterRecord } from '@netbroker/contracts';
+import type { AnnotationPolicy, VClusterRecord } from '@netbroker/contracts';
 import { annotations, hostName, hostNamespace, labels, MANAGED_BY, PREFIX } from '@netbroker/naming';
 import { compact, pickKeys } from './values';
 
@@ -20,12 +20,14 @@ export interface SyncContext {
    * when `ns` is one of them: otherwise `example.com` would be read as Service `example` in `com`.
    */
   virtualNamespaces?: readonly string[];
+  /** Which tenant annotations reach host objects (`reviewAnnotations`); absent: the safe default. */
+  annotationPolicy?: AnnotationPolicy;
 }
 
 /** The context of a registered virtual cluster: host names use `options.name`, else the project name. */
 export function syncContextFor(
   record: Pick<VClusterRecord, 'tenant' | 'project' | 'options'>,
-  extra: Pick<SyncContext, 'projectCidr' | 'allowedIpBlocks' | 'virtualNamespaces'> = {},
+  extra: Pick<SyncContext, 'projectCidr' | 'allowedIpBlocks' | 'virtualNamespaces' | 'annotationPolicy'> = {},
 ): SyncContext {
   return {
     tenant: record.tenant,
@@ -43,14 +45,21 @@ export type SyncRefusalReason =
   | 'NamespaceSelectorUntranslatable'
   | 'HostObjectNotOwned'
   | 'HostObjectOfOtherVCluster'
-  | 'HostNameCollision';
+  | 'HostNameCollision'
+  | 'AnnotationRefused'
+  | 'TlsSecretNotAllowed'
+  | 'BackendNotAllowed'
+  | 'PathNotAllowed';
 
 export interface SyncRefusal {
   reason: SyncRefusalReason;
   message: string;
+  /** The annotation keys refused (`AnnotationRefused`), for status. */
+  keys?: string[];
 }
 
-export const refusal = (reason: SyncRefusalReason, message: string): SyncRefusal => ({ reason, message });
+export const refusal = (reason: SyncRefusalReason, message: string, keys?: string[]): SyncRefusal =>
+  keys ? { reason, message, keys } : { reason, message };
 export const isRefusal = (value: unknown): value is SyncRefusal =>
   typeof value === 'object' && value !== null && 'reason' in value && 'message' in value;
 

@@ -10,6 +10,9 @@ export function pickKeys(map: Record<string, string> | undefined, keep: (key: st
   return Object.fromEntries(Object.entries(map ?? {}).filter(([k]) => keep(k)));
 }
 
+/** Whether `text` holds a C0 control character (line breaks among them) or DEL. */
+export const hasControlCharacters = (text: string): boolean => [...text].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**

@@ -60,6 +60,7 @@ const reconciler = new VClusterReconciler({
   concurrency: config.CONCURRENCY,
   now: () => new Date(),
   buckets: await openSyncBuckets(nc, config.NATS_REPLICAS),
+  annotationPolicy: config.ANNOTATION_POLICY,
 });
 shutdown.add('loops', () => reconciler.stop());
 shutdown.add('queue', () => queue.stop());

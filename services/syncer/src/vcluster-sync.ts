@@ -10,16 +10,16 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import type { KvFollower } from '@netbroker/bus';
-import type { VClusterOptions } from '@netbroker/contracts';
+import type { AnnotationPolicy, SyncIssue, VClusterOptions } from '@netbroker/contracts';
 import { classify, Informer, OwnedApplier, WorkQueue, type InformerOptions } from '@netbroker/kube';
 import { labels, MANAGED_BY } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
-import { hostnameFromClaimKey, ingressClassOf, ingressHostnames, isOwnedByVCluster, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
+import { hostnameFromClaimKey, ingressClassesOf, ingressHostnames, isOwnedByVCluster, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
 import { HostnameClaims, hostnameSuffixesOf, projectCidrOf, type SyncBuckets } from './claims';
 import { IngressReconciler } from './reconcilers/ingress';
 import { IngressClassReconciler } from './reconcilers/ingress-class';
 import { NetworkPolicyReconciler } from './reconcilers/network-policy';
-import { Conflicts, KindWarnings, type SyncResult } from './reconcilers/refusals';
+import { Conflicts, KindWarnings, requeueOf, type SyncResult } from './reconcilers/refusals';
 import { isSkipped, ServiceReconciler, serviceKey } from './reconcilers/service';
 import { WarningEvents } from './reconcilers/warnings';
 import type { CountWrite } from './writes';
@@ -38,6 +38,16 @@ export interface VClusterSyncDeps {
   options?: Pick<VClusterOptions, 'syncIngresses' | 'syncNetworkPolicies' | 'syncIngressClasses'>;
   /** Hostname claims, tenants and project status: needed to sync Ingresses and NetworkPolicies. */
   buckets?: SyncBuckets;
+  /** Which tenant annotations reach host objects (absent: the built-in defaults). */
+  annotationPolicy?: AnnotationPolicy;
+}
+
+/** What the registration status says about the objects of one virtual cluster. */
+export interface SyncIssues {
+  conflicts: number;
+  refused: SyncIssue[];
+  dropped: SyncIssue[];
+  droppedCount: number;
 }
 
 /** Something that fills a cache (an informer, a KV watch) before the first pass counts as done. */
@@ -73,9 +83,13 @@ export class VClusterSync {
   private virtualNamespaces: Informer<V1Namespace> | undefined;
   private readonly refusals = new Conflicts();
   private synced = false;
+  /** The registration's context with the annotation policy. */
+  private readonly ctx: SyncContext;
 
   constructor(private readonly deps: VClusterSyncDeps) {
-    const { ctx, options, buckets } = deps;
+    const { options, buckets } = deps;
+    const ctx: SyncContext = deps.annotationPolicy ? { ...deps.ctx, annotationPolicy: deps.annotationPolicy } : deps.ctx;
+    this.ctx = ctx;
     this.log = deps.logger.child({ vcluster: ctx.vcluster, tenant: ctx.tenant, project: ctx.project });
     this.virtualCore = deps.virtualConfig.makeApiClient(CoreV1Api);
     this.virtualNet = deps.virtualConfig.makeApiClient(NetworkingV1Api);
@@ -98,7 +112,7 @@ export class VClusterSync {
         const result = await reconcile(key);
         this.refusals.record(kind, key, result);
         this.deps.onReconciled();
-        return result;
+        return requeueOf(result);
       },
       onError: (key, err, retrying) => this.log.error({ err, kind, key, retrying }, `${kind} sync failed`),
     });
@@ -120,12 +134,13 @@ export class VClusterSync {
   private enqueueOwned(queue: WorkQueue) {
     return (obj: KubernetesObject) => {
       const ref = recordedVirtualRef(obj);
-      if (ref && isOwnedByVCluster(obj, this.deps.ctx)) queue.add(serviceKey(ref.namespace, ref.name));
+      if (ref && isOwnedByVCluster(obj, this.ctx)) queue.add(serviceKey(ref.namespace, ref.name));
     };
   }
 
   private serviceLoop(): void {
-    const { ctx, applier, countWrite, now } = this.deps;
+    const { applier, countWrite, now } = this.deps;
+    const ctx = this.ctx;
     const reconciler = new ServiceReconciler({
       // The virtual cluster's namespaces, read at each reconcile: `svc.ns` ExternalNames name a Service only in a known `ns`.
       // Unknown (undefined) until the cache is filled: ExternalName Services wait for it (see start()).
@@ -179,7 +194,8 @@ export class VClusterSync {
   }
 
   private ingressLoop(buckets: SyncBuckets): void {
-    const { ctx, applier, countWrite } = this.deps;
+    const { applier, countWrite } = this.deps;
+    const ctx = this.ctx;
     const claims = this.claims!;
     const offered = () => this.hostClasses?.list().map((c) => c.metadata?.name ?? '');
     const reconciler = new IngressReconciler({
@@ -228,7 +244,8 @@ export class VClusterSync {
   }
 
   private networkPolicyLoop(): void {
-    const { ctx, applier, countWrite } = this.deps;
+    const { applier, countWrite } = this.deps;
+    const ctx = this.ctx;
     const reconciler = new NetworkPolicyReconciler({
       ctx: () => ({ ...ctx, ...(this.projectCidr ? { projectCidr: this.projectCidr } : {}) }),
       virtual: this.virtualNet,
@@ -266,7 +283,7 @@ export class VClusterSync {
       onChange: (cls) => {
         enqueue(cls);
         // Ingresses naming this class may be offered it now, or no longer.
-        for (const ing of this.virtualIngresses?.list() ?? []) if (ingressClassOf(ing) === cls.metadata?.name) this.ingressQueue?.add(keyOf(ing));
+        for (const ing of this.virtualIngresses?.list() ?? []) if (ingressClassesOf(ing).includes(cls.metadata?.name ?? '')) this.ingressQueue?.add(keyOf(ing));
       },
     });
     this.informer<V1IngressClass>('virtual', 'IngressClass', {
@@ -279,7 +296,7 @@ export class VClusterSync {
   /** Starts every source; `synced` turns true once every cache is filled and the first pass is done. */
   async start(): Promise<void> {
     const { buckets, options } = this.deps;
-    if (buckets && options?.syncNetworkPolicies) this.projectCidr = await projectCidrOf(buckets, this.deps.ctx);
+    if (buckets && options?.syncNetworkPolicies) this.projectCidr = await projectCidrOf(buckets, this.ctx);
     await Promise.all(this.sources.map((s) => s.start()));
     void Promise.all(this.sources.map((s) => s.waitForSync()))
       .then(() => this.releaseStaleClaims())
@@ -303,6 +320,11 @@ export class VClusterSync {
     return this.refusals.size;
   }
 
+  /** Refused objects and objects synced without some annotations, bounded, for the registration status. */
+  issues(): SyncIssues {
+    return { conflicts: this.refusals.size, refused: this.refusals.refused(), dropped: this.refusals.dropped(), droppedCount: this.refusals.droppedCount };
+  }
+
   get hasSynced(): boolean {
     return this.synced;
   }
@@ -314,7 +336,7 @@ export class VClusterSync {
 
   /** Deregistration: every host object this virtual cluster owns is deleted (read from the API, not the cache), its claims released. */
   async deleteHostObjects(): Promise<number> {
-    const { ctx } = this.deps;
+    const ctx = this.ctx;
     const labelSelector = `${labels.vcluster}=${ctx.vcluster}`;
     const namespace = ctx.hostNamespace;
     let deleted = 0;

@@ -21,14 +21,22 @@ describe('hostnameRefusal', () => {
 });
 
 describe('classRefusal', () => {
-  const named = (ingressClassName?: string): V1Ingress => ({ spec: ingressClassName ? { ingressClassName } : {} });
+  const named = (ingressClassName?: string, annotation?: string): V1Ingress => ({
+    metadata: annotation ? { annotations: { 'kubernetes.io/ingress.class': annotation } } : {},
+    spec: ingressClassName ? { ingressClassName } : {},
+  });
   it.each([
     ['allows every class when classes are not synced', named('any'), undefined, undefined],
     ['allows an offered class', named('nginx'), ['nginx'], undefined],
     ['allows an Ingress naming no class', named(), [], undefined],
     ['refuses a class not offered', named('traefik'), ['nginx'], 'IngressClassNotOffered'],
     ['refuses any class when none is offered', named('nginx'), [], 'IngressClassNotOffered'],
+    ['refuses an offered class beside a class annotation not offered', named('nginx', 'internal'), ['nginx'], 'IngressClassNotOffered'],
   ])('%s', (_name, ingress, offered, reason) => {
     expect(classRefusal(ingress, offered)?.reason).toBe(reason);
+  });
+
+  it('names the classes not offered', () => {
+    expect(classRefusal(named('nginx', 'internal'), ['nginx'])?.message).toBe('IngressClass internal is not offered to this virtual cluster (offered: nginx)');
   });
 });

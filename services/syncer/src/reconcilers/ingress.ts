@@ -4,13 +4,14 @@ import { hostName } from '@netbroker/naming';
 import {
   hostIngressFor,
   hostnameAllowed,
-  ingressClassOf,
+  ingressClassesOf,
   ingressClassOffered,
   ingressHostnames,
   ingressStatusBackSync,
   isOwnedByVCluster,
   ownershipConflict,
   recordedVirtualRef,
+  reviewIngress,
   type SyncContext,
 } from '@netbroker/translate';
 import type { HostnameClaims } from '../claims';
@@ -51,18 +52,20 @@ export function hostnameRefusal(names: readonly string[], suffixes: readonly str
   return undefined;
 }
 
-/** An Ingress naming a class not offered (`offered` undefined: classes are not synced, every class goes). */
+/** An Ingress naming a class not offered, in its spec or a class annotation (`offered` undefined: classes are not synced, every class goes). */
 export function classRefusal(virtual: V1Ingress, offered: readonly string[] | undefined): Refusal | undefined {
   if (!offered || ingressClassOffered(virtual, offered)) return undefined;
   const offeredText = offered.length > 0 ? offered.join(', ') : 'none';
-  return { reason: 'IngressClassNotOffered', message: `IngressClass ${ingressClassOf(virtual) ?? ''} is not offered to this virtual cluster (offered: ${offeredText})` };
+  const named = ingressClassesOf(virtual).filter((c) => !offered.includes(c));
+  return { reason: 'IngressClassNotOffered', message: `IngressClass ${named.join(', ')} is not offered to this virtual cluster (offered: ${offeredText})` };
 }
 
 /**
- * One virtual Ingress, key `<namespace>/<name>`: read both sides -> check host names (suffixes,
- * unowned host Ingresses), class, ownership, then claims -> apply host -> back-sync status. A
- * refused Ingress has no host copy. Claims a key no longer uses are released unless another
- * Ingress of this cluster uses them.
+ * One virtual Ingress, key `<namespace>/<name>`: read both sides -> check the policy (annotations,
+ * TLS Secrets, backends, paths), host names (suffixes, unowned host Ingresses), class, ownership,
+ * then claims -> apply host -> back-sync status -> report annotations dropped. A refused Ingress
+ * has no host copy. Claims a key no longer uses are released unless another Ingress of this
+ * cluster uses them.
  */
 export class IngressReconciler {
   /** The host names each key used at its last reconcile: the candidates for release. */
@@ -80,7 +83,9 @@ export class IngressReconciler {
     const names = virtual ? ingressHostnames(virtual) : [];
     await this.releaseDropped(key, names);
     if (!virtual) return this.deleteHostCopy(host, namespace, name);
+    const review = reviewIngress(virtual, ctx);
     const problem =
+      review.refusal ??
       hostnameRefusal(names, await this.deps.hostnameSuffixes(), this.deps.unownedUsersOf) ??
       classRefusal(virtual, this.deps.offeredClasses()) ??
       ownershipConflict(host, virtual, ctx) ??
@@ -99,6 +104,7 @@ export class IngressReconciler {
       throw e;
     }
     await this.backSyncStatus(virtual, synced);
+    if (review.dropped.length > 0) return this.deps.warnings.drop(virtual, INGRESS, review.dropped);
   }
 
   private async readVirtual(namespace: string, name: string): Promise<V1Ingress | undefined> {

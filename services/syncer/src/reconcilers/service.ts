@@ -8,13 +8,14 @@ import {
   mappingLabels,
   ownershipConflict,
   recordedVirtualRef,
+  reviewService,
   virtualServiceBackSync,
   virtualServiceRecreated,
   type SyncContext,
   type SyncRefusal,
 } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
-import { refused, type SyncResult } from './refusals';
+import { refused, reportDropped, type SyncResult } from './refusals';
 import type { WarningEvents } from './warnings';
 
 /** Set on a virtual Service that could not take its host's ClusterIP: not tried again for that IP. */
@@ -37,7 +38,11 @@ export interface ServiceSyncDeps {
   logger: Logger;
 }
 
-/** One virtual Service, key `<namespace>/<name>`: read both sides -> translate -> apply host -> back-sync virtual. */
+/**
+ * One virtual Service, key `<namespace>/<name>`: read both sides -> check the annotation policy
+ * and ownership -> translate -> apply host -> back-sync virtual -> report annotations dropped. A
+ * Service the policy refuses has no host copy.
+ */
 export class ServiceReconciler {
   constructor(private readonly deps: ServiceSyncDeps) {}
 
@@ -52,15 +57,20 @@ export class ServiceReconciler {
     const virtual = read?.metadata?.labels?.[mappingLabels.mapping] || read?.metadata?.labels?.[labels.component] === 'exposure-entry' ? undefined : read;
     const hostRef = { apiVersion: 'v1', kind: 'Service', metadata: { name: hostName({ name, namespace, vcluster: ctx.vcluster }), namespace: ctx.hostNamespace } };
     const host = await applier.read<V1Service>(hostRef);
-    if (!virtual) {
+    const deleteOwnCopy = async () => {
       const ref = host && recordedVirtualRef(host);
       if (host && ref?.namespace === namespace && ref.name === name && isOwnedByVCluster(host, ctx) && (await applier.delete(hostRef))) {
         this.deps.countWrite('host-delete');
       }
-      return;
-    }
+    };
+    if (!virtual) return deleteOwnCopy();
     // `svc.ns` depends on the virtual cluster's namespaces: not translated before they are known (re-enqueued then).
     if (virtual.spec?.type === 'ExternalName' && !ctx.virtualNamespaces) return;
+    const review = reviewService(virtual, ctx);
+    if (review.refusal) {
+      await deleteOwnCopy();
+      return this.refuse(virtual, review.refusal);
+    }
     const conflict = ownershipConflict(host, virtual, ctx);
     if (conflict) return this.refuse(virtual, conflict);
     let synced: V1Service;
@@ -73,6 +83,9 @@ export class ServiceReconciler {
       throw e;
     }
     await this.backSync(virtual, synced);
+    if (review.dropped.length === 0) return;
+    const { warnings, countWrite, logger } = this.deps;
+    return reportDropped(warnings, virtual, { apiVersion: 'v1', kind: 'Service' }, review.dropped, countWrite, logger);
   }
 
   private async readVirtual(namespace: string, name: string): Promise<V1Service | undefined> {
@@ -88,7 +101,7 @@ export class ServiceReconciler {
   private async refuse(virtual: V1Service, problem: SyncRefusal): Promise<SyncResult> {
     const { namespace, name } = virtual.metadata ?? {};
     this.deps.logger.warn({ vcluster: this.deps.ctx().vcluster, namespace, name, reason: problem.reason }, problem.message);
-    if (await this.deps.warnings.warn(virtual, problem)) this.deps.countWrite('virtual-event');
+    if (await this.deps.warnings.warn(virtual, problem, undefined, problem.keys?.join('\n'))) this.deps.countWrite('virtual-event');
     return refused(problem);
   }
 

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { VClusterRecord } from '@netbroker/contracts';
+import type { AnnotationPolicy, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
 import { openRegisteredCluster, type OwnedApplier, type ReconcileResult, type TenantAccess } from '@netbroker/kube';
 import { openSecret, type Logger } from '@netbroker/runtime';
@@ -29,12 +29,14 @@ export interface VClusterDeps {
   now: () => Date;
   /** Hostname claims, tenants and project status: what Ingress and NetworkPolicy sync read. */
   buckets: SyncBuckets;
+  /** Which tenant annotations reach host objects (`ANNOTATION_POLICY`; absent: the built-in defaults). */
+  annotationPolicy?: AnnotationPolicy;
 }
 
-/** Virtual objects refused or blocked by unowned host objects (0 until the loop can count them). */
-function conflictsOf(sync: VClusterSync): number {
-  const counted = sync as { conflicts?: () => number };
-  return typeof counted.conflicts === 'function' ? counted.conflicts() : 0;
+/** Virtual objects refused or blocked by unowned host objects, and those synced without some annotations. */
+function issuesOf(sync: VClusterSync): Pick<VClusterStatus, 'conflicts' | 'refused' | 'dropped' | 'droppedCount'> {
+  const { conflicts, refused, dropped, droppedCount } = sync.issues();
+  return { conflicts, ...(refused.length > 0 ? { refused } : {}), ...(dropped.length > 0 ? { dropped, droppedCount } : {}) };
 }
 
 interface Running {
@@ -121,7 +123,7 @@ export class VClusterReconciler {
         phase: probe.phase,
         reason: probe.reason,
         message: probe.message,
-        conflicts: stillRunning ? conflictsOf(stillRunning.sync) : 0,
+        ...(stillRunning ? issuesOf(stillRunning.sync) : { conflicts: 0 }),
         ...(running?.lastSyncAt ? { lastSyncAt: running.lastSyncAt } : {}),
       });
       return requeue;
@@ -143,7 +145,7 @@ export class VClusterReconciler {
       phase: 'Syncing',
       reason: now.sync.hasSynced ? 'Synced' : 'InitialSync',
       message: now.sync.hasSynced ? 'every object is synced; changes follow' : 'filling caches and making the first pass',
-      conflicts: conflictsOf(now.sync),
+      ...issuesOf(now.sync),
       ...(now.lastSyncAt ? { lastSyncAt: now.lastSyncAt } : {}),
     });
     return requeue;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CoreV1Api, KubernetesObject } from '@kubernetes/client-node';
 import { classify, isNotFound, statusCode } from '@netbroker/kube';
 
@@ -11,6 +12,8 @@ const SERVICE: ObjectKind = { apiVersion: 'v1', kind: 'Service' };
 /**
  * Warning Events on virtual objects, one per object, kind and reason (a deterministic name): an
  * Event already there is not written again, so a restart re-reporting a refusal writes nothing.
+ * A `variant` (e.g. the annotation keys concerned) gives each of its values an Event of its own,
+ * so a new key is reported even when an older Event has the same reason.
  */
 export class WarningEvents {
   constructor(
@@ -20,10 +23,11 @@ export class WarningEvents {
   ) {}
 
   /** Answers whether an Event was written. */
-  async warn(obj: KubernetesObject, problem: { reason: string; message: string }, kind: ObjectKind = SERVICE): Promise<boolean> {
+  async warn(obj: KubernetesObject, problem: { reason: string; message: string }, kind: ObjectKind = SERVICE, variant?: string): Promise<boolean> {
     const namespace = obj.metadata?.namespace ?? 'default';
     const tag = kind.kind === SERVICE.kind ? problem.reason : `${kind.kind}-${problem.reason}`;
-    const name = `${obj.metadata?.name ?? ''}.netbroker-${tag.toLowerCase()}`;
+    const suffix = variant === undefined ? '' : `-${createHash('sha256').update(variant).digest('hex').slice(0, 10)}`;
+    const name = `${obj.metadata?.name ?? ''}.netbroker-${tag.toLowerCase()}${suffix}`;
     try {
       await this.core.readNamespacedEvent({ name, namespace });
       return false;
