@@ -6,3 +6,4 @@ export * from './mappings';
 export * from './sync';
 export * from './syncer';
 export * from './exposures';
+export * from './addresses';
