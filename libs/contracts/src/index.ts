@@ -7,3 +7,4 @@ export * from './sync';
 export * from './syncer';
 export * from './exposures';
 export * from './addresses';
+export { text, dnsLabel } from './text';

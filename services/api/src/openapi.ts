@@ -1,5 +1,5 @@
 import * as contracts from '@netbroker/contracts';
-import { Problem, problemStatus, type ProblemCode } from '@netbroker/contracts';
+import { Cidr, IdempotencyKey, IpAddress, Problem, problemStatus, type ProblemCode } from '@netbroker/contracts';
 import { z } from 'zod';
 import type { Route } from './http/route';
 
@@ -69,6 +69,9 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
     return id;
   };
   idOf(outputs, Problem, 'Problem');
+  // Large patterns, one component each rather than one copy per field.
+  idOf(inputs, Cidr, 'Cidr');
+  idOf(inputs, IpAddress, 'IpAddress');
 
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
@@ -84,16 +87,19 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
         name: 'Idempotency-Key',
         in: 'header',
         required: false,
-        description: 'Same key and body within 24 h: the first answer is replayed (header Idempotent-Replayed: true).',
-        schema: { type: 'string', minLength: 1, maxLength: 255 },
+        description:
+          'Same key and request within 24 h: the first answer is replayed (header Idempotent-Replayed: true). The key with another request: 409 idempotency-key-reused.',
+        schema: withoutMeta(z.toJSONSchema(IdempotencyKey, { io: 'input' }) as Json),
       });
     }
     if (params.length) op.parameters = params;
     if (route.body) {
       const id = idOf(inputs, route.body, `${capitalize(route.operationId)}Request`);
+      const media = { schema: ref(id), ...(route.example !== undefined ? { example: route.example } : {}) };
       op.requestBody = {
         required: true,
-        content: { 'application/json': { schema: ref(id), ...(route.example !== undefined ? { example: route.example } : {}) } },
+        // The server reads a merge patch (RFC 7396) as JSON too.
+        content: route.method === 'PATCH' ? { 'application/json': media, 'application/merge-patch+json': media } : { 'application/json': media },
       };
     }
     const responses: Record<string, Json> = {};

@@ -4,7 +4,7 @@ import {
   mappingKey,
   MappingList,
   mappingSubjects,
-  Name,
+  ProjectName,
   type MappingEvent,
   type MappingRecord,
   type MappingSpec,
@@ -21,8 +21,8 @@ import { keysOf } from '../store';
 import { loadProject } from './projects';
 import { defineRoute, json, pathParams } from './route';
 
-const mappingsPath = pathParams({ project: Name });
-const mappingPath = pathParams({ project: Name, id: z.string().regex(/^m[0-9a-f]{16}$/) });
+const mappingsPath = pathParams({ project: ProjectName });
+const mappingPath = pathParams({ project: ProjectName, id: z.string().regex(/^m[0-9a-f]{16}$/, 'must be a mapping id, m and 16 hex digits') });
 
 const pending = { ready: false, reason: 'Pending', message: 'the mapper has not reconciled this mapping yet' };
 

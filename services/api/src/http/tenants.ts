@@ -3,10 +3,11 @@ import {
   CreatedToken,
   CreateTenantRequest,
   CreateTokenRequest,
-  Name,
   Quotas,
   Tenant,
   TenantList,
+  TenantName,
+  TokenId,
   tenantSubjects,
   TokenList,
   UpdateTenantRequest,
@@ -15,7 +16,6 @@ import {
   type TokenRecord,
 } from '@netbroker/contracts';
 import { isConflict } from '@netbroker/bus';
-import { z } from 'zod';
 import { actorOf, newTenantToken } from '../auth';
 import { updateWithRetry } from '../cas';
 import { notFound, problem } from '../problems';
@@ -23,7 +23,7 @@ import { keysOf } from '../store';
 import type { Store } from '../store';
 import { defineRoute, json, noContent, pathParams } from './route';
 
-const tenantPath = pathParams({ tenant: Name });
+const tenantPath = pathParams({ tenant: TenantName });
 
 export function tenantView(r: TenantRecord): Tenant {
   return {
@@ -211,7 +211,7 @@ export const tenantRoutes = [
     operationId: 'revokeTenantToken',
     summary: 'Revoke a tenant token (at once)',
     tag: 'admin',
-    params: pathParams({ tenant: Name, id: z.string().min(1).max(64) }),
+    params: pathParams({ tenant: TenantName, id: TokenId }),
     responses: { 204: { description: 'Revoked' } },
     problems: ['not-found'],
     async handler({ params, deps }) {
