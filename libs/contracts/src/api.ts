@@ -19,6 +19,8 @@ export const ProblemCode = z.enum([
   'invalid-parameter',
   'payload-too-large',
   'unsupported-media-type',
+  'method-not-allowed',
+  'uri-too-long',
   // who may do what
   'unauthenticated',
   'forbidden',
@@ -66,6 +68,8 @@ export const problemStatus: Record<ProblemCode, number> = {
   'invalid-parameter': 422,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  'method-not-allowed': 405,
+  'uri-too-long': 414,
   unauthenticated: 401,
   forbidden: 403,
   'rate-limited': 429,

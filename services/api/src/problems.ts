@@ -8,6 +8,8 @@ const titles: Record<ProblemCode, string> = {
   'invalid-parameter': 'A path, query or header parameter is invalid',
   'payload-too-large': 'The body is too large',
   'unsupported-media-type': 'Unsupported content type',
+  'method-not-allowed': 'Method not allowed on this path',
+  'uri-too-long': 'A path segment is too long',
   unauthenticated: 'Authentication required',
   forbidden: 'Not allowed with this token',
   'rate-limited': 'Too many requests',

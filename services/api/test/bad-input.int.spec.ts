@@ -187,6 +187,9 @@ const table: Array<[string, Row, number, string, string[]?]> = [
   ['admin: an invalid pool name', admin('PUT', '/admin/pools/Bad_Pool', { kind: 'prefix', prefixes: ['10.0.0.0/8'] }), 422, 'invalid-parameter', ['path.pool']],
   ['admin: shrinking a pool under its allocations', admin('PUT', `/admin/pools/bad-${run}-projects`, { kind: 'prefix', prefixes: ['10.0.0.0/16'] }), 409, 'pool-in-use'],
   ['an unknown route', { method: 'POST', path: '/v1/projectz', body: {} }, 404, 'not-found'],
+  ['a known path with another method', { method: 'PATCH', path: '/v1/projects', body: {} }, 405, 'method-not-allowed'],
+  ['a path segment over 100 characters', { method: 'GET', path: `/v1/projects/${'a'.repeat(101)}` }, 414, 'uri-too-long'],
+  ['a path segment that is not percent-encoded right', { method: 'GET', path: '/v1/projects/%zz' }, 400, 'bad-request'],
 ];
 
 describe('bad input', () => {

@@ -7,6 +7,9 @@ import { fieldErrors, problem } from '../problems';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** Longest path segment the router reads (fastify's default); a longer one is 414 `uri-too-long`. */
+export const MAX_PATH_SEGMENT = 100;
+
 type PrincipalFor<A extends Auth> = A extends 'tenant' ? TenantPrincipal : A extends 'admin' ? { kind: 'admin' } : undefined;
 
 export interface RouteContext<A extends Auth, P, Q, B> {
