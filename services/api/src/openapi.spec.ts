@@ -104,6 +104,17 @@ describe('the exact contract', () => {
     }
   });
 
+  it('links only to operations that exist, filling exactly their path parameters', () => {
+    const byId = new Map(routes.map((r) => [r.operationId, r]));
+    const links = routes.flatMap((r) => Object.values(operationOf(r).responses).flatMap((res) => Object.values(res.links ?? {})));
+    expect(links.length).toBeGreaterThan(10);
+    for (const link of links) {
+      const target = byId.get(link.operationId);
+      expect(target, link.operationId).toBeDefined();
+      expect(Object.keys(link.parameters).sort()).toEqual([...target!.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort());
+    }
+  });
+
   it('keeps the address patterns in one component each', () => {
     expect(doc.components.schemas.Cidr!.pattern).toEqual(expect.any(String));
     expect(doc.components.schemas.IpAddress!.pattern).toEqual(expect.any(String));

@@ -121,6 +121,7 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
       const answer: Json = { description: doc.description };
       if (doc.schema) answer.content = { 'application/json': { schema: ref(idOf(outputs, doc.schema, `${capitalize(route.operationId)}Response`)) } };
       if (doc.headers?.length) answer.headers = Object.fromEntries(doc.headers.map((h) => [h, { schema: { type: 'string' } }]));
+      if (doc.links) answer.links = doc.links;
       responses[status] = answer;
     }
     const byStatus = new Map<number, ProblemCode[]>();

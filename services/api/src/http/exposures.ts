@@ -25,7 +25,7 @@ import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import { loadProject } from './projects';
-import { defineRoute, json, pathParams } from './route';
+import { defineRoute, json, links, pathParams } from './route';
 
 // Cross-project exposures (the exporter's side): an exposure puts a Service of the project on an
 // EIP, grants name the consumer projects. The exposer reconciles the records; the consumer's side
@@ -239,7 +239,13 @@ export const exposureRoutes = [
     params: exposuresPath,
     body: CreateExposureRequest,
     example: { service: 'default/postgres', ports: [{ port: 5432, protocol: 'TCP' }], grants: ['web', 'other-tenant/analytics'] },
-    responses: { 201: { description: 'Created; the exposer reconciles it asynchronously (follow status)', schema: Exposure } },
+    responses: {
+      201: {
+        description: 'Created; the exposer reconciles it asynchronously (follow status)',
+        schema: Exposure,
+        links: links({ project: '$request.path.project', name: '$response.body#/name' }, 'getExposure', 'addGrant', 'deleteExposure'),
+      },
+    },
     problems: ['not-found', 'project-deleting', 'already-exists', 'port-collision', 'pool-mismatch', 'self-grant', 'unknown-reference'],
     async handler({ params, body, principal, deps }) {
       const project = await writableProject(deps, principal.tenant.name, params.project);

@@ -1,7 +1,7 @@
 import { Name, PoolList, PoolStatus, PutPoolBody } from '@netbroker/contracts';
 import { okOrThrow } from '../ipam-client';
 import { notFound, problem } from '../problems';
-import { defineRoute, json, noContent, pathParams } from './route';
+import { defineRoute, json, links, noContent, pathParams } from './route';
 
 const poolPath = pathParams({ pool: Name });
 
@@ -18,7 +18,7 @@ export const poolRoutes = [
     invalidParams: 'invalid-parameter',
     body: PutPoolBody,
     example: { kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'], defaultPrefixLength: 24 },
-    responses: { 200: { description: 'The pool and its utilisation', schema: PoolStatus } },
+    responses: { 200: { description: 'The pool and its utilisation', schema: PoolStatus, links: links({ pool: '$request.path.pool' }, 'deletePool') } },
     problems: ['pool-in-use', 'invalid-request', 'dependency-unavailable'],
     async handler({ params, body, deps }) {
       const reply = await deps.ipam.putPool({ ...body, name: params.pool });

@@ -23,7 +23,7 @@ import { notFound, problem } from '../problems';
 import { projectView } from '../project-view';
 import { addressesOf, familyOf, usageByPool } from '../quota';
 import { keysOf } from '../store';
-import { defineRoute, json, pathParams } from './route';
+import { defineRoute, json, links, pathParams } from './route';
 
 export const projectPath = pathParams({ project: ProjectName });
 const DEFAULT_PAGE = 50;
@@ -103,7 +103,24 @@ export const projectRoutes = [
     tag: 'projects',
     body: CreateProjectRequest,
     example: { name: 'web', prefixLength: 24, egressNetworkType: 'cloud' },
-    responses: { 202: { description: 'Accepted: follow status.conditions at the Location', schema: Project, headers: ['location'] } },
+    responses: {
+      202: {
+        description: 'Accepted: follow status.conditions at the Location',
+        schema: Project,
+        headers: ['location'],
+        links: links(
+          { project: '$response.body#/name' },
+          'getProject',
+          'registerVCluster',
+          'createMappings',
+          'listMappings',
+          'createExposure',
+          'listExposures',
+          'listImports',
+          'deleteProject',
+        ),
+      },
+    },
     problems: [
       'name-too-long',
       'already-exists',
@@ -206,7 +223,7 @@ export const projectRoutes = [
     summary: 'Request the deletion of a project (the provisioner tears it down); repeating it is harmless',
     tag: 'projects',
     params: projectPath,
-    responses: { 202: { description: 'Deletion requested', schema: Project } },
+    responses: { 202: { description: 'Deletion requested: the project shows deletionRequestedAt until the provisioner has torn it down', schema: Project, headers: ['location'] } },
     problems: ['not-found', 'conflict'],
     async handler({ params, principal, deps }) {
       const key = projectKey(principal.tenant.name, params.project);

@@ -21,7 +21,7 @@ import { updateWithRetry } from '../cas';
 import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import type { Store } from '../store';
-import { defineRoute, json, noContent, pathParams } from './route';
+import { defineRoute, json, links, noContent, pathParams } from './route';
 
 const tenantPath = pathParams({ tenant: TenantName });
 
@@ -52,7 +52,14 @@ export const tenantRoutes = [
     tag: 'admin',
     body: CreateTenantRequest,
     example: { name: 'acme', displayName: 'ACME Corp', quotas: { maxProjects: 20, maxAddressesPerPool: { projects: 4096 } } },
-    responses: { 201: { description: 'Created', schema: Tenant, headers: ['location'] } },
+    responses: {
+      201: {
+        description: 'Created',
+        schema: Tenant,
+        headers: ['location'],
+        links: links({ tenant: '$response.body#/name' }, 'getTenant', 'updateTenant', 'createTenantToken', 'listTenantTokens', 'deleteTenant'),
+      },
+    },
     problems: ['already-exists'],
     async handler({ body, deps, principal }) {
       const record: TenantRecord = {
@@ -176,7 +183,13 @@ export const tenantRoutes = [
     params: tenantPath,
     body: CreateTokenRequest,
     example: { name: 'ci' },
-    responses: { 201: { description: 'The token; store it now, it is never shown again', schema: CreatedToken } },
+    responses: {
+      201: {
+        description: 'The token; store it now, it is never shown again',
+        schema: CreatedToken,
+        links: links({ tenant: '$request.path.tenant', id: '$response.body#/id' }, 'revokeTenantToken'),
+      },
+    },
     problems: ['not-found'],
     async handler({ params, body, deps }) {
       if (!(await deps.store.tenants.get(params.tenant))) throw notFound(`tenant ${params.tenant}`);
