@@ -5,8 +5,10 @@
 #   npm dependencies        npm ci, when node_modules is missing or older than package-lock.json
 #   nats-server, helm       go install at the versions pinned in tools/versions.env
 #   etcd, kube-apiserver    built through the wrapper modules described in tools/*/README.md
+#   schemathesis            pip install into a Python venv of its own (python3 >= 3.11 with venv)
 #
-# Binaries are cached by version outside the repo: ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/bin.
+# Binaries are cached by version outside the repo: ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/bin,
+# Python tools in ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/venv/<tool>-<version>.
 # A cold kube-apiserver build takes minutes; every later run finds the cached binary.
 set -euo pipefail
 
@@ -15,7 +17,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/tools/versions.env"
 cache=${NETBROKER_CACHE:-$HOME/.cache/netbroker}
 bin=$cache/bin
-mkdir -p "$bin" "$cache/build"
+mkdir -p "$bin" "$cache/build" "$cache/venv"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0
 
@@ -101,5 +103,20 @@ step "etcd $ETCD_VERSION" "$bin/etcd-$ETCD_VERSION" install_etcd
 step "kube-apiserver $KUBERNETES_VERSION (cold build: several minutes)" "$bin/kube-apiserver-$KUBERNETES_VERSION" install_kube_apiserver
 step "helm $HELM_VERSION" "$bin/helm-$HELM_VERSION" install_helm
 
+# --- Python tools ------------------------------------------------------------------------------
+# A venv per tool and version under the cache: never in the repo, never system-wide. A venv
+# cannot be moved once made, so it is made in place and marked complete last; an interrupted
+# install has no mark and is made again.
+st_venv=$cache/venv/schemathesis-$SCHEMATHESIS_VERSION
+install_schemathesis() {
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null ||
+    { log "python3 >= 3.11 (with the venv module) is required for schemathesis"; exit 1; }
+  rm -rf "$st_venv"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  touch "$st_venv/.installed"
+}
+step "schemathesis $SCHEMATHESIS_VERSION" "$st_venv/.installed" install_schemathesis
+
 command -v openssl >/dev/null || log "warning: openssl not found; the harness generates keys with node:crypto and does not need it"
-log "ready: binaries in $bin"
+log "ready: binaries in $bin, Python tools in $cache/venv"

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { Cidr, IpAddress } from './addresses';
 import { IpamErrorReason, Name, PoolSpec, PoolStatus } from './ipam';
 import { EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
 import { VClusterStatus } from './syncer';
+import { text } from './text';
 
 // The HTTP API of services/api: request bodies, resources, problems and the facts it publishes.
 // The OpenAPI document is generated from these schemas; nothing here is written twice.
@@ -17,6 +19,8 @@ export const ProblemCode = z.enum([
   'invalid-parameter',
   'payload-too-large',
   'unsupported-media-type',
+  'method-not-allowed',
+  'uri-too-long',
   // who may do what
   'unauthenticated',
   'forbidden',
@@ -24,6 +28,7 @@ export const ProblemCode = z.enum([
   'quota-exceeded',
   // resources
   'not-found',
+  'unknown-reference',
   'already-exists',
   'conflict',
   'name-too-long',
@@ -36,8 +41,9 @@ export const ProblemCode = z.enum([
   'invalid-mapping',
   'import-not-allowed',
   // cross-project exposures
-  'invalid-exposure',
   'port-collision',
+  'pool-mismatch',
+  'self-grant',
   // address space: the ipam service's reasons, passed through (it never answers not-allocated here)
   ...IpamErrorReason.exclude(['not-allocated']).options,
   // the server
@@ -46,7 +52,15 @@ export const ProblemCode = z.enum([
 ]);
 export type ProblemCode = z.infer<typeof ProblemCode>;
 
-/** The HTTP status of each code: one place, used by the server and by the OpenAPI document. */
+/**
+ * The HTTP status of each code: one place, used by the server and by the OpenAPI document.
+ *
+ * 422 is kept for requests that can never succeed as written, and the OpenAPI document states
+ * why (the schemas, plus the embedded documents named on their operations). A request the
+ * document accepts but the current state refuses — the pool's family, bounds and reserved ranges,
+ * the tenant's name length, an Idempotency-Key bound to another request — is 409 (403 for quotas,
+ * 404 for a named object that does not exist).
+ */
 export const problemStatus: Record<ProblemCode, number> = {
   'malformed-json': 400,
   'bad-request': 400,
@@ -54,33 +68,42 @@ export const problemStatus: Record<ProblemCode, number> = {
   'invalid-parameter': 422,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  'method-not-allowed': 405,
+  'uri-too-long': 414,
   unauthenticated: 401,
   forbidden: 403,
   'rate-limited': 429,
   'quota-exceeded': 403,
   'not-found': 404,
+  // The body names an object that does not exist (the target of the request does): 409, not 404.
+  'unknown-reference': 409,
   'already-exists': 409,
   conflict: 409,
-  'name-too-long': 422,
+  // `<tenant>-<project>` over 63 characters: depends on the tenant's name, not on the body alone.
+  'name-too-long': 409,
   'tenant-not-empty': 409,
   'project-deleting': 409,
   'invalid-kubeconfig': 422,
-  'idempotency-key-reused': 422,
+  // The key is bound to an earlier request (the Idempotency-Key draft suggests 422; the refusal
+  // depends on that earlier request, not on this one, hence 409).
+  'idempotency-key-reused': 409,
   'idempotency-key-in-progress': 409,
   'invalid-mapping': 422,
   'import-not-allowed': 403,
-  'invalid-exposure': 422,
   'port-collision': 409,
+  'pool-mismatch': 409,
+  'self-grant': 409,
   'invalid-cidr': 422,
-  'wrong-family': 422,
-  'prefix-too-large': 422,
-  'prefix-too-small': 422,
-  'outside-pool': 422,
-  'overlaps-reserved': 422,
+  // The block does not fit the pool as it is configured now (an admin may change the pool).
+  'wrong-family': 409,
+  'prefix-too-large': 409,
+  'prefix-too-small': 409,
+  'outside-pool': 409,
+  'overlaps-reserved': 409,
   // The block is taken *now*: the state conflicts, the same request may succeed later.
   'overlaps-allocated': 409,
   exhausted: 409,
-  'unknown-pool': 422,
+  'unknown-pool': 409,
   'pool-in-use': 409,
   'invalid-request': 422,
   'dependency-unavailable': 503,
@@ -116,6 +139,11 @@ export type Problem = z.infer<typeof Problem>;
 
 /** A tenant name leaves room for `-<project>` in a 63-character host namespace. */
 export const TenantName = Name.max(61, 'at most 61 characters, so that <tenant>-<project> fits in 63');
+/** A project name: `<tenant>-<project>` is a host namespace (63), so at most 61 with a 1-character tenant. */
+export const ProjectName = Name.max(61, 'at most 61 characters, and <tenant>-<project> at most 63');
+
+/** `Idempotency-Key` (every POST): 1-255 visible ASCII characters. */
+export const IdempotencyKey = z.string().regex(/^[!-~]{1,255}$/, 'must be 1-255 visible ASCII characters');
 
 const HostnameSuffix = z
   .string()
@@ -126,7 +154,7 @@ const HostnameSuffix = z
 export const CreateTenantRequest = z
   .object({
     name: TenantName,
-    displayName: z.string().min(1).max(256).optional(),
+    displayName: text(1, 256).optional(),
     quotas: Quotas.optional(),
     hostnameSuffixes: z.array(HostnameSuffix).max(100).optional(),
     projectPool: Name.optional(),
@@ -137,7 +165,7 @@ export type CreateTenantRequest = z.infer<typeof CreateTenantRequest>;
 /** A merge patch: absent fields stay, `null` clears an optional field, `quotas` merge field by field. */
 export const UpdateTenantRequest = z
   .object({
-    displayName: z.string().min(1).max(256).nullable().optional(),
+    displayName: text(1, 256).nullable().optional(),
     quotas: z
       .object({
         maxProjects: z.number().int().min(0).max(100_000).optional(),
@@ -170,7 +198,10 @@ export type TenantList = z.infer<typeof TenantList>;
 
 // --- Admin: tenant tokens --------------------------------------------------------------------
 
-export const CreateTokenRequest = z.object({ name: z.string().min(1).max(128) }).strict();
+export const CreateTokenRequest = z.object({ name: text(1, 128) }).strict();
+
+/** What token ids look like (`tok_` + 16 hex digits). */
+export const TokenId = z.string().regex(/^tok_[0-9a-f]{16}$/, 'must be a token id, tok_ and 16 hex digits');
 export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>;
 
 export const TokenInfo = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
@@ -185,8 +216,34 @@ export type TokenList = z.infer<typeof TokenList>;
 
 // --- Admin: address pools (proxied to the ipam service) --------------------------------------
 
-/** A pool spec without its name (the name is in the path). */
-export const PutPoolBody = PoolSpec.omit({ name: true }).strict();
+/** An inclusive address range as the API accepts it: two addresses. */
+export const AddressRangeBody = z.object({ start: IpAddress, end: IpAddress }).strict();
+
+/**
+ * A pool spec without its name (the name is in the path): every address checked for syntax, at
+ * least one prefix or range. The rules across fields are the address manager's (422
+ * `invalid-request`): one family per pool, a range ends at or after its start, and
+ * minPrefixLength ≤ defaultPrefixLength ≤ maxPrefixLength ≤ 32 for IPv4.
+ */
+export const PutPoolBody = PoolSpec.omit({ name: true })
+  .extend({
+    prefixes: z.array(Cidr).max(1_000).default([]),
+    ranges: z.array(AddressRangeBody).max(1_000).default([]),
+    reserved: z.array(z.union([Cidr, AddressRangeBody])).max(1_000).default([]),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.prefixes.length === 0 && body.ranges.length === 0) ctx.addIssue({ code: 'custom', path: ['prefixes'], message: 'give at least one prefix or range' });
+  })
+  .meta({
+    description:
+      'At least one prefix or range. Across fields the address manager decides (422 invalid-request): one family per pool, a range ends at or after its start, minPrefixLength ≤ defaultPrefixLength ≤ maxPrefixLength ≤ 32 for IPv4.',
+    // The refinement above, for the OpenAPI document.
+    anyOf: [
+      { required: ['prefixes'], properties: { prefixes: { minItems: 1 } } },
+      { required: ['ranges'], properties: { ranges: { minItems: 1 } } },
+    ],
+  });
 export type PutPoolBody = z.infer<typeof PutPoolBody>;
 
 export const PoolList = z.object({ items: z.array(PoolStatus) });
@@ -196,8 +253,8 @@ export type PoolList = z.infer<typeof PoolList>;
 
 export const CreateProjectRequest = z
   .object({
-    name: Name,
-    cidr: z.string().min(1).max(64).optional(),
+    name: ProjectName,
+    cidr: Cidr.optional(),
     prefixLength: ProjectSpec.shape.prefixLength,
     egressNetworkType: EgressNetworkType,
   })
@@ -206,7 +263,9 @@ export const CreateProjectRequest = z
     if (body.cidr !== undefined && body.prefixLength !== undefined) {
       for (const path of ['cidr', 'prefixLength']) ctx.addIssue({ code: 'custom', path: [path], message: 'give cidr or prefixLength, not both' });
     }
-  });
+  })
+  // The refinement above, for the OpenAPI document.
+  .meta({ not: { required: ['cidr', 'prefixLength'] } });
 export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;
 
 /** What a project shows of its observed state (the provisioner's ProjectStatus record). */
@@ -230,8 +289,8 @@ export type Project = z.infer<typeof Project>;
 export const ListProjectsQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).optional(),
-    /** The opaque token of the previous page's `continue`. */
-    continue: z.string().min(1).max(512).optional(),
+    /** The previous page's `continue` (opaque; any token of this alphabet resumes after the position it encodes). */
+    continue: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'must be the continue token of a previous page').optional(),
   })
   .strict();
 export type ListProjectsQuery = z.infer<typeof ListProjectsQuery>;
@@ -249,8 +308,8 @@ export const RegisterVClusterRequest = z
   .object({
     /** A kubeconfig (YAML or JSON) with a current context and a server. Stored sealed, never shown again. */
     kubeconfig: z.string().min(1).optional(),
-    /** A Secret in the project's host namespace holding the kubeconfig. */
-    secretRef: SecretRef.optional(),
+    /** A Secret in the project's host namespace holding the kubeconfig (`key`: a Secret data key, as Kubernetes spells them). */
+    secretRef: SecretRef.extend({ key: z.string().regex(/^[-._a-zA-Z0-9]{1,253}$/, 'must be a Secret data key').default('config') }).optional(),
     options: VClusterOptions.optional(),
   })
   .strict()
@@ -258,7 +317,9 @@ export const RegisterVClusterRequest = z
     if ((body.kubeconfig === undefined) === (body.secretRef === undefined)) {
       ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of kubeconfig and secretRef' });
     }
-  });
+  })
+  // The refinement above, for the OpenAPI document.
+  .meta({ oneOf: [{ required: ['kubeconfig'] }, { required: ['secretRef'] }] });
 export type RegisterVClusterRequest = z.infer<typeof RegisterVClusterRequest>;
 
 export const VCluster = z.object({

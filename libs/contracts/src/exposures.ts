@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Name } from './ipam';
 import { EgressNetworkType } from './projects';
+import { dnsLabel } from './text';
 
 // Cross-project access (Kube-DC model: projects meet only through external IPs). An exporting
 // project exposes a Service on an EIP and grants consumer projects access; each accepted grant
@@ -40,24 +41,28 @@ export const ExposedPort = z
   .strict();
 export type ExposedPort = z.infer<typeof ExposedPort>;
 
-/** `project` (the same tenant) or `tenant/project` (any tenant). */
+/** `project` (the same tenant) or `tenant/project` (any tenant); both names at most 61 characters. */
 export const ProjectRef = z
   .string()
-  .max(127)
-  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be "project" or "tenant/project" (DNS-1123 labels)');
+  .regex(new RegExp(`^(?:${dnsLabel(61)}/)?${dnsLabel(61)}$`), 'must be "project" or "tenant/project" (DNS-1123 labels of at most 61 characters)');
 export type ProjectRef = z.infer<typeof ProjectRef>;
 
 /** The Service to expose: `namespace/name` in the project's virtual cluster, or a bare name in its host namespace. */
 export const ServiceRef = z
   .string()
-  .max(127)
-  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be "namespace/name" (virtual cluster) or "name" (host namespace)');
+  .regex(new RegExp(`^(?:${dnsLabel(63)}/)?${dnsLabel(63)}$`), 'must be "namespace/name" (virtual cluster) or "name" (host namespace), DNS-1123 labels');
+
+/** An exposure's name: at most 40 characters, so that the names derived from it fit. */
+export const ExposureName = Name.max(40, 'at most 40 characters, so that the names derived from it fit');
+/** A ServiceRef whose name (the last segment) can be an exposure name: what `service` must be when `name` is absent. */
+export const serviceRefWithExposureName = new RegExp(`^(?:${dnsLabel(63)}/)?${dnsLabel(40)}$`);
 
 export const CreateExposureRequest = z
   .object({
-    /** Unique in the project; default the Service's name. */
-    name: Name.max(40, 'at most 40 characters, so that the names derived from it fit').optional(),
+    /** Unique in the project; default the Service's name (then at most 40 characters). */
+    name: ExposureName.optional(),
     service: ServiceRef,
+    /** A port and protocol listed twice count once. */
     ports: z.array(ExposedPort).min(1).max(32),
     /** The network the EIP comes from; default the project's egress network type. */
     pool: EgressNetworkType.optional(),
@@ -65,9 +70,17 @@ export const CreateExposureRequest = z
     shareWith: Name.optional(),
     /** Name of the consumers' entries; default `<name>-ext`. */
     entryName: Name.optional(),
+    /** `project` or `tenant/project`; a project listed twice counts once. */
     grants: z.array(ProjectRef).max(100).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.name === undefined && !serviceRefWithExposureName.test(body.service)) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'required when the Service name is longer than 40 characters' });
+    }
+  })
+  // The refinement above, for the OpenAPI document.
+  .meta({ anyOf: [{ required: ['name'] }, { properties: { service: { pattern: serviceRefWithExposureName.source } } }] });
 export type CreateExposureRequest = z.infer<typeof CreateExposureRequest>;
 
 export const AddGrantRequest = z.object({ project: ProjectRef }).strict();

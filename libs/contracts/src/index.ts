@@ -7,3 +7,5 @@ export * from './sync';
 export * from './syncer';
 export * from './exposures';
 export * from './annotation-policy';
+export * from './addresses';
+export { text, dnsLabel } from './text';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Name } from './ipam';
+import { dnsLabel, text } from './text';
 
 // Service mappings between a project's host namespace and its virtual cluster (vcluster's
 // `mapServices` / `networking.replicateServices`): records in KV, status, API shapes and facts.
@@ -23,11 +24,24 @@ export const MappingSpec = z
   .strict();
 export type MappingSpec = z.infer<typeof MappingSpec>;
 
-/** A vcluster values fragment (YAML or JSON) with `mapServices` or `networking.replicateServices`. */
-export const MappingValuesRequest = z.object({ values: z.string().min(1).max(32_768) }).strict();
+const objectName = (form: string) => z.string().regex(new RegExp(`^${form.replaceAll('label', dnsLabel(63))}$`), `must be ${form.replaceAll('label', 'a DNS-1123 label')}`);
+
+/** fromHost: `from` a Service of the host (`name` in the project's host namespace, or `namespace/name`), `to` `namespace/name` in the virtual cluster. */
+export const FromHostMappingRequest = z
+  .object({ direction: z.literal('fromHost'), from: objectName('(?:label/)?label'), to: objectName('label/label') })
+  .strict();
+/** fromVirtual: `from` `namespace/name` in the virtual cluster, `to` a Service name in the project's host namespace. */
+export const FromVirtualMappingRequest = z.object({ direction: z.literal('fromVirtual'), from: objectName('label/label'), to: objectName('label') }).strict();
+
+/**
+ * A vcluster values fragment (YAML or JSON) with `mapServices` or `networking.replicateServices`.
+ * Its content is a document JSON Schema cannot describe: the api reads it and answers 422
+ * `invalid-mapping` with every problem when it holds no valid mapping.
+ */
+export const MappingValuesRequest = z.object({ values: text(1, 32_768) }).strict();
 export type MappingValuesRequest = z.infer<typeof MappingValuesRequest>;
 
-export const CreateMappingRequest = z.union([MappingSpec, MappingValuesRequest]);
+export const CreateMappingRequest = z.union([z.discriminatedUnion('direction', [FromHostMappingRequest, FromVirtualMappingRequest]), MappingValuesRequest]);
 export type CreateMappingRequest = z.infer<typeof CreateMappingRequest>;
 
 /**

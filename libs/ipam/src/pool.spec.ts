@@ -161,7 +161,7 @@ describe('allocate', () => {
     ['a block above the minimum length', { prefixes: ['10.0.0.0/8'], minPrefixLength: 16 }, 8, 'prefix-too-large', /\/8 .*\/16/],
     ['a block larger than the pool', { prefixes: ['10.0.0.0/8'] }, 7, 'prefix-too-large', /\/7 .*\/8/],
     ['a block below the maximum length', { prefixes: ['10.0.0.0/8'], maxPrefixLength: 29 }, 30, 'prefix-too-small', /\/30 .*\/29/],
-    ['a length beyond the width', { prefixes: ['10.0.0.0/8'] }, 33, 'invalid-request', /33/],
+    ['a length beyond the width', { prefixes: ['10.0.0.0/8'] }, 33, 'prefix-too-small', /\/33 .*\/32/],
     ['a negative length', { prefixes: ['10.0.0.0/8'] }, -1, 'invalid-request', /-1/],
     ['a fractional length', { prefixes: ['10.0.0.0/8'] }, 24.5, 'invalid-request', /24\.5/],
     ['a block no free space holds', { prefixes: ['10.0.0.0/24'], reserved: ['10.0.0.0/25'] }, 24, 'exhausted', /\/24.*\/25/],

@@ -165,9 +165,9 @@ export class AddressPool {
 
   private checkLength(length: number): Result<void> {
     const width = widthOf(this.family);
-    if (!Number.isInteger(length) || length < 0 || length > width) {
-      return fail('invalid-request', `prefix length ${length} is not an integer between 0 and ${width}`);
-    }
+    if (!Number.isInteger(length) || length < 0) return fail('invalid-request', `prefix length ${length} is not an integer between 0 and ${width}`);
+    // A valid length of the other family (/64 from an IPv4 pool): a block smaller than the pool holds.
+    if (length > width) return fail('prefix-too-small', `/${length} is smaller than any block of this ${this.family} pool (/${width} at least)`);
     if (length < this.bounds.min) return fail('prefix-too-large', `/${length} is larger than the pool allows (/${this.bounds.min} at most)`);
     if (length > this.bounds.max) return fail('prefix-too-small', `/${length} is smaller than the pool allows (/${this.bounds.max} at least)`);
     return ok(undefined);

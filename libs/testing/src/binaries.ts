@@ -42,3 +42,17 @@ export function binaryPath(name: ServerBinary): string {
   if (!existsSync(path)) throw new Error(`${name} ${version} is not installed at ${path}: run \`npm run setup\``);
   return path;
 }
+
+/**
+ * The `st` command of the pinned schemathesis: `NETBROKER_BIN_SCHEMATHESIS` when set, otherwise
+ * the venv scripts/setup.sh makes under the cache.
+ */
+export function schemathesisPath(): string {
+  const override = process.env.NETBROKER_BIN_SCHEMATHESIS;
+  if (override) return override;
+  const version = pinnedVersions().SCHEMATHESIS_VERSION;
+  if (!version) throw new Error('tools/versions.env has no SCHEMATHESIS_VERSION');
+  const path = join(cacheDir(), 'venv', `schemathesis-${version}`, 'bin', 'st');
+  if (!existsSync(path)) throw new Error(`schemathesis ${version} is not installed at ${path}: run \`npm run setup\``);
+  return path;
+}

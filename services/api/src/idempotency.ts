@@ -1,4 +1,4 @@
-import type { IdempotencyRecord } from '@netbroker/contracts';
+import { IdempotencyKey, type IdempotencyRecord } from '@netbroker/contracts';
 import { isConflict, type JsonKv } from '@netbroker/bus';
 import { openSecret, sealSecret } from '@netbroker/runtime';
 import { sha256Hex } from './auth';
@@ -29,8 +29,6 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
-
 export interface IdempotencyOptions {
   kv: JsonKv<typeof IdempotencyRecord>;
   /** Seals stored answers: a token-creating POST answers the token itself. */
@@ -48,7 +46,7 @@ export class Idempotency {
   constructor(private readonly opts: IdempotencyOptions) {}
 
   async run(scope: string, idempotencyKey: string, request: { method: string; url: string; body: unknown }, work: () => Promise<Reply>): Promise<Reply> {
-    if (!VALID_KEY.test(idempotencyKey)) {
+    if (!IdempotencyKey.safeParse(idempotencyKey).success) {
       throw problem('invalid-parameter', 'the Idempotency-Key header must be 1-255 visible ASCII characters', {
         errors: [{ path: 'header.idempotency-key', message: 'must be 1-255 visible ASCII characters' }],
       });

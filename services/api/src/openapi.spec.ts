@@ -1,6 +1,15 @@
+import { problemStatus } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import { routes } from './http/routes';
 import { buildOpenApi, openApiPath, problemCodesOf } from './openapi';
+
+type Schema = Record<string, unknown>;
+interface Operation {
+  operationId: string;
+  parameters?: Array<{ name: string; in: string; required: boolean; schema: Schema }>;
+  requestBody?: { content: Record<string, unknown> };
+  responses: Record<string, { headers?: Record<string, unknown>; links?: Record<string, { operationId: string; parameters: Record<string, string> }> }>;
+}
 
 describe('the route table', () => {
   it('has one operation id and one method+path per route', () => {
@@ -22,14 +31,15 @@ describe('the route table', () => {
 
 describe('buildOpenApi', () => {
   const doc = buildOpenApi(routes, { title: 't', version: '1' }) as {
-    paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>>;
-    components: { schemas: Record<string, Record<string, unknown>> };
+    info: { description: string };
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Schema>; responses: Record<string, { headers: Record<string, unknown> }> };
   };
+  const operationOf = (route: (typeof routes)[number]) => doc.paths[openApiPath(route.url)]![route.method.toLowerCase()]!;
 
   it('documents every problem status a route can answer', () => {
     for (const route of routes) {
-      const op = doc.paths[openApiPath(route.url)]![route.method.toLowerCase()]!;
-      const statuses = Object.keys(op.responses);
+      const statuses = Object.keys(operationOf(route).responses);
       if (route.auth !== 'public') expect(statuses).toEqual(expect.arrayContaining(['401', '403', '500']));
       if (route.body) expect(statuses).toEqual(expect.arrayContaining(['400', '413', '415', '422']));
       expect(problemCodesOf(route)).toContain('internal');
@@ -42,5 +52,72 @@ describe('buildOpenApi', () => {
     expect(create.additionalProperties).toBe(false);
     expect(doc.components.schemas.Problem).toBeDefined();
     expect(JSON.stringify(doc)).not.toContain('$schema');
+  });
+});
+
+describe('the exact contract', () => {
+  const doc = buildOpenApi(routes, { title: 't', version: '1' }) as {
+    info: { description: string };
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Schema>; responses: Record<string, { headers: Record<string, unknown> }> };
+  };
+  const operationOf = (route: (typeof routes)[number]) => doc.paths[openApiPath(route.url)]![route.method.toLowerCase()]!;
+  const withParams = routes.filter((r) => r.params);
+
+  it.each(withParams.map((r) => [r.operationId, r] as const))('%s states the pattern and length of every path parameter', (_id, route) => {
+    const params = operationOf(route).parameters!.filter((p) => p.in === 'path');
+    expect(params.map((p) => p.name).sort()).toEqual([...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort());
+    for (const p of params) {
+      expect(p.schema.pattern, p.name).toEqual(expect.any(String));
+      // A pattern bounds the length, or maxLength does: never longer than the router reads (100).
+      const bounded = typeof p.schema.maxLength === 'number' || !/[*+]|\{\d+,\}/.test(String(p.schema.pattern));
+      expect(bounded, p.name).toBe(true);
+    }
+  });
+
+  it.each(withParams.map((r) => [r.operationId, r] as const))('%s documents 414 and 400 (what the router refuses)', (_id, route) => {
+    expect(Object.keys(operationOf(route).responses)).toEqual(expect.arrayContaining(['400', '414']));
+  });
+
+  it('documents 503 on every authenticated operation and 429 on every tenant one', () => {
+    for (const route of routes.filter((r) => r.auth !== 'public')) expect(Object.keys(operationOf(route).responses)).toContain('503');
+    for (const route of routes.filter((r) => r.auth === 'tenant')) expect(Object.keys(operationOf(route).responses)).toContain('429');
+  });
+
+  it('answers 422 only where the document can say why: schemas, and three bodies whose content it cannot describe', () => {
+    const stated = new Set(['invalid-body', 'invalid-parameter']);
+    const refusedAsWhole: Record<string, string[]> = { registerVCluster: ['invalid-kubeconfig'], createMappings: ['invalid-mapping'], putPool: ['invalid-request'] };
+    for (const route of routes) {
+      const unprocessable = problemCodesOf(route).filter((c) => problemStatus[c] === 422 && !stated.has(c));
+      expect(unprocessable, route.operationId).toEqual(refusedAsWhole[route.operationId] ?? []);
+    }
+  });
+
+  it('documents 405 with an Allow header once, for every path', () => {
+    expect(doc.components.responses.MethodNotAllowed!.headers).toHaveProperty('Allow');
+    expect(doc.info.description).toMatch(/405 `method-not-allowed` with an `Allow` header/);
+  });
+
+  it('reads a merge patch as JSON', () => {
+    for (const route of routes.filter((r) => r.method === 'PATCH')) {
+      expect(Object.keys(operationOf(route).requestBody!.content)).toEqual(['application/json', 'application/merge-patch+json']);
+    }
+  });
+
+  it('links only to operations that exist, filling exactly their path parameters', () => {
+    const byId = new Map(routes.map((r) => [r.operationId, r]));
+    const links = routes.flatMap((r) => Object.values(operationOf(r).responses).flatMap((res) => Object.values(res.links ?? {})));
+    expect(links.length).toBeGreaterThan(10);
+    for (const link of links) {
+      const target = byId.get(link.operationId);
+      expect(target, link.operationId).toBeDefined();
+      expect(Object.keys(link.parameters).sort()).toEqual([...target!.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort());
+    }
+  });
+
+  it('keeps the address patterns in one component each', () => {
+    expect(doc.components.schemas.Cidr!.pattern).toEqual(expect.any(String));
+    expect(doc.components.schemas.IpAddress!.pattern).toEqual(expect.any(String));
+    expect(JSON.stringify(doc.paths)).not.toContain('25[0-5]');
   });
 });

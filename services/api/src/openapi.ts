@@ -1,7 +1,7 @@
 import * as contracts from '@netbroker/contracts';
-import { Problem, problemStatus, type ProblemCode } from '@netbroker/contracts';
+import { Cidr, IdempotencyKey, IpAddress, Problem, problemStatus, type ProblemCode } from '@netbroker/contracts';
 import { z } from 'zod';
-import type { Route } from './http/route';
+import { MAX_PATH_SEGMENT, type Route } from './http/route';
 
 type Json = Record<string, unknown>;
 
@@ -14,16 +14,26 @@ const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
-/** Every problem code a route can answer: the common ones from its auth, method and inputs, plus its own. */
+/** Methods whose requests may carry a body: the server reads one, if sent, even where the route takes none. */
+const bodyMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Every problem code a route can answer: the common ones from its auth, method, path and inputs,
+ * plus its own.
+ */
 export function problemCodesOf(route: Route): ProblemCode[] {
   const codes = new Set<ProblemCode>(route.problems);
-  if (route.auth !== 'public') ['unauthenticated', 'forbidden'].forEach((c) => codes.add(c as ProblemCode));
-  if (route.auth === 'tenant') codes.add('rate-limited');
-  if (route.body) ['malformed-json', 'invalid-body', 'payload-too-large', 'unsupported-media-type'].forEach((c) => codes.add(c as ProblemCode));
-  if (route.query) codes.add('invalid-parameter');
-  if (route.params) codes.add(route.invalidParams === 'invalid-parameter' ? 'invalid-parameter' : 'not-found');
-  if (route.method === 'POST') ['idempotency-key-reused', 'idempotency-key-in-progress', 'invalid-parameter'].forEach((c) => codes.add(c as ProblemCode));
-  codes.add('internal');
+  const add = (...more: ProblemCode[]) => more.forEach((c) => codes.add(c));
+  // Authentication reads the token records; every handler reads or writes the buses' buckets.
+  if (route.auth !== 'public') add('unauthenticated', 'forbidden', 'dependency-unavailable');
+  if (route.auth === 'tenant') add('rate-limited');
+  if (bodyMethods.has(route.method)) add('malformed-json', 'payload-too-large', 'unsupported-media-type');
+  if (route.body) add('invalid-body');
+  if (route.query) add('invalid-parameter');
+  // The router refuses a segment over its limit (414) or one that is not percent-encoded right (400).
+  if (route.params) add(route.invalidParams === 'invalid-parameter' ? 'invalid-parameter' : 'not-found', 'uri-too-long', 'bad-request');
+  if (route.method === 'POST') add('idempotency-key-reused', 'idempotency-key-in-progress', 'invalid-parameter');
+  add('internal');
   return [...codes];
 }
 
@@ -48,6 +58,10 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
   }));
 }
 
+/** What the server answers before any operation: part of the contract, stated once. */
+const routingNote =
+  `Every path below answers the methods listed for it and no other: any other method (HEAD, OPTIONS, TRACE, QUERY…) gets 405 \`method-not-allowed\` with an \`Allow\` header (components.responses.MethodNotAllowed); a path not listed gets 404 \`not-found\`. A path segment longer than ${MAX_PATH_SEGMENT} characters is 414 \`uri-too-long\`. Every error is application/problem+json with a \`code\` from Problem.code.`;
+
 export interface OpenApiInfo {
   title: string;
   version: string;
@@ -69,6 +83,9 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
     return id;
   };
   idOf(outputs, Problem, 'Problem');
+  // Large patterns, one component each rather than one copy per field.
+  idOf(inputs, Cidr, 'Cidr');
+  idOf(inputs, IpAddress, 'IpAddress');
 
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
@@ -84,16 +101,19 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
         name: 'Idempotency-Key',
         in: 'header',
         required: false,
-        description: 'Same key and body within 24 h: the first answer is replayed (header Idempotent-Replayed: true).',
-        schema: { type: 'string', minLength: 1, maxLength: 255 },
+        description:
+          'Same key and request within 24 h: the first answer is replayed (header Idempotent-Replayed: true). The key with another request: 409 idempotency-key-reused.',
+        schema: withoutMeta(z.toJSONSchema(IdempotencyKey, { io: 'input' }) as Json),
       });
     }
     if (params.length) op.parameters = params;
     if (route.body) {
       const id = idOf(inputs, route.body, `${capitalize(route.operationId)}Request`);
+      const media = { schema: ref(id), ...(route.example !== undefined ? { example: route.example } : {}) };
       op.requestBody = {
         required: true,
-        content: { 'application/json': { schema: ref(id), ...(route.example !== undefined ? { example: route.example } : {}) } },
+        // The server reads a merge patch (RFC 7396) as JSON too.
+        content: route.method === 'PATCH' ? { 'application/json': media, 'application/merge-patch+json': media } : { 'application/json': media },
       };
     }
     const responses: Record<string, Json> = {};
@@ -101,6 +121,7 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
       const answer: Json = { description: doc.description };
       if (doc.schema) answer.content = { 'application/json': { schema: ref(idOf(outputs, doc.schema, `${capitalize(route.operationId)}Response`)) } };
       if (doc.headers?.length) answer.headers = Object.fromEntries(doc.headers.map((h) => [h, { schema: { type: 'string' } }]));
+      if (doc.links) answer.links = doc.links;
       responses[status] = answer;
     }
     const byStatus = new Map<number, ProblemCode[]>();
@@ -120,10 +141,17 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
   for (const id of Object.keys(inputSchemas)) if (id in outputSchemas) throw new Error(`schema ${id} is both a request and a response`);
   return {
     openapi: '3.1.0',
-    info,
+    info: { ...info, description: [info.description, routingNote].filter(Boolean).join('\n\n') },
     paths,
     components: {
       schemas: { ...inputSchemas, ...outputSchemas },
+      responses: {
+        MethodNotAllowed: {
+          description: 'Problem: method-not-allowed. The path exists but not with this method; `Allow` lists the methods it serves.',
+          headers: { Allow: { schema: { type: 'string' }, description: 'e.g. `GET, POST`' } },
+          content: { 'application/problem+json': { schema: ref('Problem') } },
+        },
+      },
       securitySchemes: {
         adminToken: { type: 'http', scheme: 'bearer', description: 'The install’s admin token (NETBROKER_ADMIN_TOKEN): /admin routes only.' },
         tenantToken: { type: 'http', scheme: 'bearer', bearerFormat: 'nbt_…', description: 'A tenant token issued by an admin: /v1 routes only.' },

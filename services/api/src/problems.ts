@@ -8,11 +8,14 @@ const titles: Record<ProblemCode, string> = {
   'invalid-parameter': 'A path, query or header parameter is invalid',
   'payload-too-large': 'The body is too large',
   'unsupported-media-type': 'Unsupported content type',
+  'method-not-allowed': 'Method not allowed on this path',
+  'uri-too-long': 'A path segment is too long',
   unauthenticated: 'Authentication required',
   forbidden: 'Not allowed with this token',
   'rate-limited': 'Too many requests',
   'quota-exceeded': 'Quota exceeded',
   'not-found': 'Not found',
+  'unknown-reference': 'The body names an object that does not exist',
   'already-exists': 'Already exists',
   conflict: 'Concurrent modification',
   'name-too-long': 'Name too long',
@@ -23,8 +26,9 @@ const titles: Record<ProblemCode, string> = {
   'idempotency-key-in-progress': 'A request with this Idempotency-Key is in progress',
   'invalid-mapping': 'Invalid service mapping',
   'import-not-allowed': 'Host namespace not allowed for import',
-  'invalid-exposure': 'Invalid exposure or grant',
   'port-collision': 'Ports collide on a shared EIP',
+  'pool-mismatch': 'Another pool than the shared EIP',
+  'self-grant': 'An exposure cannot be granted to its own project',
   'invalid-cidr': 'Invalid CIDR',
   'wrong-family': 'Wrong address family',
   'prefix-too-large': 'Block too large',
@@ -73,16 +77,29 @@ export const isProblem = (e: unknown): e is ProblemError => e instanceof Problem
 
 export const problem = (code: ProblemCode, detail: string, extra?: ProblemError['extra']) => new ProblemError(code, detail, extra);
 
-/** Every zod issue as `{path, message}`; an unknown key is reported at its own path. */
+type Issue = z.ZodError['issues'][number];
+
+/** The issues of a union's closest branch (fewest issues), under the union's own path. */
+function closestBranch(issue: Extract<Issue, { code: 'invalid_union' }>): Issue[] | undefined {
+  const branches = issue.errors.filter((b) => b.length > 0).sort((a, b) => a.length - b.length);
+  return branches[0]?.map((nested) => ({ ...nested, path: [...issue.path, ...nested.path] }) as Issue);
+}
+
+/** Every zod issue as `{path, message}`; an unknown key is reported at its own path, a union by its closest branch. */
 export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    const at = (path: readonly PropertyKey[]) => {
-      const parts = [...(prefix ? [prefix] : []), ...path.map(String)];
-      return parts.length ? parts.join('.') : '(root)';
-    };
+  const at = (path: readonly PropertyKey[]) => {
+    const parts = [...(prefix ? [prefix] : []), ...path.map(String)];
+    return parts.length ? parts.join('.') : '(root)';
+  };
+  const flatten = (issue: Issue): FieldError[] => {
     if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ path: at([...issue.path, k]), message: 'unknown field' }));
+    if (issue.code === 'invalid_union') {
+      const branch = closestBranch(issue);
+      if (branch) return branch.flatMap(flatten);
+    }
     return [{ path: at(issue.path), message: issue.message }];
-  });
+  };
+  return error.issues.flatMap(flatten);
 }
 
 export const notFound = (what: string) => problem('not-found', `${what} not found`);

@@ -131,4 +131,20 @@ describe("after every cross-tenant attempt, tenant A's things are intact", () =>
     expectProblem(await t.as(tokenA)('GET', '/v1/nothing-here'), 404, 'not-found');
     expectProblem(await t.as(undefined)('GET', '/'), 404, 'not-found');
   });
+
+  it.each([
+    ['PATCH', '/v1/projects', 'GET, POST'],
+    ['PUT', '/v1/projects/web', 'GET, DELETE'],
+    ['HEAD', '/v1/projects/web/vcluster', 'GET, PUT, DELETE'],
+    ['OPTIONS', '/admin/tenants', 'GET, POST'],
+    ['QUERY', '/admin/pools/x', 'PUT, DELETE'],
+    ['POST', '/openapi.json', 'GET'],
+  ])('answers %s %s with 405 and Allow: %s, whoever asks', async (method, path, allow) => {
+    for (const token of [tokenA, undefined]) {
+      const res = await t.as(token)(method, path);
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      if (method !== 'HEAD') expect(problemOf(res)).toMatchObject({ status: 405, code: 'method-not-allowed' });
+    }
+  });
 });

@@ -260,15 +260,14 @@ describe('imports of leftovers', () => {
 describe('refused requests write nothing', () => {
   it.each<[string, number, string, Record<string, unknown>, RegExp?]>([
     ['a port already on the shared EIP', 409, 'port-collision', { name: 'pg-tls', service: 'pg', ports: [{ port: 8443 }, { port: 5432 }], shareWith: 'postgres' }, /5432\/TCP is exposed by postgres/],
-    ['shareWith an unknown exposure', 422, 'invalid-exposure', { name: 'lonely', service: 'x', ports: [{ port: 1 }], shareWith: `nothing` }, /nothing/],
-    ['a pool that differs from the shared EIP', 422, 'invalid-exposure', { name: 'other-pool', service: 'x', ports: [{ port: 2 }], shareWith: 'postgres', pool: 'cloud' }],
-    ['a port listed twice', 422, 'invalid-exposure', { name: 'twice', service: 'x', ports: [{ port: 3 }, { port: 3, protocol: 'TCP' }] }],
-    ['a grant to the project itself', 422, 'invalid-exposure', { name: 'selfish', service: 'x', ports: [{ port: 4 }], grants: ['db'] }],
-    ['a grant to the project itself, by tenant/project', 422, 'invalid-exposure', { name: 'selfish', service: 'x', ports: [{ port: 4 }], grants: [`${A}/db`] }],
-    ['a grant to a missing project of the tenant', 422, 'invalid-exposure', { name: 'orphan', service: 'x', ports: [{ port: 5 }], grants: ['web', 'missing'] }, /missing/],
-    ['a grant to a project being deleted', 422, 'invalid-exposure', { name: 'late', service: 'x', ports: [{ port: 6 }], grants: ['gone'] }],
+    ['shareWith an unknown exposure', 409, 'unknown-reference', { name: 'lonely', service: 'x', ports: [{ port: 1 }], shareWith: `nothing` }, /nothing/],
+    ['a pool that differs from the shared EIP', 409, 'pool-mismatch', { name: 'other-pool', service: 'x', ports: [{ port: 2 }], shareWith: 'postgres', pool: 'cloud' }],
+    ['a grant to the project itself', 409, 'self-grant', { name: 'selfish', service: 'x', ports: [{ port: 4 }], grants: ['db'] }],
+    ['a grant to the project itself, by tenant/project', 409, 'self-grant', { name: 'selfish', service: 'x', ports: [{ port: 4 }], grants: [`${A}/db`] }],
+    ['a grant to a missing project of the tenant', 409, 'unknown-reference', { name: 'orphan', service: 'x', ports: [{ port: 5 }], grants: ['web', 'missing'] }, /missing/],
+    ['a grant to a project being deleted', 409, 'project-deleting', { name: 'late', service: 'x', ports: [{ port: 6 }], grants: ['gone'] }],
     ['an existing name', 409, 'already-exists', { name: 'postgres', service: 'x', ports: [{ port: 7 }] }],
-    ['a default name longer than 40 characters', 422, 'invalid-exposure', { service: `ns/${'s'.repeat(41)}`, ports: [{ port: 8 }] }],
+    ['a default name longer than 40 characters', 422, 'invalid-body', { service: `ns/${'s'.repeat(41)}`, ports: [{ port: 8 }] }],
     ['a name longer than 40 characters', 422, 'invalid-body', { name: 'n'.repeat(41), service: 'x', ports: [{ port: 9 }] }],
   ])('%s → %i %s', async (_what, status, code, body, detail) => {
     const before = await written();
@@ -283,9 +282,19 @@ describe('refused requests write nothing', () => {
   });
 
   it('leaves no exposure record behind a refused grant', async () => {
-    expectProblem(await as(A)('POST', exposures(), { body: { name: 'orphan', service: 'x', ports: [{ port: 5 }], grants: ['missing'] } }), 422, 'invalid-exposure');
+    expectProblem(await as(A)('POST', exposures(), { body: { name: 'orphan', service: 'x', ports: [{ port: 5 }], grants: ['missing'] } }), 409, 'unknown-reference');
     expectProblem(await as(A)('GET', `${exposures()}/orphan`), 404, 'not-found');
     expect(await kvKeys(t.nc, 'exposures', `${A}.db.orphan`)).toEqual([]);
+  });
+});
+
+describe('ports', () => {
+  it('counts a port and protocol listed twice once', async () => {
+    const twice = await create({ name: 'twice', service: 'x', ports: [{ port: 3 }, { port: 3, protocol: 'TCP' }, { port: 3, protocol: 'UDP' }] });
+    expect(twice.ports).toEqual([
+      { port: 3, protocol: 'TCP' },
+      { port: 3, protocol: 'UDP' },
+    ]);
   });
 });
 
@@ -324,9 +333,9 @@ describe('grants after creation', () => {
   });
 
   it.each([
-    ['the project itself', 'db', 422, 'invalid-exposure'],
-    ['a missing project of the tenant', 'missing', 422, 'invalid-exposure'],
-    ['a project being deleted', 'gone', 422, 'invalid-exposure'],
+    ['the project itself', 'db', 409, 'self-grant'],
+    ['a missing project of the tenant', 'missing', 409, 'unknown-reference'],
+    ['a project being deleted', 'gone', 409, 'project-deleting'],
     ['a malformed reference', 'a/b/c', 422, 'invalid-body'],
   ])('refuses a grant to %s', async (_what, project, status, code) => {
     const before = await written();

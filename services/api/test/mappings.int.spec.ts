@@ -91,11 +91,13 @@ describe('mappings', () => {
   it.each([
     ['neither shape', { direction: 'fromHost' }, 'invalid-body'],
     ['an unknown direction', { direction: 'toHost', from: 'a/b', to: 'c' }, 'invalid-body'],
-    ['a fromHost target without a namespace', { direction: 'fromHost', from: 'a', to: 'b' }, 'invalid-mapping'],
+    ['a fromHost target without a namespace', { direction: 'fromHost', from: 'a', to: 'b' }, 'invalid-body', ['to']],
+    ['a fromVirtual target with a namespace', { direction: 'fromVirtual', from: 'a/b', to: 'c/d' }, 'invalid-body', ['to']],
     ['values without any mapping', { values: 'sync: {}' }, 'invalid-mapping'],
-  ])('answers 422 to %s', async (_name, body, code) => {
+  ])('answers 422 to %s', async (_name, body, code, paths?: string[]) => {
     const res = await as()('POST', base, { body });
     expect(res.status).toBe(422);
     expect(problemOf(res).code).toBe(code);
+    if (paths) expect(problemOf(res).errors?.map((e) => e.path)).toEqual(paths);
   });
 });

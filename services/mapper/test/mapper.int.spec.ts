@@ -274,17 +274,19 @@ describe('vcluster values', () => {
   });
 
   it.each([
-    ['fromHost to without a namespace', { direction: 'fromHost', from: 'db', to: 'db' }, 'to'],
-    ['fromVirtual from without a namespace', { direction: 'fromVirtual', from: 'api', to: 'api' }, 'from'],
-    ['fromVirtual to with a namespace', { direction: 'fromVirtual', from: 'a/api', to: 'b/api' }, 'to'],
-    ['three parts', { direction: 'fromHost', from: 'a/b/c', to: 'x/y' }, 'from'],
-    ['YAML with an invalid entry', { values: 'networking:\n  replicateServices:\n    toHost:\n      - {from: api, to: api}\n' }, 'values.networking.replicateServices.toHost[0].from'],
-    ['YAML that does not parse', { values: 'mapServices: [' }, 'values'],
-  ])('refuses %s with 422 and the reason', async (_name, body, path) => {
+    // The {direction, from, to} shape is the body schema's (its patterns are in the document) …
+    ['fromHost to without a namespace', { direction: 'fromHost', from: 'db', to: 'db' }, 'to', 'invalid-body'],
+    ['fromVirtual from without a namespace', { direction: 'fromVirtual', from: 'api', to: 'api' }, 'from', 'invalid-body'],
+    ['fromVirtual to with a namespace', { direction: 'fromVirtual', from: 'a/api', to: 'b/api' }, 'to', 'invalid-body'],
+    ['three parts', { direction: 'fromHost', from: 'a/b/c', to: 'x/y' }, 'from', 'invalid-body'],
+    // … a values fragment is read by the api, with vcluster's rules.
+    ['YAML with an invalid entry', { values: 'networking:\n  replicateServices:\n    toHost:\n      - {from: api, to: api}\n' }, 'values.networking.replicateServices.toHost[0].from', 'invalid-mapping'],
+    ['YAML that does not parse', { values: 'mapServices: [' }, 'values', 'invalid-mapping'],
+  ])('refuses %s with 422 and the reason', async (_name, body, path, code) => {
     const res = await call('POST', `/v1/projects/${project}/mappings`, body);
     expect(res.status).toBe(422);
     const problem = Problem.parse(res.body);
-    expect(problem.code).toBe('invalid-mapping');
+    expect(problem.code).toBe(code);
     expect(problem.errors?.map((e) => e.path)).toContain(path);
   });
 });

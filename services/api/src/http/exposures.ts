@@ -4,11 +4,13 @@ import {
   Exposure,
   exposureKey,
   ExposureList,
+  ExposureName,
   exposureSubjects,
   grantKey,
   GrantView,
-  Name,
   projectKey,
+  ProjectName,
+  TenantName,
   type EgressNetworkType,
   type ExposedPort,
   type ExposureEvent,
@@ -23,15 +25,15 @@ import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import { loadProject } from './projects';
-import { defineRoute, json, pathParams } from './route';
+import { defineRoute, json, links, pathParams } from './route';
 
 // Cross-project exposures (the exporter's side): an exposure puts a Service of the project on an
 // EIP, grants name the consumer projects. The exposer reconciles the records; the consumer's side
 // (imports: accept, decline) is in ./imports.
 
-const exposuresPath = pathParams({ project: Name });
-const exposurePath = pathParams({ project: Name, name: Name });
-const grantPath = pathParams({ project: Name, name: Name, consumerTenant: Name, consumerProject: Name });
+const exposuresPath = pathParams({ project: ProjectName });
+const exposurePath = pathParams({ project: ProjectName, name: ExposureName });
+const grantPath = pathParams({ project: ProjectName, name: ExposureName, consumerTenant: TenantName, consumerProject: ProjectName });
 
 export interface ProjectRef {
   tenant: string;
@@ -110,19 +112,23 @@ async function withDetails(deps: ApiDeps, project: ProjectRecord, r: ExposureRec
   );
 }
 
-function defaultName(service: string): string {
-  const name = service.slice(service.lastIndexOf('/') + 1);
-  if (name.length > 40) {
-    throw problem('invalid-exposure', `the Service name ${name} is longer than 40 characters; give the exposure an explicit name`, {
-      errors: [{ path: 'name', message: 'required when the Service name is longer than 40 characters' }],
-    });
+/** The Service's name: CreateExposureRequest makes it fit an exposure name when no name is given. */
+const defaultName = (service: string): string => service.slice(service.lastIndexOf('/') + 1);
+
+/** Each port and protocol once, in the order first listed. */
+export function uniquePorts(ports: ExposedPort[]): Array<Required<ExposedPort>> {
+  const seen = new Map<string, Required<ExposedPort>>();
+  for (const p of ports) {
+    const port = { port: p.port, protocol: p.protocol ?? 'TCP' };
+    if (!seen.has(portText(port))) seen.set(portText(port), port);
   }
-  return name;
+  return [...seen.values()];
 }
 
 /**
- * Which EIP the new exposure goes on (its key and pool): its own, or the one of `shareWith`.
- * Exposures on one EIP share one pool and never expose the same port and protocol twice.
+ * Which EIP the new exposure goes on (its key and pool): its own, or the one of `shareWith` (409
+ * `unknown-reference` when the project has no such exposure). Exposures on one EIP share one pool (409
+ * `pool-mismatch`) and never expose the same port and protocol twice (409 `port-collision`).
  */
 export function placeOnEip(
   body: Pick<CreateExposureRequest, 'shareWith' | 'pool'>,
@@ -131,18 +137,13 @@ export function placeOnEip(
   existing: ExposureRecord[],
   projectPool: EgressNetworkType,
 ): { eipKey: string; pool: EgressNetworkType } {
-  const seen = new Set<string>();
-  for (const p of ports) {
-    if (seen.has(portText(p))) throw problem('invalid-exposure', `port ${portText(p)} is listed twice`);
-    seen.add(portText(p));
-  }
   const target = body.shareWith === undefined ? undefined : existing.find((e) => e.name === body.shareWith);
-  if (body.shareWith !== undefined && !target) throw problem('invalid-exposure', `shareWith: the project has no exposure ${body.shareWith}`);
+  if (body.shareWith !== undefined && !target) throw problem('unknown-reference', `shareWith: the project has no exposure ${body.shareWith}`);
   const eipKey = target?.eipKey ?? name;
   const sharers = existing.filter((e) => e.eipKey === eipKey);
   const sharedPool = sharers[0]?.pool;
   if (body.pool !== undefined && sharedPool !== undefined && body.pool !== sharedPool) {
-    throw problem('invalid-exposure', `pool ${body.pool} differs from ${sharedPool}, the pool of the shared EIP`);
+    throw problem('pool-mismatch', `pool ${body.pool} differs from ${sharedPool}, the pool of the shared EIP`);
   }
   const taken = new Map(sharers.flatMap((e) => e.ports.map((p) => [portText(p), e.name] as const)));
   const collisions = ports.filter((p) => taken.has(portText(p)));
@@ -158,19 +159,18 @@ interface ResolvedGrant {
   uid?: string;
 }
 
+/** `project` or `tenant/project` (ProjectRef has checked both names). */
 function parseRef(ref: string, ownTenant: string): ProjectRef {
   const [first, second] = ref.split('/');
-  const consumer = second === undefined ? { tenant: ownTenant, project: first! } : { tenant: first!, project: second };
-  if (!Name.safeParse(consumer.tenant).success || !Name.safeParse(consumer.project).success) {
-    throw problem('invalid-exposure', `grant ${ref}: tenant and project must be DNS-1123 labels of at most 63 characters`);
-  }
-  return consumer;
+  return second === undefined ? { tenant: ownTenant, project: first! } : { tenant: first!, project: second };
 }
 
 /**
- * The consumers of grant refs, deduplicated. 422 for the exporter itself and for a same-tenant
- * project that is missing or being deleted. Another tenant's project is never looked up: whether
- * it exists must not leak, so the grant waits (pending) until that project accepts it.
+ * The consumers of grant refs, deduplicated. The exporter itself is 409 `self-grant`; a
+ * same-tenant project that is missing is 409 `unknown-reference`, one being deleted 409
+ * `project-deleting`. Another
+ * tenant's project is never looked up: whether it exists must not leak, so the grant waits
+ * (pending) until that project accepts it.
  */
 async function resolveGrants(deps: ApiDeps, exporter: ProjectRecord, refs: string[]): Promise<ResolvedGrant[]> {
   const unique = new Map(refs.map((ref) => parseRef(ref, exporter.tenant)).map((c) => [refText(c), c] as const));
@@ -180,11 +180,10 @@ async function resolveGrants(deps: ApiDeps, exporter: ProjectRecord, refs: strin
       resolved.push({ consumer });
       continue;
     }
-    if (consumer.project === exporter.name) throw problem('invalid-exposure', `project ${exporter.name} cannot be granted its own exposure`);
+    if (consumer.project === exporter.name) throw problem('self-grant', `project ${exporter.name} cannot be granted its own exposure`);
     const found = await deps.store.projects.get(projectKey(consumer.tenant, consumer.project));
-    if (!found || found.value.deletionRequestedAt !== undefined) {
-      throw problem('invalid-exposure', `grant ${consumer.project}: no such project in the tenant, or it is being deleted`);
-    }
+    if (!found) throw problem('unknown-reference', `grant ${consumer.project}: the tenant has no such project`);
+    if (found.value.deletionRequestedAt !== undefined) throw problem('project-deleting', `grant ${consumer.project}: the project is being deleted`);
     resolved.push({ consumer, uid: found.value.uid });
   }
   return resolved;
@@ -240,14 +239,20 @@ export const exposureRoutes = [
     params: exposuresPath,
     body: CreateExposureRequest,
     example: { service: 'default/postgres', ports: [{ port: 5432, protocol: 'TCP' }], grants: ['web', 'other-tenant/analytics'] },
-    responses: { 201: { description: 'Created; the exposer reconciles it asynchronously (follow status)', schema: Exposure } },
-    problems: ['not-found', 'project-deleting', 'already-exists', 'invalid-exposure', 'port-collision'],
+    responses: {
+      201: {
+        description: 'Created; the exposer reconciles it asynchronously (follow status)',
+        schema: Exposure,
+        links: links({ project: '$request.path.project', name: '$response.body#/name' }, 'getExposure', 'addGrant', 'deleteExposure'),
+      },
+    },
+    problems: ['not-found', 'project-deleting', 'already-exists', 'port-collision', 'pool-mismatch', 'self-grant', 'unknown-reference'],
     async handler({ params, body, principal, deps }) {
       const project = await writableProject(deps, principal.tenant.name, params.project);
       const name = body.name ?? defaultName(body.service);
       const existing = await projectExposures(deps, project);
       if (existing.some((e) => e.name === name)) throw problem('already-exists', `exposure ${name} already exists`);
-      const ports = body.ports.map((p) => ({ port: p.port, protocol: p.protocol }));
+      const ports = uniquePorts(body.ports);
       const { eipKey, pool } = placeOnEip(body, name, ports, existing, project.spec.egressNetworkType);
       const grants = await resolveGrants(deps, project, body.grants ?? []);
 
@@ -356,7 +361,7 @@ export const exposureRoutes = [
       201: { description: 'Granted', schema: GrantView },
       200: { description: 'The grant existed already', schema: GrantView },
     },
-    problems: ['not-found', 'project-deleting', 'invalid-exposure', 'conflict'],
+    problems: ['not-found', 'project-deleting', 'self-grant', 'unknown-reference', 'conflict'],
     async handler({ params, body, principal, deps }) {
       const project = await writableProject(deps, principal.tenant.name, params.project);
       await loadExposure(deps, project, params.name);

@@ -1,10 +1,12 @@
 import {
   exposureKey,
+  ExposureName,
   exposureSubjects,
   grantKey,
   Import,
   ImportList,
-  Name,
+  ProjectName,
+  TenantName,
   type ExposureRecord,
   type ExposureStatus,
   type GrantRecord,
@@ -23,8 +25,8 @@ import { defineRoute, json, pathParams } from './route';
 // Cross-project exposures, the consumer's side: what other projects offer this project, accepting
 // an offer (another tenant's grants start pending), declining or leaving one.
 
-const importsPath = pathParams({ project: Name });
-const importPath = pathParams({ project: Name, exporterTenant: Name, exporterProject: Name, exposure: Name });
+const importsPath = pathParams({ project: ProjectName });
+const importPath = pathParams({ project: ProjectName, exporterTenant: TenantName, exporterProject: ProjectName, exposure: ExposureName });
 
 const acceptPath = (consumer: ProjectRecord, g: GrantRecord) => `/v1/projects/${consumer.name}/imports/${g.exporter.tenant}/${g.exporter.project}/${g.exposure}/accept`;
 

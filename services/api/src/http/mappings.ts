@@ -4,7 +4,7 @@ import {
   mappingKey,
   MappingList,
   mappingSubjects,
-  Name,
+  ProjectName,
   type MappingEvent,
   type MappingRecord,
   type MappingSpec,
@@ -19,10 +19,12 @@ import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import { loadProject } from './projects';
-import { defineRoute, json, pathParams } from './route';
+import { defineRoute, json, links, pathParams } from './route';
 
-const mappingsPath = pathParams({ project: Name });
-const mappingPath = pathParams({ project: Name, id: z.string().regex(/^m[0-9a-f]{16}$/) });
+const mappingsPath = pathParams({ project: ProjectName });
+const mappingPath = pathParams({ project: ProjectName, id: z.string().regex(/^m[0-9a-f]{16}$/, 'must be a mapping id, m and 16 hex digits') });
+
+const mappingLinks = links({ project: '$request.path.project', id: '$response.body#/items/0/id' }, 'getMapping', 'deleteMapping');
 
 const pending = { ready: false, reason: 'Pending', message: 'the mapper has not reconciled this mapping yet' };
 
@@ -76,8 +78,8 @@ export const mappingRoutes = [
     body: CreateMappingRequest,
     example: { direction: 'fromVirtual', from: 'default/api', to: 'api-public' },
     responses: {
-      201: { description: 'Created (some or all); every requested mapping', schema: MappingList },
-      200: { description: 'Every requested mapping existed already', schema: MappingList },
+      201: { description: 'Created (some or all); every requested mapping', schema: MappingList, links: mappingLinks },
+      200: { description: 'Every requested mapping existed already', schema: MappingList, links: mappingLinks },
     },
     problems: ['not-found', 'invalid-mapping', 'import-not-allowed', 'project-deleting'],
     async handler({ params, body, principal, deps }) {

@@ -1,7 +1,7 @@
 import { Name, PoolList, PoolStatus, PutPoolBody } from '@netbroker/contracts';
 import { okOrThrow } from '../ipam-client';
-import { notFound } from '../problems';
-import { defineRoute, json, noContent, pathParams } from './route';
+import { notFound, problem } from '../problems';
+import { defineRoute, json, links, noContent, pathParams } from './route';
 
 const poolPath = pathParams({ pool: Name });
 
@@ -18,11 +18,14 @@ export const poolRoutes = [
     invalidParams: 'invalid-parameter',
     body: PutPoolBody,
     example: { kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'], defaultPrefixLength: 24 },
-    responses: { 200: { description: 'The pool and its utilisation', schema: PoolStatus } },
-    problems: ['invalid-cidr', 'wrong-family', 'pool-in-use', 'invalid-request', 'dependency-unavailable'],
+    responses: { 200: { description: 'The pool and its utilisation', schema: PoolStatus, links: links({ pool: '$request.path.pool' }, 'deletePool') } },
+    problems: ['pool-in-use', 'invalid-request', 'dependency-unavailable'],
     async handler({ params, body, deps }) {
-      const status = okOrThrow(await deps.ipam.putPool({ ...body, name: params.pool }));
-      return json(200, status);
+      const reply = await deps.ipam.putPool({ ...body, name: params.pool });
+      // Every address of the body has been checked for syntax: what the address manager refuses
+      // here is the spec as a whole (families mixed, bounds crossed…), 422 invalid-request.
+      if (!reply.ok && reply.error.reason !== 'pool-in-use') throw problem('invalid-request', reply.error.message);
+      return json(200, okOrThrow(reply));
     },
   }),
   defineRoute({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateProjectRequest,
   ListProjectsQuery,
-  Name,
+  ProjectName,
   Project,
   projectKey,
   ProjectList,
@@ -15,7 +15,6 @@ import {
 } from '@netbroker/contracts';
 import { isConflict } from '@netbroker/bus';
 import { hostNamespace } from '@netbroker/naming';
-import { z } from 'zod';
 import { actorOf } from '../auth';
 import { updateWithRetry } from '../cas';
 import type { ApiDeps } from '../deps';
@@ -24,23 +23,17 @@ import { notFound, problem } from '../problems';
 import { projectView } from '../project-view';
 import { addressesOf, familyOf, usageByPool } from '../quota';
 import { keysOf } from '../store';
-import { defineRoute, json, pathParams } from './route';
+import { defineRoute, json, links, pathParams } from './route';
 
-export const projectPath = pathParams({ project: Name });
+export const projectPath = pathParams({ project: ProjectName });
 const DEFAULT_PAGE = 50;
 
-/** The opaque `continue` token: the last name of the previous page. */
-const Cursor = z.object({ after: Name }).strict();
-export const encodeContinue = (after: string) => Buffer.from(JSON.stringify({ after })).toString('base64url');
-export function decodeContinue(token: string): string {
-  try {
-    return Cursor.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).after;
-  } catch {
-    throw problem('invalid-parameter', 'the continue token is not one this API handed out', {
-      errors: [{ path: 'query.continue', message: 'unknown continue token' }],
-    });
-  }
-}
+/**
+ * The `continue` token: the last name of the previous page, base64url-encoded. Any token of that
+ * alphabet is accepted (ListProjectsQuery says so) and resumes after the position it encodes.
+ */
+export const encodeContinue = (after: string) => Buffer.from(after, 'utf8').toString('base64url');
+export const decodeContinue = (token: string): string => Buffer.from(token, 'base64url').toString('utf8');
 
 export async function loadProject(deps: ApiDeps, tenant: string, name: string) {
   const record = await deps.store.projects.get(projectKey(tenant, name));
@@ -110,12 +103,28 @@ export const projectRoutes = [
     tag: 'projects',
     body: CreateProjectRequest,
     example: { name: 'web', prefixLength: 24, egressNetworkType: 'cloud' },
-    responses: { 202: { description: 'Accepted: follow status.conditions at the Location', schema: Project, headers: ['location'] } },
+    responses: {
+      202: {
+        description: 'Accepted: follow status.conditions at the Location',
+        schema: Project,
+        headers: ['location'],
+        links: links(
+          { project: '$response.body#/name' },
+          'getProject',
+          'registerVCluster',
+          'createMappings',
+          'listMappings',
+          'createExposure',
+          'listExposures',
+          'listImports',
+          'deleteProject',
+        ),
+      },
+    },
     problems: [
       'name-too-long',
       'already-exists',
       'quota-exceeded',
-      'invalid-cidr',
       'wrong-family',
       'prefix-too-large',
       'prefix-too-small',
@@ -175,7 +184,6 @@ export const projectRoutes = [
     tag: 'projects',
     query: ListProjectsQuery,
     responses: { 200: { description: 'One page; `continue` is present when there are more', schema: ProjectList } },
-    problems: ['invalid-parameter'],
     async handler({ query, principal, deps }) {
       const tenant = principal.tenant.name;
       const limit = query.limit ?? DEFAULT_PAGE;
@@ -215,7 +223,7 @@ export const projectRoutes = [
     summary: 'Request the deletion of a project (the provisioner tears it down); repeating it is harmless',
     tag: 'projects',
     params: projectPath,
-    responses: { 202: { description: 'Deletion requested', schema: Project } },
+    responses: { 202: { description: 'Deletion requested: the project shows deletionRequestedAt until the provisioner has torn it down', schema: Project, headers: ['location'] } },
     problems: ['not-found', 'conflict'],
     async handler({ params, principal, deps }) {
       const key = projectKey(principal.tenant.name, params.project);

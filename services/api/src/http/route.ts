@@ -7,6 +7,9 @@ import { fieldErrors, problem } from '../problems';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** Longest path segment the router reads (fastify's default); a longer one is 414 `uri-too-long`. */
+export const MAX_PATH_SEGMENT = 100;
+
 type PrincipalFor<A extends Auth> = A extends 'tenant' ? TenantPrincipal : A extends 'admin' ? { kind: 'admin' } : undefined;
 
 export interface RouteContext<A extends Auth, P, Q, B> {
@@ -19,11 +22,24 @@ export interface RouteContext<A extends Auth, P, Q, B> {
   document: unknown;
 }
 
+/** An OpenAPI link: how this answer's values reach another operation's parameters. */
+export interface LinkDoc {
+  operationId: string;
+  /** Parameter name → runtime expression, e.g. `{ project: '$response.body#/name' }`. */
+  parameters: Record<string, string>;
+}
+
+/** Links to operations that take the same parameters, named after them: `links({ project: '$response.body#/name' }, 'getProject')`. */
+export const links = (parameters: Record<string, string>, ...operationIds: string[]): Record<string, LinkDoc> =>
+  Object.fromEntries(operationIds.map((operationId) => [operationId.charAt(0).toUpperCase() + operationId.slice(1), { operationId, parameters }]));
+
 export interface ResponseDoc {
   description: string;
   schema?: z.ZodType;
   /** Response headers worth documenting, e.g. `location`. */
   headers?: string[];
+  /** What a client does next with this answer (also what drives schemathesis's stateful phase). */
+  links?: Record<string, LinkDoc>;
 }
 
 interface RouteSpec<A extends Auth, P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {

@@ -7,7 +7,8 @@ import { authenticate, authorize, type Principal } from '../auth';
 import type { ApiDeps } from '../deps';
 import { problemReply, type Reply } from '../idempotency';
 import { isProblem, problem, ProblemError } from '../problems';
-import type { Route } from './route';
+import { allowedMethods } from './allow';
+import { MAX_PATH_SEGMENT, type Route } from './route';
 
 /** fastify's own errors (body parsing, limits) and NATS outages as problems; anything else is unknown. */
 function knownProblem(err: unknown, bodyLimit: number): ProblemError | undefined {
@@ -48,6 +49,16 @@ const idempotencyKeyOf = (req: FastifyRequest): string | undefined => {
  */
 export async function buildServer(deps: ApiDeps, routes: Route[], document: Record<string, unknown>) {
   const { config, store, limiter } = deps;
+  const allow = allowedMethods(routes);
+  /** No route for this method and path: 405 with `Allow` when the path has routes, else 404. */
+  const unrouted = (req: FastifyRequest): ProblemError => {
+    const path = req.url.split('?')[0]!;
+    const methods = allow(path);
+    if (methods.length === 0) return problem('not-found', `no route ${req.method} ${path.slice(0, 200)}`);
+    return problem('method-not-allowed', `${req.method} is not served on ${path.slice(0, 200)}; it serves ${methods.join(', ')}`, {
+      headers: { allow: methods.join(', ') },
+    });
+  };
   const app = Fastify({
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -55,6 +66,17 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
     return503OnClosing: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // The document lists every operation: HEAD is not one of them (405, like any other method).
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
+    // What the router refuses before any route runs, as problems.
+    frameworkErrors: (err, _req, reply) => {
+      const answer =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? problem('uri-too-long', `a path segment is longer than ${MAX_PATH_SEGMENT} characters`)
+          : problem('bad-request', 'the request path cannot be read (percent-encoding)');
+      return send(reply, problemReply(answer));
+    },
   });
   // JSON only (and its merge-patch form for PATCH): anything else is 415.
   app.removeContentTypeParser(['text/plain']);
@@ -63,6 +85,9 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
   const principals = new WeakMap<FastifyRequest, Principal>();
 
   app.setErrorHandler((err, req, reply) => {
+    // A request no route serves fails in fastify's own body handling (QUERY without a body, a
+    // body of an unknown type): its answer is still the routing one.
+    if (req.is404) return send(reply, problemReply(unrouted(req)));
     let known = knownProblem(err, config.BODY_LIMIT_BYTES);
     if (known && known.status >= 500) req.log.warn({ err: known.cause ?? known, code: known.code, route: req.routeOptions.url }, known.detail);
     if (!known) {
@@ -72,7 +97,7 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
     }
     return send(reply, problemReply(known));
   });
-  app.setNotFoundHandler((req, reply) => send(reply, problemReply(problem('not-found', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`))));
+  app.setNotFoundHandler((req, reply) => send(reply, problemReply(unrouted(req))));
   app.addHook('onResponse', async (req, reply) => {
     const principal = principals.get(req);
     req.log.info(

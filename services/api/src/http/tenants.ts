@@ -3,10 +3,11 @@ import {
   CreatedToken,
   CreateTenantRequest,
   CreateTokenRequest,
-  Name,
   Quotas,
   Tenant,
   TenantList,
+  TenantName,
+  TokenId,
   tenantSubjects,
   TokenList,
   UpdateTenantRequest,
@@ -15,15 +16,14 @@ import {
   type TokenRecord,
 } from '@netbroker/contracts';
 import { isConflict } from '@netbroker/bus';
-import { z } from 'zod';
 import { actorOf, newTenantToken } from '../auth';
 import { updateWithRetry } from '../cas';
 import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import type { Store } from '../store';
-import { defineRoute, json, noContent, pathParams } from './route';
+import { defineRoute, json, links, noContent, pathParams } from './route';
 
-const tenantPath = pathParams({ tenant: Name });
+const tenantPath = pathParams({ tenant: TenantName });
 
 export function tenantView(r: TenantRecord): Tenant {
   return {
@@ -52,7 +52,14 @@ export const tenantRoutes = [
     tag: 'admin',
     body: CreateTenantRequest,
     example: { name: 'acme', displayName: 'ACME Corp', quotas: { maxProjects: 20, maxAddressesPerPool: { projects: 4096 } } },
-    responses: { 201: { description: 'Created', schema: Tenant, headers: ['location'] } },
+    responses: {
+      201: {
+        description: 'Created',
+        schema: Tenant,
+        headers: ['location'],
+        links: links({ tenant: '$response.body#/name' }, 'getTenant', 'updateTenant', 'createTenantToken', 'listTenantTokens', 'deleteTenant'),
+      },
+    },
     problems: ['already-exists'],
     async handler({ body, deps, principal }) {
       const record: TenantRecord = {
@@ -176,7 +183,13 @@ export const tenantRoutes = [
     params: tenantPath,
     body: CreateTokenRequest,
     example: { name: 'ci' },
-    responses: { 201: { description: 'The token; store it now, it is never shown again', schema: CreatedToken } },
+    responses: {
+      201: {
+        description: 'The token; store it now, it is never shown again',
+        schema: CreatedToken,
+        links: links({ tenant: '$request.path.tenant', id: '$response.body#/id' }, 'revokeTenantToken'),
+      },
+    },
     problems: ['not-found'],
     async handler({ params, body, deps }) {
       if (!(await deps.store.tenants.get(params.tenant))) throw notFound(`tenant ${params.tenant}`);
@@ -211,7 +224,7 @@ export const tenantRoutes = [
     operationId: 'revokeTenantToken',
     summary: 'Revoke a tenant token (at once)',
     tag: 'admin',
-    params: pathParams({ tenant: Name, id: z.string().min(1).max(64) }),
+    params: pathParams({ tenant: TenantName, id: TokenId }),
     responses: { 204: { description: 'Revoked' } },
     problems: ['not-found'],
     async handler({ params, deps }) {
