@@ -61,7 +61,7 @@ describe('bad input', () => {
   it.each([
     ['a malformed CIDR', { cidr: '10.64.0.300/24' }, 'invalid-cidr'],
     ['host bits set', { cidr: '10.64.0.1/24' }, 'invalid-cidr'],
-    ['a prefix longer than an address', { prefixLength: 33 }, 'invalid-request'],
+    ['a prefix longer than an address (smaller than any block of the pool)', { prefixLength: 33 }, 'prefix-too-small'],
     ['a block smaller than the pool allows', { prefixLength: 30 }, 'prefix-too-small'],
     ['a block larger than the pool allows', { prefixLength: 8 }, 'prefix-too-large'],
     ['an IPv6 CIDR from an IPv4 pool', { cidr: 'fd00::/64' }, 'wrong-family'],
