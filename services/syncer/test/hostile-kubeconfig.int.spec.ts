@@ -115,7 +115,7 @@ describe('the syncer and kubeconfigs stored in KV', () => {
   });
 
   it('ran no program, read no file into a request, and connected to neither listener', async () => {
-    // Several probe periods have passed since the first refusal: the syncer kept looking, and still refused.
+    // Every record above was refused; the first one long enough ago for an exec plugin to have run.
     const refused = await statuses.get(`${tenant}.exec`);
     expect(refused?.value.reason).toBe('KubeconfigRefused');
     expect(existsSync(marker())).toBe(false);

@@ -107,11 +107,12 @@ export class VClusterReconciler {
     if (current && current.fingerprint !== fingerprint) await this.stopLoop(key);
     const opened = openRegisteredCluster(record, this.deps.access, (sealed) => openSecret(sealed, this.deps.encryptionKey));
     if (!opened.ok) {
-      // Nothing is contacted: a refused kubeconfig or server never reaches a client.
+      // Nothing is contacted: a refused kubeconfig or server never reaches a client. Looked at
+      // again when the record changes (the watch), not every probe period: the answer is the same.
       if (current) await this.stopLoop(key);
       logger.warn({ key, reason: opened.reason }, 'virtual cluster not synced');
       await status.write(key, { phase: 'Failed', reason: opened.reason, message: opened.message, conflicts: 0 });
-      return requeue;
+      return;
     }
     const virtualConfig = opened.kubeConfig;
     const probe = await probeVirtual(virtualConfig, this.deps.hostServiceCidr);
