@@ -8,6 +8,7 @@ export {
   openRegisteredCluster,
   openTenantKubeConfig,
   type RegisteredOpen,
+  SERVER_REFUSED_MESSAGE,
   ServerRefusedError,
   type Resolve,
   TenantKubeConfig,

@@ -23,6 +23,9 @@ export class ServerRefusedError extends Error {
   }
 }
 
+/** What a status says when a connection was refused at connect time (the same words everywhere). */
+export const SERVER_REFUSED_MESSAGE = 'the server resolves to an address netbroker may not connect to';
+
 /** A refusal by the tenant-server policy, however deep the client wrapped it. */
 export function isServerRefused(e: unknown): boolean {
   for (let cur: unknown = e, depth = 0; cur && depth < 8; depth++) {

@@ -7,7 +7,17 @@ import { CreatedToken, Mapping, MappingList, Problem, projectBuckets, VClusterRe
 import { openKv } from '@netbroker/bus';
 import { sealSecret } from '@netbroker/runtime';
 import { orUndefined } from '@netbroker/kube';
-import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, startService, type ServiceProcess } from '@netbroker/testing';
+import {
+  connectNats,
+  countingListener,
+  eventually,
+  freePort,
+  kubeconfigFile,
+  kubeConfigFor,
+  startService,
+  type CountingListener,
+  type ServiceProcess,
+} from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 // The mapper through its public surface: mappings made with the real API, objects read from the
@@ -40,6 +50,8 @@ let api: ServiceProcess;
 let mapper: ServiceProcess;
 let apiUrl: string;
 let token: string;
+/** An endpoint the operator denied: a registration whose name resolves to it must never reach it. */
+let denied: CountingListener;
 
 async function call(method: string, path: string, body?: unknown, bearer = token) {
   const res = await fetch(`${apiUrl}${path}`, {
@@ -54,10 +66,18 @@ async function call(method: string, path: string, body?: unknown, bearer = token
 const startMapper = () =>
   startService({
     service: 'mapper',
-    env: { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn', KUBECONFIG: join(dir, 'host.kubeconfig'), NETBROKER_ENCRYPTION_KEY: key.toString('base64'), RESYNC_INTERVAL_MS: '5000' },
+    env: {
+      NATS_URL: stack.natsUrl!,
+      LOG_LEVEL: 'warn',
+      KUBECONFIG: join(dir, 'host.kubeconfig'),
+      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
+      RESYNC_INTERVAL_MS: '5000',
+      VCLUSTER_SERVERS_DENIED: `127.0.0.1:${denied.port},[::1]:${denied.port}`,
+    },
   });
 
 beforeAll(async () => {
+  denied = await countingListener();
   dir = mkdtempSync(join(tmpdir(), 'netbroker-mapper-'));
   writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
   const common = { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn' };
@@ -87,6 +107,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await mapper?.stop();
+  await denied?.close();
   await api?.stop();
   await ipam?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -307,7 +328,7 @@ describe('restarts', () => {
   });
 });
 
-describe('a kubeconfig stored in KV with an exec plugin', () => {
+describe('hostile virtual cluster registrations', () => {
   it('is refused before any client is built: the mapping says why, and the program never runs', async () => {
     const hostile = 'hostile';
     const markerFile = join(dir, 'exec-ran');
@@ -343,6 +364,28 @@ describe('a kubeconfig stored in KV with an exec plugin', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it('a server name that resolves to a denied endpoint is refused at connect time: ServerNotAllowed, and nothing connects', async () => {
+    const rebound = 'rebound';
+    expect((await call('POST', '/v1/projects', { name: rebound, egressNetworkType: 'cloud' })).status).toBe(202);
+    // The API does not resolve names: it stores this; the mapper resolves at every connection.
+    const text = JSON.stringify({
+      clusters: [{ name: 'vc', cluster: { server: `https://localhost:${denied.port}` } }],
+      users: [{ name: 'u', user: { token: 'tenant-token' } }],
+      contexts: [{ name: 'vc', context: { cluster: 'vc', user: 'u' } }],
+      'current-context': 'vc',
+    });
+    const registered = await call('PUT', `/v1/projects/${rebound}/vcluster`, { kubeconfig: text, options: { name: `rebound${suffix}` } });
+    expect(registered.status, registered.text).toBe(202);
+    const res = await call('POST', `/v1/projects/${rebound}/mappings`, { direction: 'fromVirtual', from: 'default/kubernetes', to: 'rebound-api' });
+    expect(res.status, res.text).toBe(201);
+    const [m] = MappingList.parse(res.body).items;
+    await eventually(async () => {
+      const status = Mapping.parse((await call('GET', `/v1/projects/${rebound}/mappings/${m!.id}`)).body).status;
+      expect({ ready: status.ready, reason: status.reason }).toEqual({ ready: false, reason: 'ServerNotAllowed' });
+    }, opts());
+    expect(denied.connections).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { CoreV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import type { VClusterStatus } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import { isServerRefused } from '@netbroker/kube';
+import { isServerRefused, SERVER_REFUSED_MESSAGE } from '@netbroker/kube';
 import { Address4, Address6 } from 'ip-address';
 
 /** What a look at the virtual API server found: healthy, down, or unusable. */
@@ -40,7 +40,7 @@ export async function probeVirtual(kc: KubeConfig, hostServiceCidr: string, time
   } catch (e) {
     // One answer for every failure: the status is the tenant's to read, and must not turn the
     // probe into a port scanner (no banner, status code or error text of whatever answered).
-    if (isServerRefused(e)) return { ok: false, phase: 'Failed', reason: 'ServerNotAllowed', message: 'the server resolves to an address netbroker may not connect to' };
+    if (isServerRefused(e)) return { ok: false, phase: 'Failed', reason: 'ServerNotAllowed', message: SERVER_REFUSED_MESSAGE };
     return { ok: false, phase: 'Unreachable', reason: 'Unreachable', message: 'the virtual API server could not be reached, or did not answer as a Kubernetes API server with these credentials' };
   }
   return serviceCidrProbe(clusterIP, hostServiceCidr);

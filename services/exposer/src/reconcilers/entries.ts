@@ -1,6 +1,6 @@
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject, type V1Service } from '@kubernetes/client-node';
 import type { ConsumerStatus, ExposureRecord, GrantRecord } from '@netbroker/contracts';
-import { applyIfChanged, classify, isOwnedBy, isTerminal, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
+import { applyIfChanged, classify, isOwnedBy, isServerRefused, isTerminal, SERVER_REFUSED_MESSAGE, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
 import { hostNamespace, labels, MANAGED_BY, PREFIX } from '@netbroker/naming';
 import { entryEgressPolicy, entrySelector, exporterEntrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
 import type { CountWrite } from '../metrics';
@@ -78,8 +78,15 @@ export class Entries {
       // As vcluster maps a host Service in: the virtual Service takes the host entry's ClusterIP,
       // the address the host's kube-proxy serves for the consumer's pods.
       const clusterIP = (onHost.applied[0] as V1Service).spec?.clusterIP;
-      await this.ensureNamespace(vc.cluster, g);
-      const inside = await this.writeVirtual(vc.cluster, e, g, address, clusterIP);
+      let inside: Awaited<ReturnType<typeof this.writeVirtual>>;
+      try {
+        await this.ensureNamespace(vc.cluster, g);
+        inside = await this.writeVirtual(vc.cluster, e, g, address, clusterIP);
+      } catch (err) {
+        // Its name now resolves somewhere forbidden: the consumer's status says so; nothing was sent.
+        if (!isServerRefused(err)) throw err;
+        return { status: { project: consumerRef(g), ready: false, reason: 'ServerNotAllowed', message: SERVER_REFUSED_MESSAGE }, virtual };
+      }
       virtual = true;
       if (!inside.ok) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${inside.foreign} exists in the virtual cluster and is not this grant's` }, virtual };
       if (inside.clusterIPRefused) {

@@ -1,11 +1,11 @@
 import type { MappingRecord, MappingStatus, ProjectRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import type { ReconcileResult } from '@netbroker/kube';
+import { isServerRefused, SERVER_REFUSED_MESSAGE, type ReconcileResult } from '@netbroker/kube';
 import type { MappingIndex } from '../mapping-index';
-import type { VirtualClusters } from '../virtual-clusters';
+import type { VirtualCluster, VirtualClusters } from '../virtual-clusters';
 import type { FromHost } from './from-host';
 import type { FromVirtual } from './from-virtual';
-import type { Outcome } from './outcome';
+import { CONFLICT_RECHECK_MS, type Outcome } from './outcome';
 
 export interface MappingDeps {
   index: MappingIndex;
@@ -47,11 +47,21 @@ export class MappingReconciler {
     }
     let outcome: Outcome;
     if (!cluster.ok) outcome = { ready: false, reason: cluster.reason, message: cluster.message };
-    else if (record.spec.direction === 'fromHost') outcome = await this.deps.fromHost.reconcile(record, cluster.cluster, index.importAllowed(record));
-    else outcome = await this.deps.fromVirtual.reconcile(record, cluster.cluster);
+    else outcome = await this.sync(record, cluster.cluster);
     // The mapping may have been deleted meanwhile: its status must not come back.
     if (index.lookup(key)?.live) await this.writeStatus(key, outcome);
     return outcome.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : undefined;
+  }
+
+  /** A server refused at connect time (its name now resolves somewhere forbidden) is a status, not a retry storm. */
+  private async sync(record: MappingRecord, cluster: VirtualCluster): Promise<Outcome> {
+    try {
+      if (record.spec.direction === 'fromHost') return await this.deps.fromHost.reconcile(record, cluster, this.deps.index.importAllowed(record));
+      return await this.deps.fromVirtual.reconcile(record, cluster);
+    } catch (e) {
+      if (!isServerRefused(e)) throw e;
+      return { ready: false, reason: 'ServerNotAllowed', message: SERVER_REFUSED_MESSAGE, requeueAfterMs: CONFLICT_RECHECK_MS };
+    }
   }
 
   /** The mapping's very project exists and is not being deleted (a new project of the same name is another). */
