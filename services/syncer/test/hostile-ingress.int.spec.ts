@@ -15,12 +15,11 @@ import {
   startEtcd,
   startKubeApiserver,
   startNats,
-  startService,
   type ManagedProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { vclusterRecord } from './registration';
+import { startSyncer, vclusterRecord } from './registration';
 import { TamperingProxy } from './tampering-proxy';
 
 // Hostile Ingresses and Services created in a real virtual API server, synced by the real syncer
@@ -89,18 +88,7 @@ beforeAll(async () => {
   const options = { syncIngresses: true, syncIngressClasses: true };
   await vclusters.put(registration, vclusterRecord({ tenant, project, vcluster, kubeconfig: kubeconfigFile(proxy.info), key, options }));
   writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
-  syncer = await startService({
-    service: 'syncer',
-    name: `syncer-hostile-${suffix}`,
-    env: {
-      NATS_URL: nats.url,
-      KUBECONFIG: join(dir, 'host.kubeconfig'),
-      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-      LOG_LEVEL: 'error',
-      PROBE_SECONDS: '0.5',
-      ANNOTATION_POLICY: JSON.stringify(policy),
-    },
-  });
+  syncer = await startSyncer({ name: `syncer-hostile-${suffix}`, natsUrl: nats.url, dir, key, env: { LOG_LEVEL: 'error', ANNOTATION_POLICY: JSON.stringify(policy) } });
 });
 afterAll(async () => {
   await syncer?.stop();

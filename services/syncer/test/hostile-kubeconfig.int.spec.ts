@@ -10,13 +10,12 @@ import {
   eventually,
   kubeconfigFile,
   startNats,
-  startService,
   type CountingListener,
   type ManagedProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { vclusterRecord } from './registration';
+import { startSyncer, vclusterRecord } from './registration';
 
 // Kubeconfigs written straight into KV (as a record stored before the sanitiser, or by anything
 // but the API) are refused by the syncer before it builds a client: no program runs, no file is
@@ -61,18 +60,7 @@ beforeAll(async () => {
   nc = await connectNats(nats.url);
   vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
   statuses = await openKv(nc, syncerBuckets.status, VClusterStatus);
-  syncer = await startService({
-    service: 'syncer',
-    name: `syncer-hostile-${suffix}`,
-    env: {
-      NATS_URL: nats.url,
-      KUBECONFIG: join(dir, 'host.kubeconfig'),
-      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-      LOG_LEVEL: 'warn',
-      PROBE_SECONDS: '0.5',
-      VCLUSTER_SERVERS_DENIED: `127.0.0.1:${denied.port}`,
-    },
-  });
+  syncer = await startSyncer({ name: `syncer-hostile-${suffix}`, natsUrl: nats.url, dir, key, env: { VCLUSTER_SERVERS_DENIED: `127.0.0.1:${denied.port}` } });
 });
 
 afterAll(async () => {

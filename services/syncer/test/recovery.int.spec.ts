@@ -15,12 +15,11 @@ import {
   kubeconfigFile,
   kubeConfigFor,
   startNats,
-  startService,
   type ManagedProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { vclusterRecord } from './registration';
+import { startSyncer, vclusterRecord } from './registration';
 
 // Its own nats-server, so no syncer of another test file takes this registration.
 const stack = inject('stack');
@@ -94,17 +93,7 @@ beforeAll(async () => {
   server.port = String(proxyPort);
   proxied.clusters[0] = { ...proxied.clusters[0]!, server: server.toString().replace(/\/$/, '') };
   await vclusters.put(registration, vclusterRecord({ tenant, project, vcluster, kubeconfig: proxied.exportConfig(), key }));
-  syncer = await startService({
-    service: 'syncer',
-    name: 'syncer-recovery',
-    env: {
-      NATS_URL: nats.url,
-      KUBECONFIG: join(dir, 'host.kubeconfig'),
-      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-      LOG_LEVEL: 'error',
-      PROBE_SECONDS: '0.5',
-    },
-  });
+  syncer = await startSyncer({ name: 'syncer-recovery', natsUrl: nats.url, dir, key, env: { LOG_LEVEL: 'error' } });
 });
 afterAll(async () => {
   await proxy.close();

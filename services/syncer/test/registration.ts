@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { VClusterOptions, VClusterRecord } from '@netbroker/contracts';
 import { sealSecret } from '@netbroker/runtime';
+import { startService, type ServiceProcess } from '@netbroker/testing';
 
 /** What the api stores when a tenant registers a virtual cluster: the kubeconfig sealed with `key`. */
 export function vclusterRecord(opts: {
@@ -21,4 +23,23 @@ export function vclusterRecord(opts: {
     kubeconfig: sealSecret(opts.kubeconfig, opts.key),
     options: { name: opts.vcluster, syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: false, ...opts.options },
   };
+}
+
+/**
+ * The real syncer on a file's own nats-server: the host kubeconfig at `<dir>/host.kubeconfig`,
+ * sealed kubeconfigs opened with `key`, a registration probed every 0.5 s. `env` adds or overrides.
+ */
+export function startSyncer(opts: { name: string; natsUrl: string; dir: string; key: Buffer; env?: Record<string, string> }): Promise<ServiceProcess> {
+  return startService({
+    service: 'syncer',
+    name: opts.name,
+    env: {
+      NATS_URL: opts.natsUrl,
+      KUBECONFIG: join(opts.dir, 'host.kubeconfig'),
+      NETBROKER_ENCRYPTION_KEY: opts.key.toString('base64'),
+      LOG_LEVEL: 'warn',
+      PROBE_SECONDS: '0.5',
+      ...opts.env,
+    },
+  });
 }

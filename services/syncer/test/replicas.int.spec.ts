@@ -15,12 +15,11 @@ import {
   kubeConfigFor,
   metricValue,
   startNats,
-  startService,
   type ManagedProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { vclusterRecord } from './registration';
+import { startSyncer, vclusterRecord } from './registration';
 
 // Replicas compete through KV buckets every syncer follows: this file runs its own nats-server,
 // so no syncer of another test file takes these leases (the apiservers are the shared ones).
@@ -44,19 +43,7 @@ let statuses: JsonKv<typeof VClusterStatus>;
 const replicas = new Map<string, ServiceProcess>();
 
 const startReplica = async (id: string) => {
-  const replica = await startService({
-    service: 'syncer',
-    name: `syncer-${id}`,
-    env: {
-      NATS_URL: nats.url,
-      KUBECONFIG: join(dir, 'host.kubeconfig'),
-      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-      LOG_LEVEL: 'warn',
-      LEASE_SECONDS: String(LEASE_MS / 1000),
-      PROBE_SECONDS: '0.5',
-      REPLICA_ID: id,
-    },
-  });
+  const replica = await startSyncer({ name: `syncer-${id}`, natsUrl: nats.url, dir, key, env: { LEASE_SECONDS: String(LEASE_MS / 1000), REPLICA_ID: id } });
   replicas.set(id, replica);
   return replica;
 };

@@ -7,9 +7,9 @@ import { projectBuckets, syncerBuckets, VClusterRecord, VClusterStatus } from '@
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { isNotFound } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
-import { connectNats, eventually, kubeconfigFile, kubeConfigFor, startNats, startService, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
+import { connectNats, eventually, kubeconfigFile, kubeConfigFor, startNats, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { vclusterRecord } from './registration';
+import { startSyncer, vclusterRecord } from './registration';
 
 // Its own nats-server: registrations of other test files must not count here (shared apiservers).
 const stack = inject('stack');
@@ -30,19 +30,8 @@ let vclusters: JsonKv<typeof VClusterRecord>;
 let statuses: JsonKv<typeof VClusterStatus>;
 const syncers: ServiceProcess[] = [];
 
-const startSyncer = async () => {
-  const syncer = await startService({
-    service: 'syncer',
-    name: `syncer-sweep-${syncers.length}`,
-    env: {
-      NATS_URL: nats.url,
-      KUBECONFIG: join(dir, 'host.kubeconfig'),
-      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-      LOG_LEVEL: 'warn',
-      LEASE_SECONDS: '2',
-      PROBE_SECONDS: '0.5',
-    },
-  });
+const addSyncer = async () => {
+  const syncer = await startSyncer({ name: `syncer-sweep-${syncers.length}`, natsUrl: nats.url, dir, key, env: { LEASE_SECONDS: '2' } });
   syncers.push(syncer);
   return syncer;
 };
@@ -76,7 +65,7 @@ const onHost = async (name: string) => {
 describe('orphan sweep', () => {
   it('deletes the host objects of a registration deleted while no syncer ran', async () => {
     await vclusters.put(registration, vclusterRecord({ tenant, project, vcluster, kubeconfig: kubeconfigFile(stack.virtual[0]!), key }));
-    const first = await startSyncer();
+    const first = await addSyncer();
     const namespace = `swp-${suffix}`;
     await virtual.createNamespace({ body: { metadata: { name: namespace } } });
     await virtual.createNamespacedService({ namespace, body: { metadata: { name: 'svc' }, spec: { ports: [{ port: 80 }] } } });
@@ -91,7 +80,7 @@ describe('orphan sweep', () => {
     await vclusters.delete(registration);
     expect(await onHost(synced)).toBe(true); // nobody saw the deregistration
 
-    await startSyncer();
+    await addSyncer();
     await eventually(async () => expect(await onHost(synced)).toBe(false), { timeoutMs: 15_000 });
     await eventually(async () => expect(await statuses.get(registration)).toBeUndefined(), { timeoutMs: 5_000 });
   });
