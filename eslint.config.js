@@ -13,6 +13,7 @@ const depConstraints = [
   { sourceTag: 'lib:kube', onlyDependOnLibsWithTags: ['lib:contracts', 'lib:naming'] },
   { sourceTag: 'lib:bus', onlyDependOnLibsWithTags: ['lib:contracts'] },
   { sourceTag: 'lib:runtime', onlyDependOnLibsWithTags: ['lib:contracts'] },
+  { sourceTag: 'lib:controller', onlyDependOnLibsWithTags: ['lib:contracts', 'lib:naming', 'lib:kube', 'lib:bus', 'lib:runtime'] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
   // Services compose libs; they never import each other or the test harness.
   { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access'] },

@@ -5,6 +5,7 @@ export * from './api';
 export * from './mappings';
 export * from './sync';
 export * from './syncer';
+export * from './leases';
 export * from './exposures';
 export * from './annotation-policy';
 export * from './addresses';

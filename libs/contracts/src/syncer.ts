@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Lease } from './leases';
 
 export const syncerBuckets = {
   /** One key per registration (`<tenant>.<project>`): which syncer replica may sync it. */
@@ -8,14 +9,8 @@ export const syncerBuckets = {
 } as const;
 
 /** A registration's lease: only `holder` runs its sync loop until `expiresAt`. */
-export const SyncerLease = z.object({
-  v: z.literal(1),
-  /** Replica id, random per process. */
-  holder: z.string().min(1),
-  renewedAt: z.string(),
-  expiresAt: z.string(),
-});
-export type SyncerLease = z.infer<typeof SyncerLease>;
+export const SyncerLease = Lease;
+export type SyncerLease = Lease;
 
 export const VClusterPhase = z.enum(['Syncing', 'Unreachable', 'Failed']);
 export type VClusterPhase = z.infer<typeof VClusterPhase>;

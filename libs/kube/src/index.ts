@@ -36,5 +36,5 @@ export {
   orUndefined,
   statusCode,
 } from './errors';
-export { WorkQueue, type ReconcileResult, type WorkQueueOptions } from './work-queue';
 export { Informer, type InformerOptions } from './informer';
+export { listResource, resourcePath, type Resource } from './list';

@@ -11,7 +11,8 @@ import {
   VClusterRecord,
 } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher, openKv, type KvFollower } from '@netbroker/bus';
-import { Informer, loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
+import { Informer, loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
+import { WorkQueue } from '@netbroker/controller';
 import { labels } from '@netbroker/naming';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Counter, Gauge } from 'prom-client';

@@ -1,7 +1,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { mappingBuckets, MappingRecord, MappingStatus, projectBuckets, ProjectRecord, TenantRecord, VClusterRecord } from '@netbroker/contracts';
 import { connectBus, openKv } from '@netbroker/bus';
-import { loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
+import { loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
+import { WorkQueue } from '@netbroker/controller';
 import { hostNamespace } from '@netbroker/naming';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Gauge } from 'prom-client';

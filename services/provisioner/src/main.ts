@@ -1,6 +1,7 @@
 import { eventStream, ProjectRecord, ProjectStatus, projectBuckets, TenantRecord, VClusterRecord } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher, openKv } from '@netbroker/bus';
-import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
+import { loadKubeConfig, OwnedApplier } from '@netbroker/kube';
+import { WorkQueue } from '@netbroker/controller';
 import { createLogger, createMetricsRegistry, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { ProvisionerConfig } from './config';
 import { watchProjects } from './handlers/projects';

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { projectBuckets, SyncerLease, syncerBuckets, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
 import { connectBus, openKv } from '@netbroker/bus';
-import { loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
+import { loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
+import { WorkQueue } from '@netbroker/controller';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { SyncerConfig } from './config';
-import { startOrphanSweep } from './handlers/sweep';
-import { watchLeases, watchVClusters } from './handlers/vclusters';
+import { startOrphanSweep, SWEEP_LEASE } from './handlers/sweep';
+import { watchVClusters } from './handlers/vclusters';
 import { LeaseHolder } from './lease';
 import { openSyncBuckets } from './claims';
 import { VClusterReconciler } from './reconcilers/vcluster';
@@ -32,15 +33,10 @@ const queue = new WorkQueue({
   reconcile: (key) => reconciler.reconcile(key),
   onError: (key, err, retrying) => logger.error({ err, key, retrying }, 'virtual cluster registration failed'),
 });
-const leases = new LeaseHolder({
-  leases: leaseKv,
-  holder: replica,
-  leaseMs: config.LEASE_SECONDS * 1000,
-  now: () => new Date(),
-  random: Math.random,
-  onLost: (key) => void reconciler.lost(key).then(() => queue.add(key)),
-  logger,
-});
+const leases = new LeaseHolder({ leases: leaseKv, holder: replica, leaseMs: config.LEASE_SECONDS * 1000, logger });
+leases.onLost((key) => void reconciler.lost(key).then(() => queue.add(key)));
+// A released lease (deleted by a replica that stops) is taken over at once instead of at expiry.
+leases.onReleased((key) => (key === SWEEP_LEASE ? undefined : queue.add(key)));
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
 const applier = new OwnedApplier(hostConfig, 'netbroker-syncer');
 const countWrite = writeCounter(registry);
@@ -64,25 +60,15 @@ const reconciler = new VClusterReconciler({
 });
 shutdown.add('loops', () => reconciler.stop());
 shutdown.add('queue', () => queue.stop());
-leases.start();
+await leases.start();
 
 const watch = await watchVClusters({ vclusters, queue, expect: (key) => reconciler.expect(key), logger });
 shutdown.add('watch', () => watch.stop());
-const leaseWatch = await watchLeases({ leases: leaseKv, queue, logger });
-shutdown.add('lease-watch', () => leaseWatch.stop());
 
 /** How often host objects of registrations deleted while no replica held them are looked for. */
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 // Its own holder: not renewed (a sweep is short; two at once are harmless), and no spread delay.
-const sweepLease = new LeaseHolder({
-  leases: leaseKv,
-  holder: replica,
-  leaseMs: config.LEASE_SECONDS * 1000,
-  now: () => new Date(),
-  random: Math.random,
-  onLost: () => undefined,
-  logger,
-});
+const sweepLease = new LeaseHolder({ leases: leaseKv, holder: replica, leaseMs: config.LEASE_SECONDS * 1000, logger });
 let sweep: { stop(): Promise<void> } | undefined;
 let stopping = false;
 void watch.whenCaughtUp.then(

@@ -11,7 +11,8 @@ import {
 } from '@kubernetes/client-node';
 import type { KvFollower } from '@netbroker/bus';
 import type { AnnotationPolicy, SyncIssue, VClusterOptions } from '@netbroker/contracts';
-import { classify, Informer, OwnedApplier, WorkQueue, type InformerOptions } from '@netbroker/kube';
+import { classify, Informer, OwnedApplier, type InformerOptions } from '@netbroker/kube';
+import { WorkQueue } from '@netbroker/controller';
 import { labels, MANAGED_BY } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import { hostnameFromClaimKey, ingressClassesOf, ingressHostnames, isOwnedByVCluster, recordedVirtualRef, type SyncContext } from '@netbroker/translate';

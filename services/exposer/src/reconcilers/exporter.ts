@@ -13,7 +13,8 @@ import {
   type VClusterRecord,
 } from '@netbroker/contracts';
 import type { EventPublisher, JsonKv, KvRecord } from '@netbroker/bus';
-import { applyIfChanged, isNotOwned, isOwnedBy, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { applyIfChanged, isNotOwned, isOwnedBy, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
+import { type ReconcileResult } from '@netbroker/controller';
 import { annotations, hostNamespace, labels } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {

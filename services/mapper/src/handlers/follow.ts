@@ -1,6 +1,6 @@
 import { MappingRecord, type ProjectRecord, type TenantRecord, type VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv, KvFollower } from '@netbroker/bus';
-import type { WorkQueue } from '@netbroker/kube';
+import type { WorkQueue } from '@netbroker/controller';
 import type { Logger } from '@netbroker/runtime';
 import type { MappingIndex } from '../mapping-index';
 

@@ -1,6 +1,7 @@
 import type { MappingRecord, MappingStatus, ProjectRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import { isServerRefused, SERVER_REFUSED_MESSAGE, type ReconcileResult } from '@netbroker/kube';
+import { isServerRefused, SERVER_REFUSED_MESSAGE } from '@netbroker/kube';
+import { type ReconcileResult } from '@netbroker/controller';
 import type { MappingIndex } from '../mapping-index';
 import type { VirtualCluster, VirtualClusters } from '../virtual-clusters';
 import type { FromHost } from './from-host';

@@ -1,6 +1,6 @@
 import type { ProjectRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import type { WorkQueue } from '@netbroker/kube';
+import type { WorkQueue } from '@netbroker/controller';
 import type { Logger } from '@netbroker/runtime';
 
 export interface ProjectWatch {

@@ -13,7 +13,8 @@ import {
 } from '@netbroker/contracts';
 import { isConflict, isRequestFailed, request, type EventPublisher, type JsonKv, type KvRecord, type NatsConnection } from '@netbroker/bus';
 import type { OwnedApplier} from '@netbroker/kube';
-import { isNotOwned, TransientError, type ReconcileResult } from '@netbroker/kube';
+import { isNotOwned, TransientError } from '@netbroker/kube';
+import { type ReconcileResult } from '@netbroker/controller';
 import { projectNamespace, projectNetworkPolicies, type ProjectContext } from '@netbroker/translate';
 import type { Logger } from '@netbroker/runtime';
 import type {

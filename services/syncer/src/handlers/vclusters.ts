@@ -1,8 +1,7 @@
-import type { SyncerLease, VClusterRecord } from '@netbroker/contracts';
+import type { VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import type { WorkQueue } from '@netbroker/kube';
+import type { WorkQueue } from '@netbroker/controller';
 import type { Logger } from '@netbroker/runtime';
-import { SWEEP_LEASE } from './sweep';
 
 export interface VClusterWatch {
   readonly running: boolean;
@@ -43,19 +42,4 @@ export async function watchVClusters(deps: {
     whenCaughtUp,
     stop: () => follower.stop(),
   };
-}
-
-/**
- * A released lease (deleted by a replica that stops) enqueues its key, so a replica waiting for
- * it takes it over at once instead of at expiry. Renewals (puts) enqueue nothing.
- */
-export async function watchLeases(deps: { leases: JsonKv<typeof SyncerLease>; queue: WorkQueue; logger: Logger }): Promise<{ stop(): void }> {
-  const { leases, queue, logger } = deps;
-  const follower = await leases.follow(
-    (change) => {
-      if (change.op === 'delete' && change.key !== SWEEP_LEASE) queue.add(change.key);
-    },
-    (key, err) => logger.error({ err, key }, 'unreadable lease record'),
-  );
-  return { stop: () => follower.stop() };
 }

@@ -1,5 +1,6 @@
 import type { V1IngressClass } from '@kubernetes/client-node';
-import { applyIfChanged, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { applyIfChanged, type OwnedApplier } from '@netbroker/kube';
+import { type ReconcileResult } from '@netbroker/controller';
 import { isMirroredIngressClass, virtualIngressClassFor } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
 

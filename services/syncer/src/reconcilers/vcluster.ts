@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AnnotationPolicy, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
-import { openRegisteredCluster, type OwnedApplier, type ReconcileResult, type TenantAccess } from '@netbroker/kube';
+import { openRegisteredCluster, type OwnedApplier, type TenantAccess } from '@netbroker/kube';
+import { type ReconcileResult } from '@netbroker/controller';
 import { openSecret, type Logger } from '@netbroker/runtime';
 import { syncContextFor } from '@netbroker/translate';
 import type { LeaseHolder } from '../lease';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipInCidr, serviceCidrProbe } from './status';
+import { ipInCidr, serviceCidrProbe } from './probe';
 
 describe('ipInCidr', () => {
   it.each([

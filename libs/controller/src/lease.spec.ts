@@ -1,12 +1,12 @@
-import type { SyncerLease } from '@netbroker/contracts';
+import type { Lease } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import { decideLease, isExpired, leaseValue, renewIntervalMs, takeDelayMs, type LeaseDecision } from './lease';
 
-const now = new Date('2026-01-01T00:00:10.000Z');
-const lease = (holder: string, expiresAt: string): SyncerLease => ({ v: 1, holder, renewedAt: '2026-01-01T00:00:04.000Z', expiresAt });
+const now = Date.parse('2026-01-01T00:00:10.000Z');
+const lease = (holder: string, expiresAt: string): Lease => ({ v: 1, holder, renewedAt: '2026-01-01T00:00:04.000Z', expiresAt });
 
 describe('decideLease', () => {
-  it.each<[string, { value: SyncerLease; revision: number } | undefined, LeaseDecision]>([
+  it.each<[string, { value: Lease; revision: number } | undefined, LeaseDecision]>([
     ['creates an absent lease', undefined, { action: 'create' }],
     ['renews its own live lease', { value: lease('me', '2026-01-01T00:00:12.000Z'), revision: 7 }, { action: 'update', revision: 7, takeover: false }],
     ['renews its own expired lease at the revision it read', { value: lease('me', '2026-01-01T00:00:01.000Z'), revision: 8 }, { action: 'update', revision: 8, takeover: false }],

@@ -1,0 +1,124 @@
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Informer, listResource, resourcePath, type Resource } from '@netbroker/kube';
+import type { Logger } from '@netbroker/runtime';
+
+/** A cluster, named: informers on the same id, path and selector are one watch. */
+export interface Cluster {
+  /** `host`, or the virtual cluster's registration and generation. */
+  id: string;
+  kubeConfig: KubeConfig;
+}
+
+export interface Handler<T> {
+  onChange(obj: T): void;
+  /** Absent: deletions go to onChange (the reconciler reads current state either way). */
+  onDelete?(obj: T): void;
+}
+
+export const kinds = {
+  service: { apiVersion: 'v1', kind: 'Service', plural: 'services' },
+  namespace: { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces' },
+  event: { apiVersion: 'v1', kind: 'Event', plural: 'events' },
+  endpointSlice: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', plural: 'endpointslices' },
+  ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },
+  ingressClass: { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', plural: 'ingressclasses' },
+  networkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
+} as const satisfies Record<string, Resource>;
+
+/** Cached objects keep what reconcilers read: managed fields (the largest part of an applied object) are dropped. */
+function trim(obj: KubernetesObject): void {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+}
+
+/**
+ * One list+watch of one resource on one cluster, and the handlers of every controller that
+ * needs it. A handler subscribing late is told of every cached object first.
+ */
+export class SharedInformer<T extends KubernetesObject> {
+  private readonly handlers = new Set<Handler<T>>();
+  private readonly inner: Informer<T>;
+  private started: Promise<void> | undefined;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly resource: Resource,
+    logger: Logger,
+    private readonly onEmpty: () => void,
+  ) {
+    this.inner = new Informer<T>(cluster.kubeConfig, {
+      path: resourcePath(resource),
+      labelSelector: resource.labelSelector,
+      list: () => listResource<T>(cluster.kubeConfig, resource),
+      onChange: (obj) => {
+        trim(obj);
+        for (const h of this.handlers) h.onChange(obj);
+      },
+      onDelete: (obj) => {
+        for (const h of this.handlers) (h.onDelete ?? h.onChange).call(h, obj);
+      },
+      onError: (err, restartInMs) => logger.warn({ err, cluster: cluster.id, path: resourcePath(resource), restartInMs }, 'informer failed; restarting'),
+    });
+  }
+
+  /** Adds a handler (starting the watch on the first); the returned function removes it (stopping the watch on the last). */
+  subscribe(handler: Handler<T>): () => Promise<void> {
+    this.handlers.add(handler);
+    if (this.inner.hasSynced) for (const obj of this.inner.list()) handler.onChange(obj);
+    this.started ??= this.inner.start();
+    return async () => {
+      if (!this.handlers.delete(handler) || this.handlers.size > 0) return;
+      this.onEmpty();
+      await this.started;
+      await this.inner.stop();
+    };
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.inner.list(namespace);
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.inner.get(name, namespace);
+  }
+
+  get hasSynced(): boolean {
+    return this.inner.hasSynced;
+  }
+
+  waitForSync(): Promise<void> {
+    return this.inner.waitForSync();
+  }
+}
+
+/**
+ * Every informer of a process, one per cluster + resource + selector: two controllers watching
+ * host Services with the same selector share one watch and one cache.
+ */
+export class SharedInformers {
+  private readonly open = new Map<string, SharedInformer<KubernetesObject>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  private static id(cluster: Cluster, r: Resource): string {
+    return `${cluster.id}|${resourcePath(r)}|${r.labelSelector ?? ''}`;
+  }
+
+  /** The informer for `resource` on `cluster` (created, not started: `subscribe` starts it). */
+  informer<T extends KubernetesObject>(cluster: Cluster, resource: Resource): SharedInformer<T> {
+    const id = SharedInformers.id(cluster, resource);
+    let informer = this.open.get(id);
+    if (!informer) {
+      const created: SharedInformer<KubernetesObject> = new SharedInformer(cluster, resource, this.logger, () => {
+        if (this.open.get(id) === created) this.open.delete(id);
+      });
+      informer = created;
+      this.open.set(id, informer);
+    }
+    return informer as unknown as SharedInformer<T>;
+  }
+
+  /** Informers with at least one handler. */
+  get count(): number {
+    return this.open.size;
+  }
+}

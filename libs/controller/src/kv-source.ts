@@ -1,0 +1,94 @@
+import type { JsonKv, KvChange, KvFollower } from '@netbroker/bus';
+import type { Logger } from '@netbroker/runtime';
+import type { z } from 'zod';
+
+/** Something a manager starts, stops and waits for before it reports ready. */
+export interface Source {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Filled once (a list done, a watch caught up). */
+  readonly synced: boolean;
+  /** Still watching. */
+  readonly running: boolean;
+  waitForSync(): Promise<void>;
+}
+
+type Listener<T> = (change: KvChange<T>) => void | Promise<void>;
+
+/**
+ * A KV bucket followed from its start: the current value of every key in memory, and each
+ * change handed to every listener in revision order. `waitFor(revision)` answers once a change a
+ * caller has seen (a revision it wrote or read) is visible here.
+ */
+export class KvSource<S extends z.ZodType> implements Source {
+  readonly name: string;
+  private readonly values = new Map<string, z.infer<S>>();
+  private readonly listeners: Array<Listener<z.infer<S>>> = [];
+  private follower: KvFollower | undefined;
+  private caughtUp = false;
+
+  constructor(
+    readonly bucket: JsonKv<S>,
+    private readonly logger: Logger,
+  ) {
+    this.name = `kv:${bucket.bucket}`;
+  }
+
+  /** Listeners added before `start()` see every key; later ones only later changes. */
+  onChange(listener: Listener<z.infer<S>>): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    this.follower ??= await this.bucket.follow(
+      async (change) => {
+        if (change.op === 'put') this.values.set(change.key, change.value);
+        else this.values.delete(change.key);
+        for (const l of this.listeners) await l(change);
+      },
+      (key, err) => this.logger.error({ err, bucket: this.bucket.bucket, key }, 'unreadable record; skipped'),
+    );
+    this.follower.caughtUp.then(
+      () => (this.caughtUp = true),
+      (err: unknown) => this.logger.error({ err, bucket: this.bucket.bucket }, 'bucket watch ended before catching up'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.follower?.stop();
+  }
+
+  get synced(): boolean {
+    return this.caughtUp;
+  }
+
+  get running(): boolean {
+    return this.follower?.running ?? false;
+  }
+
+  waitForSync(): Promise<void> {
+    return this.follower ? this.follower.caughtUp : Promise.reject(new Error(`${this.name} is not started`));
+  }
+
+  /** Resolves once every change up to `revision` is applied here. */
+  waitFor(revision: number): Promise<void> {
+    return this.follower ? this.follower.waitFor(revision) : Promise.reject(new Error(`${this.name} is not started`));
+  }
+
+  get(key: string): z.infer<S> | undefined {
+    return this.values.get(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.values.keys();
+  }
+
+  entries(): IterableIterator<[string, z.infer<S>]> {
+    return this.values.entries();
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+}
