@@ -1,10 +1,10 @@
-// Lint = type-aware hygiene + Nx module boundaries. The dependency rules of ../shared/DESIGN.md
+// Lint = type-aware hygiene + Nx module boundaries. The dependency rules of docs/architecture.md
 // ("Libraries") are written here as tag constraints: a lib importing past its row fails `npm test`.
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-/** Which libs each project may import, by tag (DESIGN.md, "Libraries" table). */
+/** Which libs each project may import, by tag (docs/architecture.md, "Libraries" table). */
 const depConstraints = [
   { sourceTag: 'lib:contracts', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'lib:naming', onlyDependOnLibsWithTags: ['lib:contracts'] },

@@ -11,7 +11,7 @@ async function boundaryErrors(path: string, text: string): Promise<string[]> {
   return (result?.messages ?? []).filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message);
 }
 
-describe('module boundaries (DESIGN.md, Libraries)', () => {
+describe('module boundaries (docs/architecture.md, Libraries)', () => {
   beforeAll(() => {
     // The rule silently skips itself without a computed project graph; `npm run check` computes it too.
     execFileSync('npx', ['nx', 'show', 'projects'], { cwd: root, stdio: 'ignore' });
