@@ -1,5 +1,5 @@
 export { every, ManualClock, settle, systemClock, type Cancel, type Clock } from './clock';
-export { Controller, type ControllerOptions, type Keys, type Sharding } from './controller';
+export { Controller, type ControllerMetrics, type ControllerOptions, type Keys, type Sharding } from './controller';
 export { EventRecorder, eventName, type EventNote, type EventSubject } from './events';
 export { kinds, SharedInformer, SharedInformers, type Cluster, type Handler } from './informers';
 export { KvSource, type Source } from './kv-source';

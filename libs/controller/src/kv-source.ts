@@ -27,12 +27,18 @@ export class KvSource<S extends z.ZodType> implements Source {
   private readonly listeners: Array<Listener<z.infer<S>>> = [];
   private follower: KvFollower | undefined;
   private caughtUp = false;
+  private readonly whenSynced: Promise<void>;
+  private markSynced!: (result: { error?: unknown }) => void;
 
   constructor(
     readonly bucket: JsonKv<S>,
     private readonly logger: Logger,
   ) {
     this.name = `kv:${bucket.bucket}`;
+    this.whenSynced = new Promise<void>((resolve, reject) => {
+      this.markSynced = ({ error }) => (error === undefined ? resolve() : reject(error));
+    });
+    this.whenSynced.catch(() => undefined); // reported where it happens; callers get the rejection
   }
 
   /** Listeners added before `start()` see every key; later ones only later changes. */
@@ -50,8 +56,14 @@ export class KvSource<S extends z.ZodType> implements Source {
       (key, err) => this.logger.error({ err, bucket: this.bucket.bucket, key }, 'unreadable record; skipped'),
     );
     this.follower.caughtUp.then(
-      () => (this.caughtUp = true),
-      (err: unknown) => this.logger.error({ err, bucket: this.bucket.bucket }, 'bucket watch ended before catching up'),
+      () => {
+        this.caughtUp = true;
+        this.markSynced({});
+      },
+      (err: unknown) => {
+        this.logger.error({ err, bucket: this.bucket.bucket }, 'bucket watch ended before catching up');
+        this.markSynced({ error: err ?? new Error('bucket watch ended') });
+      },
     );
   }
 
@@ -67,8 +79,9 @@ export class KvSource<S extends z.ZodType> implements Source {
     return this.follower?.running ?? false;
   }
 
+  /** Resolves once every key present at start was handed to the listeners (callable before `start()`). */
   waitForSync(): Promise<void> {
-    return this.follower ? this.follower.caughtUp : Promise.reject(new Error(`${this.name} is not started`));
+    return this.whenSynced;
   }
 
   /** Resolves once every change up to `revision` is applied here. */

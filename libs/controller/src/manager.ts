@@ -60,7 +60,8 @@ export class Manager {
   private readonly leaseHolders: LeaseHolder[] = [];
   private readonly checks: Record<string, ReadinessCheck> = {};
   private readonly stoppers: Array<{ name: string; stop: () => unknown }> = [];
-  private readonly metrics: ControllerMetrics;
+  /** Per-controller figures, for queues a service runs itself (e.g. one per virtual cluster). */
+  readonly metrics: ControllerMetrics;
   private readonly shutdown: Shutdown;
   private ops: OpsServer | undefined;
   private controllersStarted = false;

@@ -59,7 +59,7 @@ export class VirtualClusterPool {
     const opened = openRegisteredCluster(record, this.opts.access, (sealed) => openSecret(sealed, this.opts.encryptionKey));
     if (!opened.ok) {
       this.open.delete(key);
-      return { ok: false, registered: true, reason: opened.reason, message: `the virtual cluster of ${key}: ${opened.message}` };
+      return { ok: false, registered: true, reason: opened.reason, message: opened.message };
     }
     const cluster = clientsFor(key, `vcluster:${key}:${print}`, record, opened.kubeConfig, this.opts.fieldManager);
     this.open.set(key, { fingerprint: print, cluster });

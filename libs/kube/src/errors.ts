@@ -64,3 +64,19 @@ export async function orUndefined<T>(read: () => Promise<T>): Promise<T | undefi
     throw e;
   }
 }
+
+/** The fields a 422 Invalid answer names (`details.causes[].field`), looking through a classified error to its cause. */
+export function invalidFields(e: unknown): string[] {
+  const source = e instanceof ApiException ? e : e instanceof Error && e.cause instanceof ApiException ? e.cause : undefined;
+  if (!source || source.code !== 422) return [];
+  let body: unknown = source.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return [];
+    }
+  }
+  const causes = (body as { details?: { causes?: Array<{ field?: unknown }> } } | undefined)?.details?.causes ?? [];
+  return causes.map((c) => c.field).filter((f): f is string => typeof f === 'string');
+}

@@ -29,6 +29,7 @@ export {
   TerminalError,
   TransientError,
   classify,
+  invalidFields,
   isNotFound,
   isNotOwned,
   isTerminal,

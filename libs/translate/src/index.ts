@@ -14,6 +14,7 @@ export {
 export {
   hostExternalName,
   hostServiceFor,
+  requestedClusterIP,
   isLoadBalancerAnnotation,
   reviewService,
   virtualServiceBackSync,

@@ -2,7 +2,7 @@ import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isDns1123Label } from '@netbroker/naming';
-import { hostExternalName, hostServiceFor, isLoadBalancerAnnotation, virtualServiceBackSync, virtualServiceRecreated } from './service';
+import { hostExternalName, hostServiceFor, isLoadBalancerAnnotation, requestedClusterIP, virtualServiceBackSync, virtualServiceRecreated } from './service';
 import type { SyncContext } from './sync-context';
 
 const ctx: SyncContext = { tenant: 'acme', project: 'shop', vcluster: 'vc1', hostNamespace: 'acme-shop' };
@@ -10,6 +10,28 @@ const ctx: SyncContext = { tenant: 'acme', project: 'shop', vcluster: 'vc1', hos
 const service = (spec: V1Service['spec'], meta: Partial<NonNullable<V1Service['metadata']>> = {}): V1Service => ({
   metadata: { name: 'web', namespace: 'default', uid: 'uid-1', resourceVersion: '7', ...meta },
   spec,
+});
+
+describe('requestedClusterIP', () => {
+  const virtual = (spec: V1Service['spec']) => service(spec);
+  it.each<[string, V1Service['spec'], V1Service | undefined, string | undefined, string | undefined]>([
+    ['no host copy yet: the virtual address', { clusterIP: '10.96.3.4' }, undefined, undefined, '10.96.3.4'],
+    ['no host copy, the host refused that address before: none', { clusterIP: '10.96.3.4' }, undefined, '10.96.3.4', undefined],
+    ['no host copy, refused another address: the virtual one', { clusterIP: '10.96.3.4' }, undefined, '10.96.9.9', '10.96.3.4'],
+    ['a host copy: its address (immutable), whatever the virtual one', { clusterIP: '10.96.3.4' }, service({ clusterIP: '10.96.7.7' }), undefined, '10.96.7.7'],
+    ['a host copy without an address yet: none', { clusterIP: '10.96.3.4' }, service({}), undefined, undefined],
+    ['headless: none', { clusterIP: 'None' }, undefined, undefined, undefined],
+    ['ExternalName: none', { type: 'ExternalName', externalName: 'x.example.com' }, undefined, undefined, undefined],
+    ['a virtual Service without an address yet: none', {}, undefined, undefined, undefined],
+  ])('%s', (_name, spec, host, refused, expected) => {
+    expect(requestedClusterIP(virtual(spec), host, refused)).toBe(expected);
+  });
+
+  it('goes into the host manifest, but never for ExternalName', () => {
+    expect(hostServiceFor(service({ clusterIP: '10.96.3.4', ports: [{ port: 80 }] }), ctx, '10.96.3.4').spec?.clusterIP).toBe('10.96.3.4');
+    expect(hostServiceFor(service({ type: 'ExternalName', externalName: 'x.example.com' }), ctx, '10.96.3.4').spec?.clusterIP).toBeUndefined();
+    expect(hostServiceFor(service({ clusterIP: 'None' }), ctx, '10.96.3.4').spec?.clusterIP).toBe('None');
+  });
 });
 
 describe('hostServiceFor: names', () => {

@@ -44,12 +44,28 @@ export function hostExternalName(externalName: string, ctx: SyncContext): string
 }
 
 /**
- * The host Service for a virtual Service (vcluster's rule): host name and namespace, scoped
- * selector, ClusterIP left to the host (headless kept), no nodePorts, no IP families, no
- * load-balancer fields, annotations as the policy lets them pass (`reviewAnnotations`; never
- * load-balancer ones), ExternalName rewritten; ownership in labels/annotations.
+ * The ClusterIP to ask the host for: the one the host copy already has (immutable, and keeps
+ * the manifest the same), else the virtual Service's own address — the virtual API server
+ * allocates from the host's service CIDR, so when that address is free on the host the two
+ * agree from the start and the virtual Service need not be re-created. None for headless and
+ * ExternalName Services, and none when the host refused that address before (`refusedIP`).
  */
-export function hostServiceFor(virtual: V1Service, ctx: SyncContext): Manifest<V1Service> {
+export function requestedClusterIP(virtual: V1Service, host: V1Service | undefined, refusedIP?: string): string | undefined {
+  if (virtual.spec?.type === 'ExternalName' || virtual.spec?.clusterIP === 'None') return undefined;
+  const hostIP = host?.spec?.clusterIP;
+  if (host) return hostIP && hostIP !== 'None' ? hostIP : undefined;
+  const ip = virtual.spec?.clusterIP;
+  return ip && ip !== refusedIP ? ip : undefined;
+}
+
+/**
+ * The host Service for a virtual Service (vcluster's rule): host name and namespace, scoped
+ * selector, ClusterIP as `clusterIP` asks (see `requestedClusterIP`; headless kept), no
+ * nodePorts, no IP families, no load-balancer fields, annotations as the policy lets them pass
+ * (`reviewAnnotations`; never load-balancer ones), ExternalName rewritten; ownership in
+ * labels/annotations.
+ */
+export function hostServiceFor(virtual: V1Service, ctx: SyncContext, clusterIP?: string): Manifest<V1Service> {
   const ref = virtualRefOf(virtual, 'Service');
   const spec = structuredClone(virtual.spec ?? {});
   return {
@@ -59,7 +75,7 @@ export function hostServiceFor(virtual: V1Service, ctx: SyncContext): Manifest<V
     spec: compact({
       type: spec.type,
       selector: hostSelector(spec.selector, ref.namespace, ctx),
-      clusterIP: spec.clusterIP === 'None' ? 'None' : undefined,
+      clusterIP: spec.clusterIP === 'None' ? 'None' : spec.type === 'ExternalName' ? undefined : clusterIP,
       ports: spec.ports?.map(({ nodePort: _nodePort, ...port }) => port),
       sessionAffinity: spec.sessionAffinity,
       sessionAffinityConfig: spec.sessionAffinityConfig,

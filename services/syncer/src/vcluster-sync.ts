@@ -1,7 +1,6 @@
 import {
   CoreV1Api,
   NetworkingV1Api,
-  type KubeConfig,
   type KubernetesObject,
   type V1Ingress,
   type V1IngressClass,
@@ -11,8 +10,8 @@ import {
 } from '@kubernetes/client-node';
 import type { KvFollower } from '@netbroker/bus';
 import type { AnnotationPolicy, SyncIssue, VClusterOptions } from '@netbroker/contracts';
-import { classify, Informer, OwnedApplier, type InformerOptions } from '@netbroker/kube';
-import { WorkQueue } from '@netbroker/controller';
+import { CachedReader, EventRecorder, kinds, SharedInformers, WorkQueue, type Cluster, type ControllerMetrics, type SharedInformer } from '@netbroker/controller';
+import { classify, OwnedApplier, type Resource } from '@netbroker/kube';
 import { labels, MANAGED_BY } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import { hostnameFromClaimKey, ingressClassesOf, ingressHostnames, isOwnedByVCluster, recordedVirtualRef, type SyncContext } from '@netbroker/translate';
@@ -27,8 +26,13 @@ import type { CountWrite } from './writes';
 
 export interface VClusterSyncDeps {
   ctx: SyncContext;
-  virtualConfig: KubeConfig;
-  hostConfig: KubeConfig;
+  /** The virtual cluster (its id names its registration generation: informers are shared per id). */
+  virtual: Cluster;
+  host: Cluster;
+  /** Figures of this loop's queues, by kind (the runtime's per-controller metrics). */
+  queueMetrics?: ControllerMetrics;
+  /** The process's informers (absent: this loop's own). */
+  informers?: SharedInformers;
   applier: OwnedApplier;
   countWrite: CountWrite;
   onReconciled: () => void;
@@ -58,7 +62,6 @@ interface Source {
   waitForSync(): Promise<void>;
 }
 
-const NETWORKING = '/apis/networking.k8s.io/v1';
 const keyOf = (obj: KubernetesObject) => serviceKey(obj.metadata?.namespace ?? 'default', obj.metadata?.name ?? '');
 
 /**
@@ -78,10 +81,18 @@ export class VClusterSync {
   private readonly log: Logger;
   private readonly claims: HostnameClaims | undefined;
   private projectCidr: string | undefined;
-  private virtualIngresses: Informer<V1Ingress> | undefined;
+  private virtualIngresses: SharedInformer<V1Ingress> | undefined;
   private ingressQueue: WorkQueue | undefined;
-  private hostClasses: Informer<V1IngressClass> | undefined;
-  private virtualNamespaces: Informer<V1Namespace> | undefined;
+  private hostClasses: SharedInformer<V1IngressClass> | undefined;
+  private virtualNamespaces: SharedInformer<V1Namespace> | undefined;
+  private readonly subscriptions: Array<() => () => Promise<void>> = [];
+  private readonly unsubscribes: Array<() => Promise<void>> = [];
+  /** Reconciles wait for every cache to be filled (a half-filled cache would read as "absent"). */
+  private readonly cachesFilled: Promise<void>;
+  private fillCaches!: () => void;
+  private readonly events: EventRecorder;
+  private stopping = false;
+  private readonly informers: SharedInformers;
   private readonly refusals = new Conflicts();
   private synced = false;
   /** The registration's context with the annotation policy. */
@@ -92,10 +103,13 @@ export class VClusterSync {
     const ctx: SyncContext = deps.annotationPolicy ? { ...deps.ctx, annotationPolicy: deps.annotationPolicy } : deps.ctx;
     this.ctx = ctx;
     this.log = deps.logger.child({ vcluster: ctx.vcluster, tenant: ctx.tenant, project: ctx.project });
-    this.virtualCore = deps.virtualConfig.makeApiClient(CoreV1Api);
-    this.virtualNet = deps.virtualConfig.makeApiClient(NetworkingV1Api);
-    this.hostCore = deps.hostConfig.makeApiClient(CoreV1Api);
-    this.hostNet = deps.hostConfig.makeApiClient(NetworkingV1Api);
+    this.informers = deps.informers ?? new SharedInformers(deps.logger);
+    this.cachesFilled = new Promise((resolve) => (this.fillCaches = resolve));
+    this.virtualCore = deps.virtual.kubeConfig.makeApiClient(CoreV1Api);
+    this.virtualNet = deps.virtual.kubeConfig.makeApiClient(NetworkingV1Api);
+    this.hostCore = deps.host.kubeConfig.makeApiClient(CoreV1Api);
+    this.hostNet = deps.host.kubeConfig.makeApiClient(NetworkingV1Api);
+    this.events = new EventRecorder(this.virtualCore, deps.applier.fieldManager);
     this.claims = buckets && new HostnameClaims(buckets.claims, ctx, deps.now);
     this.serviceLoop();
     if (options?.syncIngressClasses) this.ingressClassLoop();
@@ -110,25 +124,33 @@ export class VClusterSync {
     const queue = new WorkQueue({
       concurrency: this.deps.concurrency,
       reconcile: async (key) => {
+        await this.cachesFilled;
+        if (this.stopping) return;
         const result = await reconcile(key);
         this.refusals.record(kind, key, result);
         this.deps.onReconciled();
         return requeueOf(result);
       },
       onError: (key, err, retrying) => this.log.error({ err, kind, key, retrying }, `${kind} sync failed`),
+      onDone: (_key, outcome, ms) => this.deps.queueMetrics?.done(kind, outcome, ms),
     });
     this.queues.push(queue);
     return queue;
   }
 
-  private informer<T extends KubernetesObject>(side: 'virtual' | 'host', kind: string, opts: Omit<InformerOptions<T>, 'onDelete' | 'onError'>): Informer<T> {
-    const informer = new Informer<T>(side === 'virtual' ? this.deps.virtualConfig : this.deps.hostConfig, {
-      ...opts,
-      onDelete: opts.onChange,
-      onError: (err, restartInMs) => this.log.warn({ err, side, kind, restartInMs }, 'informer failed; restarting'),
-    });
-    this.sources.push(informer);
+  /** A shared informer on one side; `onChange` (also for deletions) is subscribed at start. */
+  private informer<T extends KubernetesObject>(side: 'virtual' | 'host', resource: Resource, onChange: (obj: T) => void): SharedInformer<T> {
+    const informer = this.informers.informer<T>(side === 'virtual' ? this.deps.virtual : this.deps.host, resource);
+    this.subscriptions.push(() => informer.subscribe({ onChange }));
+    this.sources.push({ start: async () => undefined, stop: async () => undefined, waitForSync: () => informer.waitForSync() });
     return informer;
+  }
+
+  /** Reads of one kind from an informer's cache, seeing this loop's own writes. */
+  private reader<T extends KubernetesObject>(informer: SharedInformer<T>): CachedReader<T> {
+    const reader = new CachedReader(informer);
+    this.unsubscribes.push(reader.unsubscribe);
+    return reader;
   }
 
   /** Host objects of this virtual cluster: enqueue the virtual key they record. */
@@ -140,53 +162,45 @@ export class VClusterSync {
   }
 
   private serviceLoop(): void {
-    const { applier, countWrite, now } = this.deps;
+    const { applier, countWrite } = this.deps;
     const ctx = this.ctx;
-    const reconciler = new ServiceReconciler({
-      // The virtual cluster's namespaces, read at each reconcile: `svc.ns` ExternalNames name a Service only in a known `ns`.
-      // Unknown (undefined) until the cache is filled: ExternalName Services wait for it (see start()).
-      ctx: () => {
-        const namespaces = this.virtualNamespaces;
-        return namespaces?.hasSynced ? { ...ctx, virtualNamespaces: namespaces.list().map((n) => n.metadata?.name ?? '') } : ctx;
-      },
-      virtual: this.virtualCore,
-      applier,
-      warnings: new WarningEvents(this.virtualCore, applier.fieldManager, now),
-      countWrite,
-      logger: this.log,
-    });
+    // Reconciles run only after start(), once `reconciler` below exists.
     const queue = this.queue('Service', (key) => reconciler.reconcile(key));
-    const selector = `${labels.vcluster}=${ctx.vcluster}`;
-    const virtualServices = this.informer<V1Service>('virtual', 'Service', {
-      path: '/api/v1/services',
-      list: () => this.virtualCore.listServiceForAllNamespaces(),
-      onChange: (svc) => {
-        const { namespace = 'default', name = '' } = svc.metadata ?? {};
-        if (!isSkipped(namespace, name)) queue.add(serviceKey(namespace, name));
-      },
+    const enqueue = (key: string) => queue.add(key);
+    const virtualServices = this.informer<V1Service>('virtual', kinds.service, (svc) => {
+      const { namespace = 'default', name = '' } = svc.metadata ?? {};
+      if (!isSkipped(namespace, name)) enqueue(serviceKey(namespace, name));
     });
-    this.informer<V1Service>('host', 'Service', {
-      path: `/api/v1/namespaces/${ctx.hostNamespace}/services`,
-      labelSelector: selector,
-      list: () => this.hostCore.listNamespacedService({ namespace: ctx.hostNamespace, labelSelector: selector }),
-      onChange: this.enqueueOwned(queue),
+    // Every Service of the host namespace, not only ours: a Service someone else made under a name
+    // we would write must be seen, or an apply would take it over.
+    const hostServices = this.informer<V1Service>('host', { ...kinds.service, namespace: ctx.hostNamespace }, (obj) => {
+      const ref = recordedVirtualRef(obj);
+      if (ref && isOwnedByVCluster(obj, this.ctx)) enqueue(serviceKey(ref.namespace, ref.name));
     });
     // A namespace added or deleted: ExternalName Services are looked at again (`svc.ns` may name a Service now, or no longer).
     const enqueueExternalNames = () => {
-      for (const svc of virtualServices.list()) if (svc.spec?.type === 'ExternalName') queue.add(keyOf(svc));
+      for (const svc of virtualServices.list()) if (svc.spec?.type === 'ExternalName') enqueue(keyOf(svc));
     };
-    const namespaces = this.informer<V1Namespace>('virtual', 'Namespace', {
-      path: '/api/v1/namespaces',
-      list: () => this.virtualCore.listNamespace(),
-      onChange: enqueueExternalNames,
-    });
+    const namespaces = this.informer<V1Namespace>('virtual', kinds.namespace, enqueueExternalNames);
     this.virtualNamespaces = namespaces;
+    const reconciler = new ServiceReconciler({
+      // The virtual cluster's namespaces, read at each reconcile: `svc.ns` ExternalNames name a Service only in a known `ns`.
+      // Unknown (undefined) until the cache is filled: ExternalName Services wait for it (see start()).
+      ctx: () => (namespaces.hasSynced ? { ...ctx, virtualNamespaces: namespaces.list().map((n) => n.metadata?.name ?? '') } : ctx),
+      virtual: this.virtualCore,
+      virtualServices: this.reader(virtualServices),
+      hostServices: this.reader(hostServices),
+      applier,
+      warnings: new WarningEvents(this.events),
+      countWrite,
+      logger: this.log,
+    });
     // Skipped until the namespaces are known; any arriving later comes through the Service informer.
     this.sources.push({ start: async () => void namespaces.waitForSync().then(enqueueExternalNames), stop: async () => {}, waitForSync: () => namespaces.waitForSync() });
   }
 
   private kindWarnings(): KindWarnings {
-    return new KindWarnings(this.virtualCore, this.deps.applier.fieldManager, this.deps.now, this.deps.countWrite, this.log);
+    return new KindWarnings(new WarningEvents(this.events), this.deps.countWrite, this.log);
   }
 
   /** Virtual Ingresses using `host` (from the cache). */
@@ -214,21 +228,13 @@ export class VClusterSync {
     });
     const queue = this.queue('Ingress', (key) => reconciler.reconcile(key));
     this.ingressQueue = queue;
-    const virtualIngresses = this.informer<V1Ingress>('virtual', 'Ingress', {
-      path: `${NETWORKING}/ingresses`,
-      list: () => this.virtualNet.listIngressForAllNamespaces(),
-      onChange: (ing) => queue.add(keyOf(ing)),
-    });
+    const virtualIngresses = this.informer<V1Ingress>('virtual', kinds.ingress, (ing) => queue.add(keyOf(ing)));
     this.virtualIngresses = virtualIngresses;
     const enqueueOwned = this.enqueueOwned(queue);
     // Cluster-wide: a host Ingress netbroker does not own takes its host names from every project.
-    const hostIngresses = this.informer<V1Ingress>('host', 'Ingress', {
-      path: `${NETWORKING}/ingresses`,
-      list: () => this.hostNet.listIngressForAllNamespaces(),
-      onChange: (ing) => {
-        if (ing.metadata?.labels?.[labels.managedBy] === MANAGED_BY) enqueueOwned(ing);
-        else ingressHostnames(ing).forEach((host) => this.enqueueIngressesUsing(host));
-      },
+    const hostIngresses = this.informer<V1Ingress>('host', kinds.ingress, (ing) => {
+      if (ing.metadata?.labels?.[labels.managedBy] === MANAGED_BY) enqueueOwned(ing);
+      else ingressHostnames(ing).forEach((host) => this.enqueueIngressesUsing(host));
     });
     // A released claim: Ingresses of this cluster refused for that name may take it now.
     let follower: KvFollower | undefined;
@@ -256,50 +262,35 @@ export class VClusterSync {
     });
     const queue = this.queue('NetworkPolicy', (key) => reconciler.reconcile(key));
     const selector = `${labels.vcluster}=${ctx.vcluster}`;
-    this.informer<V1NetworkPolicy>('virtual', 'NetworkPolicy', {
-      path: `${NETWORKING}/networkpolicies`,
-      list: () => this.virtualNet.listNetworkPolicyForAllNamespaces(),
-      onChange: (policy) => queue.add(keyOf(policy)),
-    });
-    this.informer<V1NetworkPolicy>('host', 'NetworkPolicy', {
-      path: `${NETWORKING}/namespaces/${ctx.hostNamespace}/networkpolicies`,
-      labelSelector: selector,
-      list: () => this.hostNet.listNamespacedNetworkPolicy({ namespace: ctx.hostNamespace, labelSelector: selector }),
-      onChange: this.enqueueOwned(queue),
-    });
+    this.informer<V1NetworkPolicy>('virtual', kinds.networkPolicy, (policy) => queue.add(keyOf(policy)));
+    this.informer<V1NetworkPolicy>('host', { ...kinds.networkPolicy, namespace: ctx.hostNamespace, labelSelector: selector }, this.enqueueOwned(queue));
   }
 
   private ingressClassLoop(): void {
     const reconciler = new IngressClassReconciler({
       host: this.deps.applier,
-      virtual: new OwnedApplier(this.deps.virtualConfig, this.deps.applier.fieldManager),
+      virtual: new OwnedApplier(this.deps.virtual.kubeConfig, this.deps.applier.fieldManager),
       countWrite: this.deps.countWrite,
       onForeign: (name) => this.log.debug({ ingressClass: name }, 'the virtual cluster has its own IngressClass of that name; not mirrored'),
     });
     const queue = this.queue('IngressClass', (key) => reconciler.reconcile(key));
     const enqueue = (cls: V1IngressClass) => queue.add(cls.metadata?.name ?? '');
-    this.hostClasses = this.informer<V1IngressClass>('host', 'IngressClass', {
-      path: `${NETWORKING}/ingressclasses`,
-      list: () => this.hostNet.listIngressClass(),
-      onChange: (cls) => {
-        enqueue(cls);
-        // Ingresses naming this class may be offered it now, or no longer.
-        for (const ing of this.virtualIngresses?.list() ?? []) if (ingressClassesOf(ing).includes(cls.metadata?.name ?? '')) this.ingressQueue?.add(keyOf(ing));
-      },
+    this.hostClasses = this.informer<V1IngressClass>('host', kinds.ingressClass, (cls) => {
+      enqueue(cls);
+      // Ingresses naming this class may be offered it now, or no longer.
+      for (const ing of this.virtualIngresses?.list() ?? []) if (ingressClassesOf(ing).includes(cls.metadata?.name ?? '')) this.ingressQueue?.add(keyOf(ing));
     });
-    this.informer<V1IngressClass>('virtual', 'IngressClass', {
-      path: `${NETWORKING}/ingressclasses`,
-      list: () => this.virtualNet.listIngressClass(),
-      onChange: enqueue,
-    });
+    this.informer<V1IngressClass>('virtual', kinds.ingressClass, enqueue);
   }
 
   /** Starts every source; `synced` turns true once every cache is filled and the first pass is done. */
   async start(): Promise<void> {
     const { buckets, options } = this.deps;
     if (buckets && options?.syncNetworkPolicies) this.projectCidr = await projectCidrOf(buckets, this.ctx);
+    for (const subscribe of this.subscriptions) this.unsubscribes.push(subscribe());
     await Promise.all(this.sources.map((s) => s.start()));
     void Promise.all(this.sources.map((s) => s.waitForSync()))
+      .then(() => this.fillCaches())
       .then(() => this.releaseStaleClaims())
       .then(() => Promise.all(this.queues.map((q) => q.idle())))
       .then(
@@ -331,8 +322,11 @@ export class VClusterSync {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.sources.map((s) => s.stop()));
+    this.fillCaches(); // reconciles waiting for the caches end (the queues take no more work)
     await Promise.all(this.queues.map((q) => q.stop()));
+    await Promise.all(this.unsubscribes.splice(0).map((u) => u()));
   }
 
   /** Deregistration: every host object this virtual cluster owns is deleted (read from the API, not the cache), its claims released. */

@@ -23,8 +23,8 @@ beforeAll(async () => {
   const options = { syncIngresses: false, syncNetworkPolicies: false, syncIngressClasses: true };
   sync = new VClusterSync({
     ctx: syncContextFor({ tenant, project: 'web', options: { name: `vc${tenant}`, ...options } }),
-    virtualConfig,
-    hostConfig,
+    virtual: { id: 'virtual', kubeConfig: virtualConfig },
+    host: { id: 'host', kubeConfig: hostConfig },
     applier: new OwnedApplier(hostConfig, 'netbroker-syncer'),
     countWrite: () => undefined,
     onReconciled: () => undefined,

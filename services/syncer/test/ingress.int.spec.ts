@@ -59,8 +59,8 @@ async function startLoop(p: Project): Promise<VClusterSync> {
   p.writes = [];
   const sync = new VClusterSync({
     ctx: syncContextFor({ tenant: p.tenant, project: 'web', options: { name: p.vcluster, ...options } }),
-    virtualConfig: p.virtualConfig,
-    hostConfig,
+    virtual: { id: `virtual-${p.tenant}`, kubeConfig: p.virtualConfig },
+    host: { id: 'host', kubeConfig: hostConfig },
     applier: new OwnedApplier(hostConfig, 'netbroker-syncer'),
     countWrite: (kind) => p.writes.push(kind),
     onReconciled: () => undefined,

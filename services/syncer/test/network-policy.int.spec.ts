@@ -37,8 +37,8 @@ async function startLoop(): Promise<VClusterSync> {
   const options = { syncIngresses: false, syncNetworkPolicies: true, syncIngressClasses: false };
   sync = new VClusterSync({
     ctx: syncContextFor({ tenant, project: 'web', options: { name: vcluster, ...options } }),
-    virtualConfig,
-    hostConfig,
+    virtual: { id: 'virtual', kubeConfig: virtualConfig },
+    host: { id: 'host', kubeConfig: hostConfig },
     applier: new OwnedApplier(hostConfig, 'netbroker-syncer'),
     countWrite: (kind) => writes.push(kind),
     onReconciled: () => undefined,

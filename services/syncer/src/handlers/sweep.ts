@@ -4,7 +4,7 @@ import type { JsonKv } from '@netbroker/bus';
 import { classify, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { labels, MANAGED_BY } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
-import type { LeaseHolder } from '../lease';
+import type { LeaseHolder } from '@netbroker/controller';
 import type { CountWrite } from '../writes';
 
 /** The lease key of the sweep: not a registration key (those are `<tenant>.<project>`). */
@@ -90,14 +90,18 @@ export async function sweepOrphans(deps: OrphanSweepDeps): Promise<number> {
 }
 
 /** Sweeps now and every `intervalMs`; one sweep at a time. */
-export function startOrphanSweep(deps: OrphanSweepDeps, intervalMs: number): { stop(): Promise<void> } {
+/** How often host objects of registrations deleted while no replica held them are looked for. */
+export const SWEEP_INTERVAL_MS = 5 * 60_000;
+
+/** Sweeps once `after` resolves (every registration read), then every `intervalMs`. */
+export function startOrphanSweep(deps: OrphanSweepDeps, intervalMs: number, after: Promise<void>): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const run = () => {
     if (stopped) return;
     running = running.then(() => sweepOrphans(deps)).catch((err: unknown) => deps.logger.error({ err }, 'orphan sweep failed'));
   };
-  run();
+  after.then(run, () => undefined); // a watch that ended is the manager's to report
   const timer = setInterval(run, intervalMs);
   timer.unref();
   return {

@@ -1,9 +1,9 @@
-import type { CoreV1Api, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { SYNC_ISSUE_KEYS, SYNC_ISSUES_LISTED, type SyncIssue } from '@netbroker/contracts';
 import type { Logger } from '@netbroker/runtime';
 import { describeFindings, type AnnotationFinding, type SyncRefusal } from '@netbroker/translate';
 import type { CountWrite } from '../writes';
-import { WarningEvents, type ObjectKind } from './warnings';
+import type { ObjectKind, WarningEvents } from './warnings';
 
 /** Why an Ingress or NetworkPolicy is not synced: the translator's reasons and the syncer's own. */
 export type Refusal =
@@ -122,17 +122,11 @@ export async function reportDropped(
 
 /** Refusals of Ingresses and NetworkPolicies: logged, reported as a Warning Event, looked at again later. */
 export class KindWarnings {
-  private readonly events: WarningEvents;
-
   constructor(
-    core: CoreV1Api,
-    component: string,
-    now: () => Date,
+    private readonly events: WarningEvents,
     private readonly countWrite: CountWrite,
     private readonly logger: Logger,
-  ) {
-    this.events = new WarningEvents(core, component, now);
-  }
+  ) {}
 
   /** Logs and reports `problem` on `obj`; the object is looked at again later. Refused annotations get an Event per set of keys. */
   async refuse(obj: KubernetesObject, kind: ObjectKind, problem: Refusal): Promise<SyncResult> {

@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Service } from '@kubernetes/client-node';
-import { applyIfChanged, classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
+import type { CachedReader } from '@netbroker/controller';
+import { applyIfChanged, classify, invalidFields, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName, labels, PREFIX } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {
@@ -8,6 +9,7 @@ import {
   mappingLabels,
   ownershipConflict,
   recordedVirtualRef,
+  requestedClusterIP,
   reviewService,
   virtualServiceBackSync,
   virtualServiceRecreated,
@@ -29,8 +31,12 @@ export const isSkipped = (namespace: string, name: string) => namespace === 'kub
 export interface ServiceSyncDeps {
   /** The context, read at each reconcile (the virtual cluster's namespaces change). */
   ctx: () => SyncContext;
-  /** The virtual cluster's API. */
+  /** The virtual cluster's API (writes). */
   virtual: CoreV1Api;
+  /** The virtual cluster's Services, from the informer cache. */
+  virtualServices: CachedReader<V1Service>;
+  /** This virtual cluster's host Services, from the informer cache. */
+  hostServices: CachedReader<V1Service>;
   /** The host's API, writing as `netbroker-syncer`. */
   applier: OwnedApplier;
   warnings: WarningEvents;
@@ -38,10 +44,14 @@ export interface ServiceSyncDeps {
   logger: Logger;
 }
 
+/** A 422 on these fields: the ClusterIP asked for is taken (or outside the host's range). */
+const CLUSTER_IP_FIELDS = new Set(['spec.clusterIP', 'spec.clusterIPs']);
+
 /**
- * One virtual Service, key `<namespace>/<name>`: read both sides -> check the annotation policy
- * and ownership -> translate -> apply host -> back-sync virtual -> report annotations dropped. A
- * Service the policy refuses has no host copy.
+ * One virtual Service, key `<namespace>/<name>`: read both sides (from the caches) -> check the
+ * annotation policy and ownership -> translate -> apply host -> back-sync virtual -> report
+ * annotations dropped. A Service the policy refuses has no host copy. A new host copy asks for
+ * the virtual Service's own ClusterIP, so usually nothing has to be re-created.
  */
 export class ServiceReconciler {
   constructor(private readonly deps: ServiceSyncDeps) {}
@@ -53,13 +63,15 @@ export class ServiceReconciler {
     const { applier } = this.deps;
     const ctx = this.deps.ctx();
     // A Service the mapper (a fromHost mapping) or the exposer (a `<service>-ext` entry) wrote is the host's already: never synced back.
-    const read = await this.readVirtual(namespace, name);
+    const cached = this.deps.virtualServices.get(name, namespace);
+    const read = cached?.metadata?.deletionTimestamp ? undefined : cached;
     const virtual = read?.metadata?.labels?.[mappingLabels.mapping] || read?.metadata?.labels?.[labels.component] === 'exposure-entry' ? undefined : read;
     const hostRef = { apiVersion: 'v1', kind: 'Service', metadata: { name: hostName({ name, namespace, vcluster: ctx.vcluster }), namespace: ctx.hostNamespace } };
-    const host = await applier.read<V1Service>(hostRef);
+    const host = this.deps.hostServices.get(hostRef.metadata.name, ctx.hostNamespace);
     const deleteOwnCopy = async () => {
       const ref = host && recordedVirtualRef(host);
       if (host && ref?.namespace === namespace && ref.name === name && isOwnedByVCluster(host, ctx) && (await applier.delete(hostRef))) {
+        this.deps.hostServices.deleted(hostRef.metadata.name, ctx.hostNamespace, host);
         this.deps.countWrite('host-delete');
       }
     };
@@ -75,9 +87,7 @@ export class ServiceReconciler {
     if (conflict) return this.refuse(virtual, conflict);
     let synced: V1Service;
     try {
-      const applied = await applyIfChanged(applier, hostServiceFor(virtual, ctx), host);
-      if (applied.wrote) this.deps.countWrite('host-apply');
-      synced = applied.object;
+      synced = await this.applyHost(virtual, host, ctx);
     } catch (e) {
       if (isNotOwned(e)) return this.refuse(virtual, { reason: 'HostObjectNotOwned', message: e.message });
       throw e;
@@ -88,14 +98,22 @@ export class ServiceReconciler {
     return reportDropped(warnings, virtual, { apiVersion: 'v1', kind: 'Service' }, review.dropped, countWrite, logger);
   }
 
-  private async readVirtual(namespace: string, name: string): Promise<V1Service | undefined> {
+  /** Applies the host copy (asking for the virtual ClusterIP when new; without it when the host refuses that address). */
+  private async applyHost(virtual: V1Service, host: V1Service | undefined, ctx: SyncContext): Promise<V1Service> {
+    const { applier, hostServices, countWrite } = this.deps;
+    const ip = requestedClusterIP(virtual, host);
+    let applied: { object: V1Service; wrote: boolean };
     try {
-      const svc = await this.deps.virtual.readNamespacedService({ name, namespace });
-      return svc.metadata?.deletionTimestamp ? undefined : svc;
+      applied = await applyIfChanged(applier, hostServiceFor(virtual, ctx, ip), host);
     } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw classify(e, `read virtual Service ${namespace}/${name}`);
+      if (!ip || host || !invalidFields(e).some((f) => CLUSTER_IP_FIELDS.has(f))) throw e;
+      applied = await applyIfChanged(applier, hostServiceFor(virtual, ctx), host);
     }
+    if (applied.wrote) {
+      hostServices.wrote(applied.object);
+      countWrite('host-apply');
+    }
+    return applied.object;
   }
 
   private async refuse(virtual: V1Service, problem: SyncRefusal): Promise<SyncResult> {
@@ -119,12 +137,12 @@ export class ServiceReconciler {
     try {
       if (plan.nodePorts) {
         const body = { metadata: { resourceVersion: virtual.metadata?.resourceVersion }, spec: { ports: plan.nodePorts } };
-        await api.patchNamespacedService({ name, namespace, body }, mergePatch);
+        this.deps.virtualServices.wrote(await api.patchNamespacedService({ name, namespace, body }, mergePatch));
         countWrite('virtual-ports');
       }
       if (plan.statusPatch) {
         const body = { status: { loadBalancer: { ingress: plan.statusPatch.loadBalancer.ingress ?? null } } };
-        await api.patchNamespacedServiceStatus({ name, namespace, body }, mergePatch);
+        this.deps.virtualServices.wrote(await api.patchNamespacedServiceStatus({ name, namespace, body }, mergePatch));
         countWrite('virtual-status');
       }
     } catch (e) {
@@ -147,9 +165,10 @@ export class ServiceReconciler {
       if (isNotFound(e)) return;
       throw classify(e, `delete virtual Service ${namespace}/${name} to re-create it`);
     }
+    this.deps.virtualServices.deleted(name, namespace, virtual);
     countWrite('virtual-recreate');
     try {
-      await api.createNamespacedService({ namespace, body: virtualServiceRecreated(virtual, host) });
+      this.deps.virtualServices.wrote(await api.createNamespacedService({ namespace, body: virtualServiceRecreated(virtual, host) }));
       return;
     } catch (e) {
       logger.warn({ vcluster: this.deps.ctx().vcluster, namespace, name, reason: 'ClusterIPUnavailable', err: e }, `the virtual cluster refused ClusterIP ${ip}; the Service keeps its own address`);
@@ -157,7 +176,7 @@ export class ServiceReconciler {
     const original = virtualServiceRecreated(virtual, {});
     original.metadata = { ...original.metadata, annotations: { ...original.metadata?.annotations, [CLUSTER_IP_UNAVAILABLE]: ip } };
     try {
-      await api.createNamespacedService({ namespace, body: original });
+      this.deps.virtualServices.wrote(await api.createNamespacedService({ namespace, body: original }));
     } catch (e) {
       throw classify(e, `re-create virtual Service ${namespace}/${name}`);
     }

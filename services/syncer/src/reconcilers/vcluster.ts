@@ -1,28 +1,28 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { AnnotationPolicy, VClusterRecord, VClusterStatus } from '@netbroker/contracts';
-import type { JsonKv } from '@netbroker/bus';
-import { openRegisteredCluster, type OwnedApplier, type TenantAccess } from '@netbroker/kube';
-import { type ReconcileResult } from '@netbroker/controller';
-import { openSecret, type Logger } from '@netbroker/runtime';
+import type { OwnedApplier } from '@netbroker/kube';
+import type { Cluster, ControllerMetrics, LeaseHolder, ReconcileResult, SharedInformers, VirtualClusterPool } from '@netbroker/controller';
+import type { Logger } from '@netbroker/runtime';
 import { syncContextFor } from '@netbroker/translate';
-import type { LeaseHolder } from '../lease';
-import { probeVirtual, type StatusWriter } from '../status';
+import type { StatusWriter } from '../status';
 import type { SyncBuckets } from '../claims';
 import { VClusterSync } from '../vcluster-sync';
 import type { CountWrite } from '../writes';
 
 export interface VClusterDeps {
-  vclusters: JsonKv<typeof VClusterRecord>;
+  /** The current registration (the followed bucket's memory). */
+  record: (key: string) => VClusterRecord | undefined;
+  /** Figures of the per-cluster queues, by kind. */
+  queueMetrics?: ControllerMetrics;
   leases: LeaseHolder;
   status: StatusWriter;
-  hostConfig: KubeConfig;
+  host: Cluster;
+  informers: SharedInformers;
+  /** Opens registrations (sanitiser, server policy), one client set per generation. */
+  pool: VirtualClusterPool;
   hostServiceCidr: string;
   /** How often a held registration is looked at again (reachability, status). */
   probeMs: number;
   applier: OwnedApplier;
-  encryptionKey: Buffer;
-  /** Where virtual cluster API servers may be, and whether TLS may be unverified. */
-  access: TenantAccess;
   countWrite: CountWrite;
   onReconciled: () => void;
   logger: Logger;
@@ -83,7 +83,7 @@ export class VClusterReconciler {
 
   private async reconcileHeld(key: string): Promise<ReconcileResult> {
     const { leases, status, logger } = this.deps;
-    const record = (await this.deps.vclusters.get(key))?.value;
+    const record = this.deps.record(key);
     const current = this.running.get(key);
     if (!record) {
       if (current) {
@@ -106,7 +106,7 @@ export class VClusterReconciler {
     const requeue = { requeueAfterMs: this.deps.probeMs };
     const fingerprint = JSON.stringify(record);
     if (current && current.fingerprint !== fingerprint) await this.stopLoop(key);
-    const opened = openRegisteredCluster(record, this.deps.access, (sealed) => openSecret(sealed, this.deps.encryptionKey));
+    const opened = this.deps.pool.openRecord(key, record);
     if (!opened.ok) {
       // Nothing is contacted: a refused kubeconfig or server never reaches a client. Looked at
       // again when the record changes (the watch), not every probe period: the answer is the same.
@@ -115,8 +115,7 @@ export class VClusterReconciler {
       await status.write(key, { phase: 'Failed', reason: opened.reason, message: opened.message, conflicts: 0 });
       return;
     }
-    const virtualConfig = opened.kubeConfig;
-    const probe = await probeVirtual(virtualConfig, this.deps.hostServiceCidr);
+    const probe = await this.deps.pool.probe(opened.cluster, this.deps.hostServiceCidr);
     const running = this.running.get(key);
     if (!probe.ok) {
       if (probe.phase === 'Failed' && running) await this.stopLoop(key); // do not sync then
@@ -131,7 +130,7 @@ export class VClusterReconciler {
       return requeue;
     }
     if (!running) {
-      const sync = new VClusterSync({ ...this.deps, ctx: syncContextFor(record), virtualConfig, options: record.options });
+      const sync = new VClusterSync({ ...this.deps, ctx: syncContextFor(record), virtual: opened.cluster, options: record.options });
       const started: Running = { sync, fingerprint };
       this.running.set(key, started);
       await sync.start();
