@@ -11,7 +11,7 @@ import { openKv } from '@netbroker/bus';
 import { Informer } from '@netbroker/kube';
 import { annotations, hostName, labels } from '@netbroker/naming';
 import { sealSecret } from '@netbroker/runtime';
-import { connectNats, eventually, kubeconfigFile, kubeConfigFor, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
+import { buildService, connectNats, eventually, kubeconfigFile, kubeConfigFor, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
 import { median, percentile, printTable, round, runConcurrent } from '../stats';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -34,9 +34,12 @@ try {
   const virtual = stack.virtual.map((v) => kubeConfigFor(v).makeApiClient(CoreV1Api));
   const vclusterOf = (i: number) => `vc${i}`;
   const hostNs = (i: number) => `bench-p${i}`;
+  // The syncer runs as it ships: one bundled ES module under plain node (no TypeScript loader).
+  const entry = await buildService('syncer', join(dir, 'dist'));
   const startSyncer = () =>
     startService({
       service: 'syncer',
+      entry,
       env: { NATS_URL: stack.natsUrl!, KUBECONFIG: join(dir, 'host.kubeconfig'), NETBROKER_ENCRYPTION_KEY: key.toString('base64'), LOG_LEVEL: 'warn', CONCURRENCY: String(SYNCER_CONCURRENCY) },
     });
   const service = (name: string): V1Service => ({ metadata: { name, labels: { app: name } }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });

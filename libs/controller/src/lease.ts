@@ -58,6 +58,7 @@ interface Held {
 }
 
 type Listener = (lease: string) => void;
+type Acquired = { held: true } | { held: false; retryAfterMs: number };
 
 /**
  * The leases one replica holds in one bucket, renewed on a timer, compare-and-set everywhere.
@@ -67,6 +68,7 @@ type Listener = (lease: string) => void;
 export class LeaseHolder {
   private readonly held = new Map<string, Held>();
   private readonly deferred = new Set<string>();
+  private readonly acquiring = new Map<string, Promise<Acquired>>();
   private readonly lostListeners: Listener[] = [];
   private readonly releasedListeners: Listener[] = [];
   private readonly clock: Clock;
@@ -100,9 +102,22 @@ export class LeaseHolder {
     this.releasedListeners.push(listener);
   }
 
-  /** Takes or takes over `lease` (a held one is the renewal timer's); `retryAfterMs` when another replica holds it. */
-  async acquire(lease: string): Promise<{ held: true } | { held: false; retryAfterMs: number }> {
-    if (this.held.has(lease)) return { held: true };
+  /**
+   * Takes or takes over `lease` (a held one is the renewal timer's); `retryAfterMs` when another
+   * replica holds it. Concurrent calls for one lease share one attempt (two keys of one shard
+   * must not race each other into a conflict).
+   */
+  acquire(lease: string): Promise<Acquired> {
+    if (this.held.has(lease)) return Promise.resolve({ held: true });
+    let attempt = this.acquiring.get(lease);
+    if (!attempt) {
+      attempt = this.attempt(lease).finally(() => this.acquiring.delete(lease));
+      this.acquiring.set(lease, attempt);
+    }
+    return attempt;
+  }
+
+  private async attempt(lease: string): Promise<Acquired> {
     const { leases, holder, leaseMs } = this.opts;
     const at = this.clock.now();
     const key = this.prefix + lease;

@@ -7,3 +7,4 @@ export { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './se
 export { startStack, type Stack, type StackInfo, type StackOptions } from './stack';
 export { metricValue, startService, type ServiceProcess, type StartServiceOptions } from './services';
 export { LoadBalancerStandIn, requestedAddress } from './load-balancer';
+export { buildService } from './build';
