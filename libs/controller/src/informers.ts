@@ -25,9 +25,22 @@ export const kinds = {
   networkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
 } as const satisfies Record<string, Resource>;
 
-/** Cached objects keep what reconcilers read: managed fields (the largest part of an applied object) are dropped. */
+/**
+ * Cached objects keep what reconcilers read: managed fields (the largest part of an applied
+ * object) are dropped, and the one field of the kinds netbroker reads that client-node's models
+ * name differently from the wire (`NetworkPolicyIngressRule.from`, `_from` in the models) is
+ * renamed, so a cached object compares equal to a manifest built with the models' types.
+ */
 function trim(obj: KubernetesObject): void {
   if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  if (obj.kind === 'NetworkPolicy') {
+    const rules = (obj as { spec?: { ingress?: Array<Record<string, unknown>> } }).spec?.ingress ?? [];
+    for (const rule of rules) {
+      if (!('from' in rule)) continue;
+      rule._from = rule.from;
+      delete rule.from;
+    }
+  }
 }
 
 /**

@@ -213,19 +213,7 @@ export class VClusterSync {
     const ctx = this.ctx;
     const claims = this.claims!;
     const offered = () => this.hostClasses?.list().map((c) => c.metadata?.name ?? '');
-    const reconciler = new IngressReconciler({
-      ctx,
-      virtual: this.virtualNet,
-      applier,
-      warnings: this.kindWarnings(),
-      claims,
-      hostnameSuffixes: () => hostnameSuffixesOf(buckets, ctx),
-      unownedUsersOf: (host) =>
-        hostIngresses.list().filter((h) => h.metadata?.labels?.[labels.managedBy] !== MANAGED_BY && ingressHostnames(h).includes(host)).map(keyOf),
-      usedByOther: (host, key) => virtualIngresses.list().some((v) => keyOf(v) !== key && ingressHostnames(v).includes(host)),
-      offeredClasses: () => (this.deps.options?.syncIngressClasses ? offered() : undefined),
-      countWrite,
-    });
+    // Reconciles run only after start(), once `reconciler` below exists.
     const queue = this.queue('Ingress', (key) => reconciler.reconcile(key));
     this.ingressQueue = queue;
     const virtualIngresses = this.informer<V1Ingress>('virtual', kinds.ingress, (ing) => queue.add(keyOf(ing)));
@@ -235,6 +223,21 @@ export class VClusterSync {
     const hostIngresses = this.informer<V1Ingress>('host', kinds.ingress, (ing) => {
       if (ing.metadata?.labels?.[labels.managedBy] === MANAGED_BY) enqueueOwned(ing);
       else ingressHostnames(ing).forEach((host) => this.enqueueIngressesUsing(host));
+    });
+    const reconciler = new IngressReconciler({
+      ctx,
+      virtual: this.virtualNet,
+      virtualIngresses: this.reader(virtualIngresses),
+      hostIngresses: this.reader(hostIngresses),
+      applier,
+      warnings: this.kindWarnings(),
+      claims,
+      hostnameSuffixes: () => hostnameSuffixesOf(buckets, ctx),
+      unownedUsersOf: (host) =>
+        hostIngresses.list().filter((h) => h.metadata?.labels?.[labels.managedBy] !== MANAGED_BY && ingressHostnames(h).includes(host)).map(keyOf),
+      usedByOther: (host, key) => virtualIngresses.list().some((v) => keyOf(v) !== key && ingressHostnames(v).includes(host)),
+      offeredClasses: () => (this.deps.options?.syncIngressClasses ? offered() : undefined),
+      countWrite,
     });
     // A released claim: Ingresses of this cluster refused for that name may take it now.
     let follower: KvFollower | undefined;
@@ -253,17 +256,19 @@ export class VClusterSync {
   private networkPolicyLoop(): void {
     const { applier, countWrite } = this.deps;
     const ctx = this.ctx;
+    // Reconciles run only after start(), once `reconciler` below exists.
+    const queue = this.queue('NetworkPolicy', (key) => reconciler.reconcile(key));
+    const virtualPolicies = this.informer<V1NetworkPolicy>('virtual', kinds.networkPolicy, (policy) => queue.add(keyOf(policy)));
+    // Every policy of the host namespace: one someone else made under our name must be seen, not taken over.
+    const hostPolicies = this.informer<V1NetworkPolicy>('host', { ...kinds.networkPolicy, namespace: ctx.hostNamespace }, this.enqueueOwned(queue));
     const reconciler = new NetworkPolicyReconciler({
       ctx: () => ({ ...ctx, ...(this.projectCidr ? { projectCidr: this.projectCidr } : {}) }),
-      virtual: this.virtualNet,
+      virtualPolicies: this.reader(virtualPolicies),
+      hostPolicies: this.reader(hostPolicies),
       applier,
       warnings: this.kindWarnings(),
       countWrite,
     });
-    const queue = this.queue('NetworkPolicy', (key) => reconciler.reconcile(key));
-    const selector = `${labels.vcluster}=${ctx.vcluster}`;
-    this.informer<V1NetworkPolicy>('virtual', kinds.networkPolicy, (policy) => queue.add(keyOf(policy)));
-    this.informer<V1NetworkPolicy>('host', { ...kinds.networkPolicy, namespace: ctx.hostNamespace, labelSelector: selector }, this.enqueueOwned(queue));
   }
 
   private ingressClassLoop(): void {

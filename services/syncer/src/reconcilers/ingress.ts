@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions, type NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node';
-import { applyIfChanged, classify, isNotFound, isNotOwned, type OwnedApplier } from '@netbroker/kube';
+import type { CachedReader } from '@netbroker/controller';
+import { applyIfChanged, classify, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
 import {
   hostIngressFor,
@@ -23,8 +24,11 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface IngressSyncDeps {
   ctx: SyncContext;
-  /** The virtual cluster's networking API. */
+  /** The virtual cluster's networking API (writes). */
   virtual: NetworkingV1Api;
+  /** Virtual and host Ingresses, from the informer caches. */
+  virtualIngresses: CachedReader<V1Ingress>;
+  hostIngresses: CachedReader<V1Ingress>;
   applier: OwnedApplier;
   warnings: KindWarnings;
   claims: HostnameClaims;
@@ -61,7 +65,7 @@ export function classRefusal(virtual: V1Ingress, offered: readonly string[] | un
 }
 
 /**
- * One virtual Ingress, key `<namespace>/<name>`: read both sides -> check the policy (annotations,
+ * One virtual Ingress, key `<namespace>/<name>`: read both sides (caches) -> check the policy (annotations,
  * TLS Secrets, backends, paths), host names (suffixes, unowned host Ingresses), class, ownership,
  * then claims -> apply host -> back-sync status -> report annotations dropped. A refused Ingress
  * has no host copy. Claims a key no longer uses are released unless another Ingress of this
@@ -77,9 +81,9 @@ export class IngressReconciler {
     const slash = key.indexOf('/');
     const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
     const { ctx, applier } = this.deps;
-    const virtual = await this.readVirtual(namespace, name);
-    const hostRef = { ...INGRESS, metadata: { name: hostName({ name, namespace, vcluster: ctx.vcluster }), namespace: ctx.hostNamespace } };
-    const host = await applier.read<V1Ingress>(hostRef);
+    const cached = this.deps.virtualIngresses.get(name, namespace);
+    const virtual = cached?.metadata?.deletionTimestamp ? undefined : cached;
+    const host = this.deps.hostIngresses.get(hostName({ name, namespace, vcluster: ctx.vcluster }), ctx.hostNamespace);
     const names = virtual ? ingressHostnames(virtual) : [];
     await this.releaseDropped(key, names);
     if (!virtual) return this.deleteHostCopy(host, namespace, name);
@@ -97,7 +101,10 @@ export class IngressReconciler {
     let synced: V1Ingress;
     try {
       const applied = await applyIfChanged(applier, hostIngressFor(virtual, ctx), host);
-      if (applied.wrote) this.deps.countWrite('host-apply');
+      if (applied.wrote) {
+        this.deps.hostIngresses.wrote(applied.object);
+        this.deps.countWrite('host-apply');
+      }
       synced = applied.object;
     } catch (e) {
       if (isNotOwned(e)) return this.deps.warnings.refuse(virtual, INGRESS, { reason: 'HostObjectNotOwned', message: e.message });
@@ -105,16 +112,6 @@ export class IngressReconciler {
     }
     await this.backSyncStatus(virtual, synced);
     if (review.dropped.length > 0) return this.deps.warnings.drop(virtual, INGRESS, review.dropped);
-  }
-
-  private async readVirtual(namespace: string, name: string): Promise<V1Ingress | undefined> {
-    try {
-      const ingress = await this.deps.virtual.readNamespacedIngress({ name, namespace });
-      return ingress.metadata?.deletionTimestamp ? undefined : ingress;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw classify(e, `read virtual Ingress ${namespace}/${name}`);
-    }
   }
 
   /** Claims every name (the only check that writes, hence the last). */
@@ -139,7 +136,10 @@ export class IngressReconciler {
     const ref = host && recordedVirtualRef(host);
     if (!host || ref?.namespace !== namespace || ref.name !== name || !isOwnedByVCluster(host, this.deps.ctx)) return;
     const hostRef = { ...INGRESS, metadata: { name: host.metadata?.name ?? '', namespace: this.deps.ctx.hostNamespace } };
-    if (await this.deps.applier.delete(hostRef)) this.deps.countWrite('host-delete');
+    if (await this.deps.applier.delete(hostRef)) {
+      this.deps.hostIngresses.deleted(hostRef.metadata.name, hostRef.metadata.namespace, host);
+      this.deps.countWrite('host-delete');
+    }
   }
 
   private async backSyncStatus(virtual: V1Ingress, host: V1Ingress): Promise<void> {
@@ -148,7 +148,7 @@ export class IngressReconciler {
     const { name = '', namespace = 'default' } = virtual.metadata ?? {};
     const body = { status: { loadBalancer: { ingress: status.loadBalancer?.ingress ?? null } } };
     try {
-      await this.deps.virtual.patchNamespacedIngressStatus({ name, namespace, body }, mergePatch);
+      this.deps.virtualIngresses.wrote(await this.deps.virtual.patchNamespacedIngressStatus({ name, namespace, body }, mergePatch));
     } catch (e) {
       throw classify(e, `back-sync virtual Ingress status ${namespace}/${name}`);
     }
