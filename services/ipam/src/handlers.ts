@@ -12,12 +12,22 @@ import {
 import { serve, type InvalidPayloadError, type NatsConnection } from '@netbroker/bus';
 import type { Logger } from '@netbroker/runtime';
 import type { Subscription } from '@nats-io/transport-node';
+import { ReadBarrier } from './barrier';
 import type { Ipam } from './ipam';
 
 const QUEUE = 'ipam';
 
-/** Wires every ipam subject to the service: parse with zod, answer, never crash on bad input. */
+/**
+ * Wires every ipam subject to the service: parse with zod, wait until this replica has seen every
+ * write made before the request (a replica never answers from behind what its caller saw),
+ * answer, never crash on bad input.
+ */
 export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subscription[] {
+  const barrier = new ReadBarrier(() => ipam.catchUp());
+  const current = <R, A>(handle: (r: R) => A | Promise<A>) => async (r: R): Promise<A> => {
+    await barrier.wait();
+    return handle(r);
+  };
   const invalid = (e: InvalidPayloadError) => ({ ok: false as const, error: { reason: 'invalid-request', message: e.problems } satisfies IpamError });
   const failed = (e: unknown) => {
     logger.error({ err: e }, 'ipam request failed');
@@ -25,16 +35,16 @@ export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subsc
   };
   const common = { queue: QUEUE, invalid, failed };
   return [
-    serve(nc, { ...common, subject: ipamSubjects.allocate, schema: AllocateRequest, handle: (r) => ipam.allocate(r) }),
-    serve(nc, { ...common, subject: ipamSubjects.release, schema: ReleaseRequest, handle: (r) => ipam.release(r) }),
-    serve(nc, { ...common, subject: ipamSubjects.lookup, schema: LookupRequest, handle: async (r) => ipam.lookup(r) }),
-    serve(nc, { ...common, subject: ipamSubjects.putPool, schema: PutPoolRequest, handle: (r) => ipam.putPool(r.pool) }),
-    serve(nc, { ...common, subject: ipamSubjects.deletePool, schema: DeletePoolRequest, handle: (r) => ipam.deletePool(r.name) }),
+    serve(nc, { ...common, subject: ipamSubjects.allocate, schema: AllocateRequest, handle: current((r: AllocateRequest) => ipam.allocate(r)) }),
+    serve(nc, { ...common, subject: ipamSubjects.release, schema: ReleaseRequest, handle: current((r: ReleaseRequest) => ipam.release(r)) }),
+    serve(nc, { ...common, subject: ipamSubjects.lookup, schema: LookupRequest, handle: current((r: LookupRequest) => ipam.lookup(r)) }),
+    serve(nc, { ...common, subject: ipamSubjects.putPool, schema: PutPoolRequest, handle: current((r: PutPoolRequest) => ipam.putPool(r.pool)) }),
+    serve(nc, { ...common, subject: ipamSubjects.deletePool, schema: DeletePoolRequest, handle: current((r: DeletePoolRequest) => ipam.deletePool(r.name)) }),
     serve(nc, {
       ...common,
       subject: ipamSubjects.listPools,
       schema: ListPoolsRequest,
-      handle: async (): Promise<ListPoolsReply> => ({ ok: true, value: { pools: ipam.listPools() } }),
+      handle: current(async (): Promise<ListPoolsReply> => ({ ok: true, value: { pools: ipam.listPools() } })),
     }),
   ];
 }

@@ -68,6 +68,12 @@ export class Ipam {
     logger.info({ pools: this.views.size, allocations: this.count() }, 'view rebuilt from KV');
   }
 
+  /** Resolves once the view has applied every write made to the buckets before this call (see ReadBarrier). */
+  async catchUp(): Promise<void> {
+    const [pools, allocations] = await Promise.all([this.deps.pools.lastRevision(), this.deps.allocations.lastRevision()]);
+    await Promise.all([this.poolFollower!.waitFor(pools), this.allocationFollower!.waitFor(allocations)]);
+  }
+
   get ready(): boolean {
     return !this.catchingUp && !!this.poolFollower?.running && !!this.allocationFollower?.running;
   }

@@ -133,6 +133,23 @@ describe('three replicas racing', () => {
   });
 });
 
+describe('three replicas behind one subject', () => {
+  it('never answer from behind: a pool created through one is known to whichever answers next', async () => {
+    // Each allocation right after its pool's creation lands on any of the three replicas (queue
+    // group); one that has not applied the pool yet would answer unknown-pool.
+    const suffix = randomUUID().slice(0, 6);
+    const reasons = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const name = `fresh-${suffix}-${i}`;
+        const created = await putPool({ name, prefixes: [`10.${100 + (i % 100)}.${i}.0/24`], minPrefixLength: 24, maxPrefixLength: 28 });
+        if (!created.ok) return `put: ${created.error.reason}`;
+        return reasonOf(await allocate({ pool: name, prefixLength: 28 }));
+      }),
+    );
+    expect(reasons.filter((r) => r !== 'ok')).toEqual([]);
+  });
+});
+
 describe('a replica killed mid-run', () => {
   it('loses no committed allocation, leaks none, and agrees with the others after restart', async () => {
     await putPool({ name: 'kill', prefixes: ['10.40.0.0/16'], minPrefixLength: 16, maxPrefixLength: 28 });
