@@ -17,8 +17,20 @@ export function isSubset(want: unknown, have: unknown): boolean {
   return want === have;
 }
 
+/** JSON with object keys sorted: one text per value, whatever order its keys were built or parsed in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+/**
+ * The manifest with the hash of its canonical JSON: the same desired state hashes the same
+ * whether it was built from a cached object (the API server's key order) or from a typed
+ * client's answer (the models' order).
+ */
 export function withAppliedHash<T extends KubernetesObject>(manifest: Manifest<T>): Manifest<T> {
-  const hash = createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, 16);
   return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, [APPLIED_HASH]: hash } } };
 }
 
