@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubernetesObject, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
 import { EventRecorder, kinds, ReaderSet, type CachedReader, type Cluster, type Manager, type VirtualCluster } from '@netbroker/controller';
 import { mappingLabels, SLICE_MANAGER } from '@netbroker/translate';
+import { Gauge } from 'prom-client';
 import type { MappingIndex } from './mapping-index';
 
 export const FIELD_MANAGER = 'netbroker-mapper';
@@ -42,6 +43,9 @@ export class MapperCaches {
     manager.onStop('readers', () => this.readers.stop());
     this.hostEvents = new EventRecorder(opts.host.kubeConfig.makeApiClient(CoreV1Api), FIELD_MANAGER, { onWrite: () => opts.countWrite('event') });
     opts.index.onChange(() => this.retainSoon());
+    const hostNamespaces = () => this.hostNamespaces;
+    new Gauge({ name: 'netbroker_mapper_host_namespaces', help: 'Host namespaces watched for the projects this replica works', registers: [manager.registry], collect() { this.set(hostNamespaces()); } });
+    new Gauge({ name: 'netbroker_mapper_mappings', help: 'Mappings known (live, and deleted ones not yet removed)', registers: [manager.registry], collect() { this.set(opts.index.size); } });
   }
 
   hostServices(project: string, namespace: string): Promise<CachedReader<V1Service>> {
