@@ -1,13 +1,14 @@
 export { every, ManualClock, settle, systemClock, type Cancel, type Clock } from './clock';
 export { Controller, type ControllerMetrics, type ControllerOptions, type Keys, type Sharding } from './controller';
 export { EventRecorder, eventName, type EventNote, type EventSubject } from './events';
-export { kinds, SharedInformer, SharedInformers, type Cluster, type Handler } from './informers';
+export { informerSource, kinds, SharedInformer, SharedInformers, type Cluster, type Handler } from './informers';
 export { KvSource, type Source } from './kv-source';
 export { decideLease, isExpired, LeaseHolder, leaseValue, renewIntervalMs, takeDelayMs, type LeaseDecision, type LeaseHolderOptions } from './lease';
 export { Manager, type ManagerOptions } from './manager';
 export { ipInCidr, probeVirtual, serviceCidrProbe, UNREACHABLE_MESSAGE, type Probe } from './probe';
 export { backoffMs, TokenBucket } from './rate-limit';
 export { CachedReader, isAtLeast } from './reader';
+export { ReaderSet } from './reader-set';
 export { fnv1a, shardOf } from './sharding';
 export { VirtualClusterPool, type ClusterLookup, type VirtualCluster, type VirtualClusterPoolOptions } from './vcluster-pool';
 export { WorkQueue, type Outcome, type ReconcileResult, type WorkQueueOptions } from './work-queue';

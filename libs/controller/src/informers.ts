@@ -1,6 +1,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { Informer, listResource, resourcePath, type Resource } from '@netbroker/kube';
+import { Informer, listResource, resourcePath, TransientError, type Resource } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
+import type { Source } from './kv-source';
 
 /** A cluster, named: informers on the same id, path and selector are one watch. */
 export interface Cluster {
@@ -51,6 +52,7 @@ export class SharedInformer<T extends KubernetesObject> {
   private readonly handlers = new Set<Handler<T>>();
   private readonly inner: Informer<T>;
   private started: Promise<void> | undefined;
+  private lastError: unknown;
 
   constructor(
     readonly cluster: Cluster,
@@ -69,7 +71,10 @@ export class SharedInformer<T extends KubernetesObject> {
       onDelete: (obj) => {
         for (const h of this.handlers) (h.onDelete ?? h.onChange).call(h, obj);
       },
-      onError: (err, restartInMs) => logger.warn({ err, cluster: cluster.id, path: resourcePath(resource), restartInMs }, 'informer failed; restarting'),
+      onError: (err, restartInMs) => {
+        this.lastError = err;
+        logger.warn({ err, cluster: cluster.id, path: resourcePath(resource), restartInMs }, 'informer failed; restarting');
+      },
     });
   }
 
@@ -101,6 +106,39 @@ export class SharedInformer<T extends KubernetesObject> {
   waitForSync(): Promise<void> {
     return this.inner.waitForSync();
   }
+
+  /**
+   * Resolves once the cache has been filled; while it has not, rejects at once with why the last
+   * list or watch failed (the informer keeps retrying). A reconcile reading an unreachable or
+   * refused cluster reports that instead of waiting. Only for a subscribed informer.
+   */
+  async ready(): Promise<void> {
+    if (!this.started) throw new Error(`informer ${this.cluster.id} ${resourcePath(this.resource)} is not subscribed`);
+    await this.started;
+    if (this.inner.hasSynced) return;
+    throw this.lastError ?? new TransientError(`${resourcePath(this.resource)} on ${this.cluster.id} is not listed yet`);
+  }
+}
+
+/** A shared informer as a manager source: controllers start, and /readyz answers 200, once its first list filled the cache. */
+export function informerSource<T extends KubernetesObject>(informer: SharedInformer<T>): Source {
+  let unsubscribe: (() => Promise<void>) | undefined;
+  const selector = informer.resource.labelSelector ? `?${informer.resource.labelSelector}` : '';
+  return {
+    name: `informer:${informer.cluster.id}:${resourcePath(informer.resource)}${selector}`,
+    start: async () => void (unsubscribe ??= informer.subscribe({ onChange: () => undefined })),
+    stop: async () => {
+      await unsubscribe?.();
+      unsubscribe = undefined;
+    },
+    get synced() {
+      return informer.hasSynced;
+    },
+    get running() {
+      return unsubscribe !== undefined;
+    },
+    waitForSync: () => informer.waitForSync(),
+  };
 }
 
 /**

@@ -75,3 +75,14 @@ export function metricValue(page: string, metric: string, labels = ''): number |
   }
   return undefined;
 }
+
+/** The sum over every series of `metric` carrying all of `labels` (e.g. `controller="mapping"`), 0 when there is none. */
+export function metricSum(page: string, metric: string, ...labels: string[]): number {
+  let sum = 0;
+  for (const line of page.split('\n')) {
+    const [series, value] = line.split(' ');
+    if (!series || (series !== metric && !series.startsWith(`${metric}{`))) continue;
+    if (labels.every((l) => series.includes(l))) sum += Number(value);
+  }
+  return sum;
+}

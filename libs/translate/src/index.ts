@@ -90,3 +90,16 @@ export {
   type ResolvedPort,
   type SourceResolution,
 } from './exposure';
+export {
+  admitConsumers,
+  loadBalancerWait,
+  notReady,
+  readyOutcome,
+  sameStatus,
+  waitingOutcome,
+  type Admission,
+  type Admitted,
+  type ConsumerRecords,
+  type ExposureOutcome,
+  type OutcomeBase,
+} from './exposure-status';

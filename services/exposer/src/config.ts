@@ -1,6 +1,7 @@
 import { LbProvider } from '@netbroker/contracts';
 import { tenantAccessEnv } from '@netbroker/kube';
 import { serviceEnv } from '@netbroker/runtime';
+import type { LbConfig } from '@netbroker/translate';
 import { z } from 'zod';
 
 const optional = z.string().min(1).optional();
@@ -32,5 +33,19 @@ export const ExposerConfig = z.object({
   CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Every exporting project is looked at again this often (source Services changing, lost events). */
   RESYNC_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** An exporting project's lease: one replica works it; another takes over this long after the holder died. */
+  LEASE_SECONDS: z.coerce.number().min(1).max(300).default(15),
+  /** This replica's lease holder id; default random per process. */
+  REPLICA_ID: z.string().min(1).optional(),
 });
 export type ExposerConfig = z.infer<typeof ExposerConfig>;
+
+/** The load balancer settings of the install. */
+export const lbConfig = (c: ExposerConfig): LbConfig => ({
+  provider: c.LB_PROVIDER,
+  loadBalancerClass: c.LB_CLASS,
+  addressPool: c.LB_ADDRESS_POOL,
+  openstackClass: c.LB_OPENSTACK_CLASS,
+  ovhClass: c.LB_OVH_CLASS,
+  ovhFlavor: c.LB_OVH_FLAVOR,
+});

@@ -1,53 +1,84 @@
-import type { ExposureRecord, GrantRecord } from '@netbroker/contracts';
-import type { KvChange, KvRecord } from '@netbroker/bus';
+import type { ExposureRecord, ExposureStatus, GrantRecord, ProjectRecord, ProjectStatus, VClusterRecord } from '@netbroker/contracts';
+import type { KvChange } from '@netbroker/bus';
+import type { KvSource } from '@netbroker/controller';
+import { Gauge, type Registry } from 'prom-client';
 
-const exporterOf = (key: string) => key.split('.').slice(0, 2).join('.');
+export const exporterOf = (key: string) => key.split('.').slice(0, 2).join('.');
+
+export interface Entry<T> {
+  key: string;
+  value: T;
+}
+
+/** The buckets the exposer follows, each held in memory by its source. */
+export interface ExposerBuckets {
+  exposures: KvSource<typeof ExposureRecord>;
+  grants: KvSource<typeof GrantRecord>;
+  statuses: KvSource<typeof ExposureStatus>;
+  projects: KvSource<typeof ProjectRecord>;
+  projectStatus: KvSource<typeof ProjectStatus>;
+  vclusters: KvSource<typeof VClusterRecord>;
+}
 
 /**
- * The exposures and grants the exposer follows, kept in memory as an informer keeps objects: the
- * work-queue keys (exporting projects, `<tenant>.<project>`) are found here, and a reconcile reads
- * the records here instead of listing the buckets. A record here may trail the bucket by the
- * follower's delay; every change enqueues its exporter again, and deletions are decided on fresh reads.
+ * The records of exporting projects (the work-queue keys, `<tenant>.<project>`) as the bucket
+ * sources hold them: a reconcile reads them here instead of the buckets. A source may trail its
+ * bucket by the watch's delay: every change enqueues its exporter again, and what a reconcile
+ * deletes is decided on a fresh read.
  */
-export class ExporterCache {
-  private readonly exposures = new Map<string, KvRecord<ExposureRecord>>();
-  private readonly grants = new Map<string, KvRecord<GrantRecord>>();
-
-  /** Applies a change of bucket `exposures`; answers the exporter to enqueue. */
-  exposure(change: KvChange<ExposureRecord>): string {
-    if (change.op === 'put') this.exposures.set(change.key, { key: change.key, value: change.value, revision: change.revision });
-    else this.exposures.delete(change.key);
-    return exporterOf(change.key);
+export class Exporters {
+  constructor(
+    readonly buckets: ExposerBuckets,
+    registry: Registry,
+  ) {
+    new Gauge({ name: 'netbroker_exposer_exposures', help: 'Exposures known', registers: [registry], collect() { this.set(buckets.exposures.size); } });
+    new Gauge({ name: 'netbroker_exposer_grants', help: 'Grants known', registers: [registry], collect() { this.set(buckets.grants.size); } });
   }
 
-  /** Applies a change of bucket `exposure-grants`; answers the exporter to enqueue. */
-  grant(change: KvChange<GrantRecord>): string {
-    if (change.op === 'put') this.grants.set(change.key, { key: change.key, value: change.value, revision: change.revision });
-    else this.grants.delete(change.key);
-    return exporterOf(change.key);
+  /** Keys of exporting projects a change of a project record, status or registration concerns. */
+  ofProject = (change: { key: string }): string[] => this.affectedBy(change.key);
+
+  exposuresOf(exporter: string): Array<Entry<ExposureRecord>> {
+    return this.of(this.buckets.exposures, exporter);
   }
 
-  exposuresOf(exporter: string): Array<KvRecord<ExposureRecord>> {
-    return [...this.exposures.values()].filter((r) => exporterOf(r.key) === exporter);
+  grantsOf(exporter: string): Array<Entry<GrantRecord>> {
+    return this.of(this.buckets.grants, exporter);
   }
 
-  grantsOf(exporter: string): Array<KvRecord<GrantRecord>> {
-    return [...this.grants.values()].filter((r) => exporterOf(r.key) === exporter);
+  /** Statuses say what was written, also for exposures deleted while no exposer ran. */
+  statusesOf(exporter: string): Array<Entry<ExposureStatus>> {
+    return this.of(this.buckets.statuses, exporter);
   }
 
   /** Exporters that changed when project `key` changed: itself, and those granting it access. */
   affectedBy(project: string): string[] {
     const out = new Set<string>();
     if (this.exposuresOf(project).length > 0) out.add(project);
-    for (const g of this.grants.values()) if (`${g.value.consumer.tenant}.${g.value.consumer.project}` === project) out.add(exporterOf(g.key));
+    for (const [key, g] of this.buckets.grants.entries()) if (`${g.consumer.tenant}.${g.consumer.project}` === project) out.add(exporterOf(key));
     return [...out];
   }
 
-  exporters(): string[] {
-    return [...new Set([...this.exposures.keys(), ...this.grants.keys()].map(exporterOf))];
+  /** A status with no exposure (deleted while no exposer ran) names an exporter with objects to remove. */
+  orphanStatus(change: KvChange<ExposureStatus>): string | undefined {
+    return change.op === 'put' && !this.buckets.exposures.get(change.key) ? exporterOf(change.key) : undefined;
   }
 
-  get counts() {
-    return { exposures: this.exposures.size, grants: this.grants.size };
+  exporters(): Set<string> {
+    const { exposures, grants, statuses } = this.buckets;
+    return new Set([...exposures.keys(), ...grants.keys(), ...statuses.keys()].map(exporterOf));
+  }
+
+  /** Consumers (`<tenant>.<project>`) an accepted grant names. */
+  consumers(): Set<string> {
+    const out = new Set<string>();
+    for (const g of this.buckets.grants.entries()) if (g[1].state === 'accepted') out.add(`${g[1].consumer.tenant}.${g[1].consumer.project}`);
+    return out;
+  }
+
+  private of<T>(source: { entries(): IterableIterator<[string, T]> }, exporter: string): Array<Entry<T>> {
+    const out: Array<Entry<T>> = [];
+    for (const [key, value] of source.entries()) if (exporterOf(key) === exporter) out.push({ key, value });
+    return out;
   }
 }

@@ -1,145 +1,50 @@
-import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
-import {
-  eventStream,
-  exposureBuckets,
-  ExposureRecord,
-  ExposureStatus,
-  GrantRecord,
-  ProjectRecord,
-  ProjectStatus,
-  projectBuckets,
-  VClusterRecord,
-} from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher, openKv, type KvFollower } from '@netbroker/bus';
-import { Informer, loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
-import { WorkQueue } from '@netbroker/controller';
-import { labels } from '@netbroker/naming';
-import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
-import { Counter, Gauge } from 'prom-client';
-import { ExposerConfig } from './config';
+import { randomUUID } from 'node:crypto';
+import { eventStream, exposureBuckets, ExposureRecord, ExposureStatus, GrantRecord, Lease, leaseBuckets, projectBuckets, ProjectRecord, ProjectStatus, VClusterRecord } from '@netbroker/contracts';
+import { connectBus, ensureStream, EventPublisher, openKv } from '@netbroker/bus';
+import { KvSource, LeaseHolder, Manager, VirtualClusterPool } from '@netbroker/controller';
+import { loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
+import { createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
+import type { z } from 'zod';
+import { exporterOfObject, ExposerCaches, FIELD_MANAGER } from './caches';
+import { ExposerConfig, lbConfig } from './config';
 import { Eips } from './eips';
-import { ExporterCache } from './exporters';
-import { writeCounter } from './metrics';
-import { Entries } from './reconcilers/entries';
-import { ExporterReconciler } from './reconcilers/exporter';
-import { FIELD_MANAGER, VirtualClusters } from './virtual-clusters';
+import { exporterOf, Exporters } from './exporters';
+import { exporterReconciler, type WriteKind } from './reconcilers';
 
 const config = loadConfig(ExposerConfig);
 const logger = createLogger({ service: 'exposer', level: config.LOG_LEVEL });
-const shutdown = new Shutdown({ logger });
-const registry = createMetricsRegistry('exposer');
-
+const manager = new Manager({ service: 'exposer', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
 const nc = await connectBus({ servers: config.NATS_URL, name: 'exposer' });
-shutdown.add('nats', () => nc.drain());
+manager.check('nats', () => !nc.isClosed());
+manager.onStop('nats', () => nc.drain());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
-const kv = { replicas: config.NATS_REPLICAS };
-const exposures = await openKv(nc, exposureBuckets.exposures, ExposureRecord, kv);
-const grants = await openKv(nc, exposureBuckets.grants, GrantRecord, kv);
-const statuses = await openKv(nc, exposureBuckets.status, ExposureStatus, kv);
-const projects = await openKv(nc, projectBuckets.projects, ProjectRecord, kv);
-const projectStatus = await openKv(nc, projectBuckets.status, ProjectStatus, kv);
-const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord, kv);
+const open = <S extends z.ZodType>(name: string, schema: S) => openKv(nc, name, schema, { replicas: config.NATS_REPLICAS });
+const bucket = async <S extends z.ZodType>(name: string, schema: S) => manager.source(new KvSource(await open(name, schema), logger));
+const [exposures, grants, statuses] = [await bucket(exposureBuckets.exposures, ExposureRecord), await bucket(exposureBuckets.grants, GrantRecord), await bucket(exposureBuckets.status, ExposureStatus)];
+const [projects, projectStatus, vclusters] = [await bucket(projectBuckets.projects, ProjectRecord), await bucket(projectBuckets.status, ProjectStatus), await bucket(projectBuckets.vclusters, VClusterRecord)];
+const exporters = new Exporters({ exposures, grants, statuses, projects, projectStatus, vclusters }, manager.registry);
+const holder = config.REPLICA_ID ?? randomUUID();
+const leases = manager.leases(new LeaseHolder({ leases: await open(leaseBuckets.controllers, Lease), holder, leaseMs: config.LEASE_SECONDS * 1000, prefix: 'exposer.exporter.', logger }));
 
 const hostConfig = loadKubeConfig(config.KUBECONFIG);
-const host = new OwnedApplier(hostConfig, FIELD_MANAGER);
-const countWrite = writeCounter(registry);
-const clusters = new VirtualClusters({
-  vclusters,
-  encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY),
-  access: await tenantAccessForService(config, hostConfig),
-});
-// Every change only enqueues the exporting projects it concerns; the reconciler reads current state.
-const cache = new ExporterCache();
-let markCaughtUp = () => {};
-const followersCaughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-const reconciler = new ExporterReconciler({
-  cache,
-  caughtUp: followersCaughtUp,
-  exposures,
-  grants,
-  statuses,
-  knownStatuses: await statuses.list(),
-  projects,
-  projectStatus,
-  vclusters,
-  host,
-  eips: new Eips(nc, { cloud: config.EIP_POOL_CLOUD, public: config.EIP_POOL_PUBLIC }),
-  entries: new Entries(host, hostConfig, clusters, config.ENTRY_NAMESPACE, countWrite),
-  countWrite,
-  events: new EventPublisher(nc),
-  lb: {
-    provider: config.LB_PROVIDER,
-    loadBalancerClass: config.LB_CLASS,
-    addressPool: config.LB_ADDRESS_POOL,
-    openstackClass: config.LB_OPENSTACK_CLASS,
-    ovhClass: config.LB_OVH_CLASS,
-    ovhFlavor: config.LB_OVH_FLAVOR,
-  },
-  logger,
-  now: () => new Date(),
-});
-const reconciles = new Counter({ name: 'netbroker_exposer_reconciles_total', help: 'Reconciles of exporting projects that completed', registers: [registry] });
-const queue = new WorkQueue({
+const cachesOpts = { host: { id: 'host', kubeConfig: hostConfig }, exporters, entryNamespace: config.ENTRY_NAMESPACE };
+const caches = new ExposerCaches(manager, { ...cachesOpts, holds: (k) => leases.holds(k), enqueue: (k) => exporter.enqueue(k) });
+const access = await tenantAccessForService(config, hostConfig);
+const clusters = new VirtualClusterPool({ record: (k) => vclusters.get(k), encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY), access, fieldManager: FIELD_MANAGER });
+const [host, eips, events] = [new OwnedApplier(hostConfig, FIELD_MANAGER), new Eips(nc, { cloud: config.EIP_POOL_CLOUD, public: config.EIP_POOL_PUBLIC }), new EventPublisher(nc)];
+const count = (kind: WriteKind) => exporter.countWrite(kind);
+const reconciler = exporterReconciler({ exporters, caches, clusters, host, eips, events, lb: lbConfig(config), entryNamespace: config.ENTRY_NAMESPACE, count, now: () => new Date() });
+
+// One replica works an exporting project: its EIPs, LoadBalancer Services, policies and its consumers' entries.
+const exporter = manager.controller({
+  name: 'exporter',
   concurrency: config.CONCURRENCY,
-  reconcile: async (key) => {
-    const result = await reconciler.reconcile(key);
-    reconciles.inc();
-    return result;
-  },
-  onError: (key, err, retrying) => logger.error({ err, exporter: key, retrying }, 'exporter reconcile failed'),
+  reconcile: (key) => reconciler.reconcile(key),
+  sharding: { leases, onLost: () => caches.retainSoon() },
+  resync: { everyMs: config.RESYNC_INTERVAL_MS, keys: () => exporters.exporters() },
 });
-shutdown.add('queue', () => queue.stop());
-
-const invalid = (bucket: string) => (key: string, err: unknown) => logger.error({ err, bucket, key }, 'unreadable record');
-const onProject = (change: { key: string }) => cache.affectedBy(change.key).forEach((k) => queue.add(k));
-const followers: KvFollower[] = [
-  await exposures.follow((c) => queue.add(cache.exposure(c)), invalid('exposures')),
-  await grants.follow((c) => queue.add(cache.grant(c)), invalid('grants')),
-  await projects.follow(onProject, invalid('projects')),
-  await projectStatus.follow(onProject, invalid('project-status')),
-  await vclusters.follow(onProject, invalid('vclusters')),
-];
-shutdown.add('follows', () => followers.forEach((f) => f.stop()));
-// Statuses of exposures deleted while no exposer ran: their objects are still to be removed.
-for (const key of reconciler.statusKeys()) queue.add(key.split('.').slice(0, 2).join('.'));
-
-// The load balancer controller writing an address into an exposure Service.
-const core = hostConfig.makeApiClient(CoreV1Api);
-const labelSelector = `${labels.component}=exposure`;
-const onLoadBalancer = (svc: V1Service) => {
-  const l = svc.metadata?.labels ?? {};
-  if (l[labels.tenant] && l[labels.project]) queue.add(`${l[labels.tenant]}.${l[labels.project]}`);
-};
-const lbInformer = new Informer<V1Service>(hostConfig, {
-  path: '/api/v1/services',
-  labelSelector,
-  list: () => core.listServiceForAllNamespaces({ labelSelector }),
-  onChange: onLoadBalancer,
-  onDelete: onLoadBalancer,
-  onError: (err, restartInMs) => logger.warn({ err, restartInMs }, 'LoadBalancer informer failed; restarting'),
-});
-await lbInformer.start();
-shutdown.add('informer', () => lbInformer.stop());
-
-const resync = setInterval(() => cache.exporters().forEach((k) => queue.add(k)), config.RESYNC_INTERVAL_MS).unref();
-shutdown.add('resync', () => clearInterval(resync));
-
-new Gauge({ name: 'netbroker_exposer_exposures', help: 'Exposures known', registers: [registry], collect() { this.set(cache.counts.exposures); } });
-new Gauge({ name: 'netbroker_exposer_grants', help: 'Grants known', registers: [registry], collect() { this.set(cache.counts.grants); } });
-
-let caughtUp = false;
-void Promise.all(followers.map((f) => f.caughtUp)).then(
-  () => {
-    caughtUp = true;
-    markCaughtUp();
-  },
-  (err: unknown) => logger.error({ err }, 'a bucket watch ended before catching up'),
-);
-const ops = await startOpsServer({
-  host: config.OPS_HOST,
-  port: config.OPS_PORT,
-  registry,
-  readiness: { nats: () => !nc.isClosed(), watch: () => caughtUp && followers.every((f) => f.running) },
-});
-shutdown.add('ops', () => ops.close());
-logger.info({ ops: ops.url, provider: config.LB_PROVIDER }, 'exposer ready');
+exporter.watch(exposures, (c) => exporterOf(c.key)).watch(grants, (c) => exporterOf(c.key)).watch(statuses, (c) => exporters.orphanStatus(c));
+exporter.watch(projects, exporters.ofProject).watch(projectStatus, exporters.ofProject).watch(vclusters, exporters.ofProject);
+for (const informer of caches.owned) exporter.watchObjects(informer, exporterOfObject);
+await manager.start();
+logger.info({ ops: manager.opsUrl, replica: holder, provider: config.LB_PROVIDER }, 'exposer started');

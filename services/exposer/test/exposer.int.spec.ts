@@ -8,7 +8,7 @@ import { openKv, request } from '@netbroker/bus';
 import { sealSecret } from '@netbroker/runtime';
 import { orUndefined } from '@netbroker/kube';
 import { peersOf } from '@netbroker/translate';
-import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricValue, requestedAddress, startNats, startService, type ServiceProcess } from '@netbroker/testing';
+import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricSum, requestedAddress, startNats, startService, type ServiceProcess } from '@netbroker/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -431,8 +431,8 @@ describe('exposures', () => {
 
   it('a resync of exposures in place writes nothing', async () => {
     const page = async () => (await fetch(`${exposer.opsUrl}/metrics`)).text();
-    const writes = (text: string) => text.split('\n').filter((l) => l.startsWith('netbroker_exposer_writes_total')).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
-    const reconciles = (text: string) => metricValue(text, 'netbroker_exposer_reconciles_total', 'service="exposer"') ?? 0;
+    const writes = (text: string) => metricSum(text, 'netbroker_controller_writes_total', 'controller="exporter"');
+    const reconciles = (text: string) => metricSum(text, 'netbroker_controller_reconciles_total', 'controller="exporter"');
     // Everything earlier has settled: a window of several resyncs adds no write.
     await eventually(async () => {
       const before = await page();

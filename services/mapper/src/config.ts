@@ -13,5 +13,9 @@ export const MapperConfig = z.object({
   CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Every mapping is looked at again this often, whatever happened (level-triggered safety net). */
   RESYNC_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** A project's lease: its mappings are worked by one replica; another takes over this long after the holder died. */
+  LEASE_SECONDS: z.coerce.number().min(1).max(300).default(15),
+  /** This replica's lease holder id; default random per process. */
+  REPLICA_ID: z.string().min(1).optional(),
 });
 export type MapperConfig = z.infer<typeof MapperConfig>;

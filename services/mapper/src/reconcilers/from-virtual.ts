@@ -1,11 +1,11 @@
-import type { V1Service } from '@kubernetes/client-node';
 import type { MappingRecord } from '@netbroker/contracts';
+import type { VirtualCluster } from '@netbroker/controller';
 import type { OwnedApplier } from '@netbroker/kube';
 import { hostNamespace } from '@netbroker/naming';
-import { isHeadless, mappedHostService, splitRef } from '@netbroker/translate';
-import type { VirtualCluster } from '../virtual-clusters';
-import { CONFLICT_RECHECK_MS, deleteMine, isMine, serviceRef, type Outcome } from './outcome';
-import { warn } from './warnings';
+import { isHeadless, mappedHostService, splitRef, syncContextFor } from '@netbroker/translate';
+import type { MapperCaches } from '../caches';
+import { projectOf } from '../mapping-index';
+import { CONFLICT_RECHECK_MS, deleteMine, isMine, remove, serviceRef, write, type CountWrite, type Outcome } from './outcome';
 
 /**
  * fromVirtual `{from: vNs/svc, to: hostSvc}`: a ClusterIP Service `to` in the project's host
@@ -15,21 +15,21 @@ import { warn } from './warnings';
 export class FromVirtual {
   constructor(
     private readonly host: OwnedApplier,
-    private readonly hostCore: VirtualCluster['core'],
-    private readonly now: () => Date,
+    private readonly caches: MapperCaches,
+    private readonly count: CountWrite,
   ) {}
 
   async reconcile(m: MappingRecord, vc: VirtualCluster): Promise<Outcome> {
     const from = splitRef(m.spec.from);
-    const hostNs = vc.ctx.hostNamespace;
-    const source = await vc.applier.read<V1Service>(serviceRef(from.namespace, from.name));
-    const existing = await this.host.read<V1Service>(serviceRef(hostNs, m.spec.to));
+    const ctx = syncContextFor(vc.record);
+    const hostNs = ctx.hostNamespace;
+    const source = (await this.caches.virtualServices(vc)).get(from.name, from.namespace);
+    const hostServices = await this.caches.hostServices(projectOf(m), hostNs);
+    const existing = hostServices.get(m.spec.to, hostNs);
     if (existing && !isMine(existing, m)) {
       const message = `host Service ${hostNs}/${m.spec.to} exists and is not this mapping's; it is left untouched`;
-      const on = source
-        ? { core: vc.core, kind: 'Service', namespace: from.namespace, name: from.name, uid: source.metadata?.uid }
-        : { core: this.hostCore, kind: 'Service', namespace: hostNs, name: m.spec.to, uid: existing.metadata?.uid };
-      await warn(on.core, on, 'NotOwned', message, this.now());
+      if (source) await this.caches.virtualRecorder(vc).warn(source, 'NotOwned', message);
+      else await this.caches.hostEvents.warn(existing, 'NotOwned', message);
       return { ready: false, reason: 'NotOwned', message, requeueAfterMs: CONFLICT_RECHECK_MS };
     }
     if (!source || source.metadata?.deletionTimestamp) {
@@ -39,15 +39,17 @@ export class FromVirtual {
     if (source.spec?.type === 'ExternalName') return { ready: false, reason: 'Unsupported', message: 'an ExternalName Service cannot be mapped' };
     let current = existing;
     if (current && isHeadless(current) !== isHeadless(source)) {
-      await this.host.delete(serviceRef(hostNs, m.spec.to)); // clusterIP is immutable: re-create
+      await remove(this.host, hostServices, serviceRef(hostNs, m.spec.to), current, () => this.count('host-delete')); // clusterIP is immutable: re-create
       current = undefined;
     }
-    const applied = await this.host.apply(mappedHostService(source, m, vc.ctx), current ?? null);
+    const applied = await write(this.host, hostServices, mappedHostService(source, m, ctx), current, () => this.count('host-apply'));
     return { ready: true, reason: 'Mapped', message: `host Service ${hostNs}/${m.spec.to} (${applied.spec?.clusterIP ?? 'no ClusterIP yet'}) selects the pods of ${m.spec.from}` };
   }
 
   /** Needs no virtual cluster: the host Service carries the mapping it was written for. */
   async remove(m: MappingRecord): Promise<void> {
-    await deleteMine(this.host, serviceRef(hostNamespace(m.tenant, m.project), m.spec.to), m);
+    const hostNs = hostNamespace(m.tenant, m.project);
+    const hostServices = await this.caches.hostServices(projectOf(m), hostNs);
+    await deleteMine(this.host, hostServices, serviceRef(hostNs, m.spec.to), m, () => this.count('host-delete'));
   }
 }

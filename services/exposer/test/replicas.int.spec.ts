@@ -1,0 +1,241 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CreatedToken, Exposure, Lease, leaseBuckets, Project } from '@netbroker/contracts';
+import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
+import { orUndefined } from '@netbroker/kube';
+import {
+  connectNats,
+  eventually,
+  freePort,
+  kubeconfigFile,
+  kubeConfigFor,
+  metricSum,
+  requestedAddress,
+  startNats,
+  startService,
+  type ManagedProcess,
+  type ServiceProcess,
+} from '@netbroker/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+// Two exposer replicas sharing four exporting projects by lease (one per exporting project), each
+// exposing to one consumer project with a virtual cluster. Its own nats-server (so no exposer of
+// another file takes these leases), ipam, provisioner and api; the shared apiservers. The test
+// plays the load balancer controller for its own Services only.
+
+const stack = inject('stack');
+const hostKc = kubeConfigFor(stack.host!);
+const host = hostKc.makeApiClient(CoreV1Api);
+const hostDiscovery = hostKc.makeApiClient(DiscoveryV1Api);
+const hostNetworking = hostKc.makeApiClient(NetworkingV1Api);
+const virtualKc = kubeConfigFor(stack.virtual[0]!);
+const virtual = virtualKc.makeApiClient(CoreV1Api);
+const virtualDiscovery = virtualKc.makeApiClient(DiscoveryV1Api);
+const suffix = randomUUID().slice(0, 6);
+const tenant = `xrep${suffix}`;
+const exporterProjects = ['e0', 'e1', 'e2', 'e3'];
+const consumer = 'c';
+const entryNs = `xrep${suffix}`;
+const key = randomBytes(32);
+const adminToken = randomBytes(24).toString('base64url');
+const LEASE_MS = 3_000;
+const RESYNC_MS = 1_000;
+const pools = [
+  { name: 'projects', kind: 'prefix', prefixes: ['10.181.0.0/16'] },
+  { name: 'egress-cloud', kind: 'address', ranges: [{ start: '100.67.0.10', end: '100.67.0.250' }] },
+  { name: 'egress-public', kind: 'address', prefixes: ['198.51.101.0/24'] },
+];
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+let dir: string;
+let nats: { url: string; proc: ManagedProcess };
+let nc: NatsConnection;
+let leases: JsonKv<typeof Lease>;
+let apiUrl: string;
+let token: string;
+const others: ServiceProcess[] = [];
+const replicas = new Map<string, ServiceProcess>();
+
+async function call(method: string, path: string, body?: unknown, bearer = token) {
+  const res = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
+}
+
+const startReplica = async (id: string) => {
+  const env = {
+    NATS_URL: nats.url,
+    LOG_LEVEL: 'warn',
+    KUBECONFIG: join(dir, 'host.kubeconfig'),
+    NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
+    LB_PROVIDER: 'metallb',
+    ENTRY_NAMESPACE: entryNs,
+    RESYNC_INTERVAL_MS: String(RESYNC_MS),
+    LEASE_SECONDS: String(LEASE_MS / 1000),
+    REPLICA_ID: id,
+  };
+  replicas.set(id, await startService({ service: 'exposer', name: `exposer-${id}`, env }));
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'netbroker-exposer-replicas-'));
+  writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
+  nats = await startNats(dir, () => undefined, `nats-exposer-replicas-${suffix}`);
+  nc = await connectNats(nats.url);
+  leases = await openKv(nc, leaseBuckets.controllers, Lease);
+  const common = { NATS_URL: nats.url, LOG_LEVEL: 'warn' };
+  others.push(await startService({ service: 'ipam', name: 'ipam-exposer-replicas', env: { ...common, IPAM_POOLS: JSON.stringify(pools) } }));
+  others.push(await startService({ service: 'provisioner', name: 'provisioner-exposer-replicas', env: { ...common, KUBECONFIG: join(dir, 'host.kubeconfig') } }));
+  const port = await freePort();
+  apiUrl = `http://127.0.0.1:${port}`;
+  const apiEnv = { ...common, HTTP_PORT: String(port), NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: key.toString('base64') };
+  others.push(await startService({ service: 'api', name: 'api-exposer-replicas', env: apiEnv }));
+  expect((await call('POST', '/admin/tenants', { name: tenant }, adminToken)).status).toBe(201);
+  token = CreatedToken.parse((await call('POST', `/admin/tenants/${tenant}/tokens`, { name: 't' }, adminToken)).body).token;
+  for (const p of [...exporterProjects, consumer]) expect((await call('POST', '/v1/projects', { name: p, egressNetworkType: 'cloud' })).status).toBe(202);
+  const registered = await call('PUT', `/v1/projects/${consumer}/vcluster`, { kubeconfig: kubeconfigFile(stack.virtual[0]!), options: { name: `c${suffix}` } });
+  expect(registered.status, registered.text).toBe(202);
+  await eventually(async () => {
+    for (const p of [...exporterProjects, consumer]) expect(Project.parse((await call('GET', `/v1/projects/${p}`)).body).status.phase, p).toBe('Ready');
+  }, opts(90_000));
+  await Promise.all([startReplica(`a-${suffix}`), startReplica(`b-${suffix}`)]);
+}, 240_000);
+
+afterAll(async () => {
+  for (const r of replicas.values()) await r.stop();
+  for (const s of others.reverse()) await s.stop();
+  await nc?.close();
+  await nats?.proc.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function opts(timeoutMs = 30_000, signal?: AbortSignal) {
+  return { timeoutMs, signal };
+}
+const page = async (r: ServiceProcess) => (await fetch(`${r.opsUrl}/metrics`)).text();
+const writesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_writes_total', 'controller="exporter"');
+const reconcilesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_reconciles_total', 'controller="exporter"');
+const holderOf = async (project: string) => (await leases.get(`exposer.exporter.${tenant}.${project}`))?.value.holder;
+
+interface Made {
+  project: string;
+  name: string;
+  /** Every object it writes, by resourceVersion: what must stay put once converged. */
+  versions: () => Promise<Array<string | undefined>>;
+}
+let counter = 0;
+
+/** A host Service of `project` exposed to the consumer project, which has a virtual cluster. */
+async function expose(project: string): Promise<Made> {
+  const name = `s${++counter}`;
+  const namespace = `${tenant}-${project}`;
+  const consumerNs = `${tenant}-${consumer}`;
+  await host.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'p', port: 5432 }] } } });
+  const res = await call('POST', `/v1/projects/${project}/exposures`, { name, service: name, ports: [{ port: 5432 }], grants: [consumer] });
+  expect(res.status, res.text).toBe(201);
+  const rv = async (read: () => Promise<{ metadata?: { resourceVersion?: string } }>) => (await orUndefined(read))?.metadata?.resourceVersion;
+  const entry = `${name}-ext`;
+  return {
+    project,
+    name,
+    versions: () =>
+      Promise.all([
+        rv(() => host.readNamespacedService({ name: `exposure-${name}`, namespace })),
+        rv(() => hostNetworking.readNamespacedNetworkPolicy({ name: `netbroker-exposure-${name}`, namespace })),
+        rv(() => host.readNamespacedService({ name: entry, namespace: consumerNs })),
+        rv(() => hostDiscovery.readNamespacedEndpointSlice({ name: `${entry}-netbroker`, namespace: consumerNs })),
+        rv(() => hostNetworking.readNamespacedNetworkPolicy({ name: `netbroker-ext-${entry}`, namespace: consumerNs })),
+        rv(() => virtual.readNamespacedService({ name: entry, namespace: entryNs })),
+        rv(() => virtualDiscovery.readNamespacedEndpointSlice({ name: `${entry}-netbroker`, namespace: entryNs })),
+      ]),
+  };
+}
+
+/** Plays the load balancer controller for the exposure's Service, once it exists. */
+async function assignAddress(m: Made, signal?: AbortSignal) {
+  const [name, namespace] = [`exposure-${m.name}`, `${tenant}-${m.project}`];
+  const svc = await eventually(() => host.readNamespacedService({ name, namespace }), opts(30_000, signal));
+  await host.patchNamespacedServiceStatus({ name, namespace, body: { status: { loadBalancer: { ingress: [{ ip: requestedAddress(svc) }] } } } }, mergePatch);
+}
+
+/** Every exposure Ready with its consumer connected, and every object written: their versions. */
+const converged = (made: Made[], signal?: AbortSignal) =>
+  eventually(async () => {
+    for (const m of made) {
+      const e = Exposure.parse((await call('GET', `/v1/projects/${m.project}/exposures/${m.name}`)).body);
+      expect([e.status.reason, e.status.consumers.map((c) => [c.project, c.reason])], `${m.project}/${m.name}: ${e.status.message}`).toEqual(['Ready', [[`${tenant}/${consumer}`, 'Ready']]]);
+    }
+    const versions = await Promise.all(made.map((m) => m.versions()));
+    expect(versions.flat().filter((v) => v === undefined)).toEqual([]);
+    return versions;
+  }, opts(60_000, signal));
+
+/** Waits until every running replica went through at least two resyncs of all `keys` exporters. */
+async function twoResyncs(keys: number): Promise<void> {
+  const running = [...replicas.values()];
+  const start = Date.now();
+  const before = await Promise.all(running.map(reconcilesOf));
+  await eventually(async () => {
+    expect(Date.now() - start).toBeGreaterThanOrEqual(2 * RESYNC_MS);
+    const now = await Promise.all(running.map(reconcilesOf));
+    now.forEach((n, i) => expect(n - before[i]!).toBeGreaterThanOrEqual(2 * keys));
+  }, opts());
+}
+
+const made: Made[] = [];
+
+describe('exposer replicas', () => {
+  it('share the exporting projects by lease, converge, and a resync in place writes nothing on either', async () => {
+    for (const p of exporterProjects) made.push(await expose(p));
+    await Promise.all(made.map((m) => assignAddress(m)));
+    const versions = await converged(made);
+    const ids = [...replicas.keys()];
+    for (const p of exporterProjects) expect(ids, `holder of ${p}`).toContain(await holderOf(p));
+
+    const writes = async () => (await Promise.all([...replicas.values()].map(writesOf))).reduce((a, b) => a + b, 0);
+    const before = await writes();
+    await twoResyncs(exporterProjects.length);
+    expect(await writes()).toBe(before);
+    expect(await Promise.all(made.map((m) => m.versions()))).toEqual(versions);
+  });
+
+  it('a replica killed with work pending: the other takes its exporters over within the lease and converges, without a fight', async () => {
+    const victimId = (await holderOf(exporterProjects[0]!))!;
+    const victim = replicas.get(victimId)!;
+    const [survivorId, survivor] = [...replicas].find(([id]) => id !== victimId)!;
+    const victims = (await Promise.all(exporterProjects.map(async (p) => ((await holderOf(p)) === victimId ? p : undefined)))).filter((p): p is string => p !== undefined);
+    const survivorWrites = await writesOf(survivor);
+
+    const pending: Made[] = [];
+    for (const p of victims) pending.push(await expose(p));
+    const killedAt = Date.now();
+    victim.proc.kill('SIGKILL');
+    const takenOver = eventually(async () => {
+      for (const p of victims) expect(await holderOf(p), `holder of ${p}`).toBe(survivorId);
+      return Date.now();
+    }, opts(LEASE_MS + 5_000));
+    await victim.proc.exited;
+    await victim.stop(); // only removes its temp dir now
+    replicas.delete(victimId);
+    for (const p of victims) pending.push(await expose(p)); // only the survivor can do these
+    expect((await takenOver) - killedAt).toBeLessThan(LEASE_MS + 2_000);
+
+    await Promise.all(pending.map((m) => assignAddress(m, survivor.signal)));
+    made.push(...pending);
+    const versions = await converged(made, survivor.signal);
+    // Bounded: a new exposure is its LoadBalancer Service, policy, three host and two virtual
+    // entry objects and a status or two (what was in place costs nothing); a fight would cost more.
+    expect((await writesOf(survivor)) - survivorWrites).toBeLessThanOrEqual(10 * pending.length);
+    const settled = await writesOf(survivor);
+    await twoResyncs(exporterProjects.length);
+    expect(await writesOf(survivor)).toBe(settled);
+    expect(await Promise.all(made.map((m) => m.versions()))).toEqual(versions);
+  });
+});

@@ -1,0 +1,226 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
+import { CreatedToken, Lease, leaseBuckets, MappingList } from '@netbroker/contracts';
+import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
+import { orUndefined } from '@netbroker/kube';
+import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricSum, startNats, startService, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+// Two mapper replicas sharing the mappings of four projects by lease (one per project). This file
+// runs its own nats-server, so no mapper of another test file takes these leases; the apiservers
+// are the shared ones (fresh namespaces).
+
+const stack = inject('stack');
+const host = kubeConfigFor(stack.host!).makeApiClient(CoreV1Api);
+const clusters = [0, 1].map((i) => {
+  const kc = kubeConfigFor(stack.virtual[i]!);
+  return { info: stack.virtual[i]!, core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
+});
+const suffix = randomUUID().slice(0, 6);
+const tenant = `mrep${suffix}`;
+const projects = ['p0', 'p1', 'p2', 'p3'];
+const clusterOf = (project: string) => clusters[projects.indexOf(project) % 2]!;
+const key = randomBytes(32);
+const adminToken = randomBytes(24).toString('base64url');
+const LEASE_MS = 3_000;
+const RESYNC_MS = 1_000;
+const pools = [
+  { name: `${tenant}-projects`, kind: 'prefix', prefixes: ['10.161.0.0/16'] },
+  { name: `${tenant}-cloud`, kind: 'address', ranges: [{ start: '100.64.21.10', end: '100.64.21.250' }] },
+  { name: `${tenant}-public`, kind: 'address', prefixes: ['203.0.114.0/24'] },
+];
+
+let dir: string;
+let nats: { url: string; proc: ManagedProcess };
+let nc: NatsConnection;
+let leases: JsonKv<typeof Lease>;
+let apiUrl: string;
+let token: string;
+const others: ServiceProcess[] = [];
+const replicas = new Map<string, ServiceProcess>();
+
+async function call(method: string, path: string, body?: unknown, bearer = token) {
+  const res = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
+}
+
+const startReplica = async (id: string) => {
+  const replica = await startService({
+    service: 'mapper',
+    name: `mapper-${id}`,
+    env: {
+      NATS_URL: nats.url,
+      LOG_LEVEL: 'warn',
+      KUBECONFIG: join(dir, 'host.kubeconfig'),
+      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
+      RESYNC_INTERVAL_MS: String(RESYNC_MS),
+      LEASE_SECONDS: String(LEASE_MS / 1000),
+      REPLICA_ID: id,
+    },
+  });
+  replicas.set(id, replica);
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'netbroker-mapper-replicas-'));
+  writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
+  nats = await startNats(dir, () => undefined, `nats-mapper-replicas-${suffix}`);
+  nc = await connectNats(nats.url);
+  leases = await openKv(nc, leaseBuckets.controllers, Lease);
+  const common = { NATS_URL: nats.url, LOG_LEVEL: 'warn' };
+  others.push(await startService({ service: 'ipam', name: 'ipam-mapper-replicas', env: { ...common, IPAM_POOLS: JSON.stringify(pools) } }));
+  const port = await freePort();
+  apiUrl = `http://127.0.0.1:${port}`;
+  others.push(
+    await startService({
+      service: 'api',
+      name: 'api-mapper-replicas',
+      env: {
+        ...common,
+        HTTP_PORT: String(port),
+        NETBROKER_ADMIN_TOKEN: adminToken,
+        NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
+        DEFAULT_PROJECT_POOL: pools[0]!.name,
+        EGRESS_POOL_CLOUD: pools[1]!.name,
+        EGRESS_POOL_PUBLIC: pools[2]!.name,
+      },
+    }),
+  );
+  expect((await call('POST', '/admin/tenants', { name: tenant }, adminToken)).status).toBe(201);
+  token = CreatedToken.parse((await call('POST', `/admin/tenants/${tenant}/tokens`, { name: 't' }, adminToken)).body).token;
+  for (const p of projects) {
+    expect((await call('POST', '/v1/projects', { name: p, egressNetworkType: 'cloud' })).status).toBe(202);
+    const registered = await call('PUT', `/v1/projects/${p}/vcluster`, { kubeconfig: kubeconfigFile(clusterOf(p).info), options: { name: `${p}${suffix}` } });
+    expect(registered.status, registered.text).toBe(202);
+    await host.createNamespace({ body: { metadata: { name: `${tenant}-${p}` } } });
+    await clusterOf(p).core.createNamespace({ body: { metadata: { name: `v${suffix}-${p}` } } });
+  }
+  await Promise.all([startReplica(`a-${suffix}`), startReplica(`b-${suffix}`)]);
+}, 180_000);
+
+afterAll(async () => {
+  for (const r of replicas.values()) await r.stop();
+  for (const s of others.reverse()) await s.stop();
+  await nc?.close();
+  await nats?.proc.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const opts = (timeoutMs = 20_000) => ({ timeoutMs });
+const page = async (r: ServiceProcess) => (await fetch(`${r.opsUrl}/metrics`)).text();
+const writesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_writes_total', 'controller="mapping"');
+const reconcilesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_reconciles_total', 'controller="mapping"');
+const holderOf = async (project: string) => (await leases.get(`mapper.mapping.${tenant}.${project}`))?.value.holder;
+
+interface Made {
+  project: string;
+  id: string;
+  /** The objects it writes: read back to see they stay put. */
+  read: () => Promise<Array<string | undefined>>;
+}
+let counter = 0;
+
+/** A host Service mapped into the virtual cluster, and a virtual Service published on the host. */
+async function mapBoth(project: string): Promise<Made[]> {
+  const n = ++counter;
+  const hostNs = `${tenant}-${project}`;
+  const vns = `v${suffix}-${project}`;
+  const { core, discovery } = clusterOf(project);
+  await host.createNamespacedService({ namespace: hostNs, body: { metadata: { name: `db${n}` }, spec: { selector: { app: 'db' }, ports: [{ port: 5432 }] } } });
+  await core.createNamespacedService({ namespace: vns, body: { metadata: { name: `api${n}` }, spec: { selector: { app: 'api' }, ports: [{ port: 80 }] } } });
+  const values = `mapServices:\n  fromHost:\n  - from: db${n}\n    to: ${vns}/db${n}\n  fromVirtual:\n  - from: ${vns}/api${n}\n    to: api${n}\n`;
+  const res = await call('POST', `/v1/projects/${project}/mappings`, { values });
+  expect(res.status, res.text).toBe(201);
+  const [fromHost, fromVirtual] = MappingList.parse(res.body).items;
+  const rv = async (read: () => Promise<{ metadata?: { resourceVersion?: string } }>) => (await orUndefined(read))?.metadata?.resourceVersion;
+  return [
+    {
+      project,
+      id: fromHost!.id,
+      read: () => Promise.all([rv(() => core.readNamespacedService({ name: `db${n}`, namespace: vns })), rv(() => discovery.readNamespacedEndpointSlice({ name: `db${n}-netbroker`, namespace: vns }))]),
+    },
+    { project, id: fromVirtual!.id, read: () => Promise.all([rv(() => host.readNamespacedService({ name: `api${n}`, namespace: hostNs }))]) },
+  ];
+}
+
+const allMapped = (made: Made[], signal?: AbortSignal) =>
+  eventually(
+    async () => {
+      for (const p of projects) {
+        const items = MappingList.parse((await call('GET', `/v1/projects/${p}/mappings`)).body).items;
+        for (const m of made.filter((x) => x.project === p)) expect(items.find((i) => i.id === m.id)?.status.reason, `${p}/${m.id}`).toBe('Mapped');
+      }
+      const versions = await Promise.all(made.map((m) => m.read()));
+      expect(versions.flat().filter((v) => v === undefined)).toEqual([]);
+      return versions;
+    },
+    { ...opts(30_000), signal },
+  );
+
+/** Waits until every running replica went through at least two resyncs of all `keys` mappings. */
+async function twoResyncs(keys: number): Promise<void> {
+  const running = [...replicas.values()];
+  const start = Date.now();
+  const before = await Promise.all(running.map(reconcilesOf));
+  await eventually(async () => {
+    expect(Date.now() - start).toBeGreaterThanOrEqual(2 * RESYNC_MS);
+    const now = await Promise.all(running.map(reconcilesOf));
+    now.forEach((n, i) => expect(n - before[i]!).toBeGreaterThanOrEqual(2 * keys));
+  }, opts());
+}
+
+const made: Made[] = [];
+
+describe('mapper replicas', () => {
+  it('share the projects by lease, map everything, and a resync in place writes nothing on either', async () => {
+    for (const p of projects) made.push(...(await mapBoth(p)));
+    const versions = await allMapped(made);
+    const ids = [...replicas.keys()];
+    for (const p of projects) expect(ids, `holder of ${p}`).toContain(await holderOf(p));
+
+    const writes = async () => (await Promise.all([...replicas.values()].map(writesOf))).reduce((a, b) => a + b, 0);
+    const before = await writes();
+    await twoResyncs(made.length);
+    expect(await writes()).toBe(before);
+    expect(await Promise.all(made.map((m) => m.read()))).toEqual(versions);
+  });
+
+  it('a replica killed with work pending: the other takes its projects over within the lease and converges, without a fight', async () => {
+    const victimId = (await holderOf(projects[0]!))!;
+    const victim = replicas.get(victimId)!;
+    const [survivorId, survivor] = [...replicas].find(([id]) => id !== victimId)!;
+    const victims = (await Promise.all(projects.map(async (p) => ((await holderOf(p)) === victimId ? p : undefined)))).filter((p): p is string => p !== undefined);
+    const survivorWrites = await writesOf(survivor);
+
+    const pending: Made[] = [];
+    for (const p of victims) pending.push(...(await mapBoth(p)));
+    const killedAt = Date.now();
+    victim.proc.kill('SIGKILL');
+    const takenOver = eventually(async () => {
+      for (const p of victims) expect(await holderOf(p), `holder of ${p}`).toBe(survivorId);
+      return Date.now();
+    }, opts(LEASE_MS + 5_000));
+    await victim.proc.exited;
+    await victim.stop(); // only removes its temp dir now
+    replicas.delete(victimId);
+    for (const p of victims) pending.push(...(await mapBoth(p))); // only the survivor can do these
+    expect((await takenOver) - killedAt).toBeLessThan(LEASE_MS + 2_000);
+
+    made.push(...pending);
+    const versions = await allMapped(made, survivor.signal);
+    // Bounded: each new mapping is at most a namespace, its objects and a status; what was in place costs nothing.
+    expect((await writesOf(survivor)) - survivorWrites).toBeLessThanOrEqual(4 * pending.length);
+    const settled = await writesOf(survivor);
+    await twoResyncs(made.length);
+    expect(await writesOf(survivor)).toBe(settled);
+    expect(await Promise.all(made.map((m) => m.read()))).toEqual(versions);
+  });
+});
