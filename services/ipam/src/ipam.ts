@@ -36,6 +36,13 @@ const HOLD_TAKEN_MS = 2_000;
 
 export const allocationKey = (pool: string, cidr: string) => `${pool}.${encodeKeyToken(cidr)}`;
 
+/** The pool and CIDR of an allocation key (`<pool>.<cidr token>`); undefined for any other key. */
+export function parseAllocationKey(key: string): { pool: string; cidr: string } | undefined {
+  const dot = key.indexOf('.');
+  if (dot <= 0 || dot === key.length - 1 || key.indexOf('.', dot + 1) >= 0) return undefined;
+  return { pool: key.slice(0, dot), cidr: decodeKeyToken(key.slice(dot + 1)) };
+}
+
 const ownedBy = (a: Allocation, owner: Partial<Owner>) =>
   a.owner.tenant === owner.tenant &&
   (owner.project === undefined || a.owner.project === owner.project) &&
@@ -102,10 +109,14 @@ export class Ipam {
   }
 
   private async applyAllocation(change: KvChange<Allocation>): Promise<void> {
-    const [pool] = change.key.split('.', 1) as [string];
+    const parsed = parseAllocationKey(change.key);
+    if (!parsed) {
+      this.deps.logger.error({ key: change.key }, 'a key of no allocation in the allocations bucket; ignored');
+      return;
+    }
+    const { pool, cidr } = parsed;
     const view = this.views.get(pool);
     if (change.op === 'delete') {
-      const cidr = decodeKeyToken(change.key.slice(pool.length + 1));
       if (view) view.forget(cidr);
       else this.waiting.set(pool, (this.waiting.get(pool) ?? []).filter((w) => w.allocation.cidr !== cidr));
       return;
