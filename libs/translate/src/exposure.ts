@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1NetworkPolicy, V1NetworkPolicyPeer, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { grantKey, type ExposedPort, type ExposureRecord, type GrantRecord, type LbProvider } from '@netbroker/contracts';
+import { exposureKey, grantKey, type ExposedPort, type ExposureRecord, type GrantRecord, type LbProvider } from '@netbroker/contracts';
 import { annotations, hostName, hostNamespace, labels, MANAGED_BY, safeConcatName } from '@netbroker/naming';
 import { mappingLabels } from './mapping';
 import type { Manifest } from './sync-context';
@@ -135,7 +135,7 @@ function exporterMetadata(e: ExposureRecord, name: string) {
     name,
     namespace: hostNamespace(e.tenant, e.project),
     labels: { [labels.managedBy]: MANAGED_BY, [labels.tenant]: e.tenant, [labels.project]: e.project, [labels.component]: 'exposure', [labels.exposure]: e.name },
-    annotations: { [annotations.exposureKey]: `${e.tenant}.${e.project}.${e.name}` },
+    annotations: { [annotations.exposureKey]: exposureKey(e.tenant, e.project, e.name) },
   };
 }
 

@@ -1,7 +1,8 @@
-import type { ExposureRecord, GrantRecord } from '@netbroker/contracts';
+import { parentProjectKey, projectKey, type ExposureRecord, type GrantRecord } from '@netbroker/contracts';
 import type { KvChange, KvRecord } from '@netbroker/bus';
 
-const exporterOf = (key: string) => key.split('.').slice(0, 2).join('.');
+/** The records under one exporting project (its key and a dot start theirs; keys were checked when applied). */
+const under = (exporter: string) => (r: { key: string }) => r.key.startsWith(`${exporter}.`);
 
 /**
  * The exposures and grants the exposer follows, kept in memory as an informer keeps objects: the
@@ -13,38 +14,42 @@ export class ExporterCache {
   private readonly exposures = new Map<string, KvRecord<ExposureRecord>>();
   private readonly grants = new Map<string, KvRecord<GrantRecord>>();
 
-  /** Applies a change of bucket `exposures`; answers the exporter to enqueue. */
-  exposure(change: KvChange<ExposureRecord>): string {
-    if (change.op === 'put') this.exposures.set(change.key, { key: change.key, value: change.value, revision: change.revision });
-    else this.exposures.delete(change.key);
-    return exporterOf(change.key);
+  /** Applies a change of bucket `exposures`; answers the exporter to enqueue (none for a key under no project). */
+  exposure(change: KvChange<ExposureRecord>): string[] {
+    return this.apply(this.exposures, change);
   }
 
-  /** Applies a change of bucket `exposure-grants`; answers the exporter to enqueue. */
-  grant(change: KvChange<GrantRecord>): string {
-    if (change.op === 'put') this.grants.set(change.key, { key: change.key, value: change.value, revision: change.revision });
-    else this.grants.delete(change.key);
-    return exporterOf(change.key);
+  /** Applies a change of bucket `exposure-grants`; answers the exporter to enqueue (none for a key under no project). */
+  grant(change: KvChange<GrantRecord>): string[] {
+    return this.apply(this.grants, change);
+  }
+
+  private apply<T>(records: Map<string, KvRecord<T>>, change: KvChange<T>): string[] {
+    const exporter = parentProjectKey(change.key);
+    if (!exporter) return [];
+    if (change.op === 'put') records.set(change.key, { key: change.key, value: change.value, revision: change.revision });
+    else records.delete(change.key);
+    return [exporter];
   }
 
   exposuresOf(exporter: string): Array<KvRecord<ExposureRecord>> {
-    return [...this.exposures.values()].filter((r) => exporterOf(r.key) === exporter);
+    return [...this.exposures.values()].filter(under(exporter));
   }
 
   grantsOf(exporter: string): Array<KvRecord<GrantRecord>> {
-    return [...this.grants.values()].filter((r) => exporterOf(r.key) === exporter);
+    return [...this.grants.values()].filter(under(exporter));
   }
 
   /** Exporters that changed when project `key` changed: itself, and those granting it access. */
   affectedBy(project: string): string[] {
     const out = new Set<string>();
     if (this.exposuresOf(project).length > 0) out.add(project);
-    for (const g of this.grants.values()) if (`${g.value.consumer.tenant}.${g.value.consumer.project}` === project) out.add(exporterOf(g.key));
+    for (const g of this.grants.values()) if (projectKey(g.value.consumer.tenant, g.value.consumer.project) === project) out.add(parentProjectKey(g.key)!);
     return [...out];
   }
 
   exporters(): string[] {
-    return [...new Set([...this.exposures.keys(), ...this.grants.keys()].map(exporterOf))];
+    return [...new Set([...this.exposures.keys(), ...this.grants.keys()].map((k) => parentProjectKey(k)!))];
   }
 
   get counts() {

@@ -5,6 +5,8 @@ import {
   ExposureRecord,
   ExposureStatus,
   GrantRecord,
+  parentProjectKey,
+  projectKey,
   ProjectRecord,
   ProjectStatus,
   projectBuckets,
@@ -92,22 +94,23 @@ shutdown.add('queue', () => queue.stop());
 const invalid = (bucket: string) => (key: string, err: unknown) => logger.error({ err, bucket, key }, 'unreadable record');
 const onProject = (change: { key: string }) => cache.affectedBy(change.key).forEach((k) => queue.add(k));
 const followers: KvFollower[] = [
-  await exposures.follow((c) => queue.add(cache.exposure(c)), invalid('exposures')),
-  await grants.follow((c) => queue.add(cache.grant(c)), invalid('grants')),
+  await exposures.follow((c) => cache.exposure(c).forEach((k) => queue.add(k)), invalid('exposures')),
+  await grants.follow((c) => cache.grant(c).forEach((k) => queue.add(k)), invalid('grants')),
   await projects.follow(onProject, invalid('projects')),
   await projectStatus.follow(onProject, invalid('project-status')),
   await vclusters.follow(onProject, invalid('vclusters')),
 ];
 shutdown.add('follows', () => followers.forEach((f) => f.stop()));
 // Statuses of exposures deleted while no exposer ran: their objects are still to be removed.
-for (const key of reconciler.statusKeys()) queue.add(key.split('.').slice(0, 2).join('.'));
+for (const key of reconciler.statusKeys().map(parentProjectKey)) if (key) queue.add(key);
 
 // The load balancer controller writing an address into an exposure Service.
 const core = hostConfig.makeApiClient(CoreV1Api);
 const labelSelector = `${labels.component}=exposure`;
 const onLoadBalancer = (svc: V1Service) => {
   const l = svc.metadata?.labels ?? {};
-  if (l[labels.tenant] && l[labels.project]) queue.add(`${l[labels.tenant]}.${l[labels.project]}`);
+  const [tenant, project] = [l[labels.tenant], l[labels.project]];
+  if (tenant && project) queue.add(projectKey(tenant, project));
 };
 const lbInformer = new Informer<V1Service>(hostConfig, {
   path: '/api/v1/services',

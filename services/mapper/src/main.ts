@@ -1,5 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { mappingBuckets, MappingRecord, MappingStatus, projectBuckets, ProjectRecord, TenantRecord, VClusterRecord } from '@netbroker/contracts';
+import { mappingBuckets, MappingRecord, MappingStatus, projectBuckets, projectKey, ProjectRecord, TenantRecord, VClusterRecord } from '@netbroker/contracts';
 import { connectBus, openKv } from '@netbroker/bus';
 import { loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
 import { hostNamespace } from '@netbroker/naming';
@@ -58,7 +58,7 @@ const clusters = new VirtualClusters({
   onService: (project, namespace, name) => {
     const ref = `${namespace}/${name}`;
     index
-      .keys((r) => `${r.tenant}.${r.project}` === project && (r.spec.direction === 'fromHost' ? r.spec.to === ref : r.spec.from === ref))
+      .keys((r) => projectKey(r.tenant, r.project) === project && (r.spec.direction === 'fromHost' ? r.spec.to === ref : r.spec.from === ref))
       .forEach((k) => queue.add(k));
   },
   logger,

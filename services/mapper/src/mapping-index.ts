@@ -1,4 +1,4 @@
-import type { MappingRecord, TenantRecord } from '@netbroker/contracts';
+import { projectKey, type MappingRecord, type TenantRecord } from '@netbroker/contracts';
 import { hostNamespace } from '@netbroker/naming';
 import { splitRef } from '@netbroker/translate';
 
@@ -62,6 +62,6 @@ export class MappingIndex {
 
   /** `<tenant>.<project>` of every project with a mapping (live or pending removal). */
   projects(): Set<string> {
-    return new Set([...this.live.values(), ...this.gone.values()].map((r) => `${r.tenant}.${r.project}`));
+    return new Set([...this.live.values(), ...this.gone.values()].map((r) => projectKey(r.tenant, r.project)));
   }
 }

@@ -82,11 +82,11 @@ export const exposureEvent = (exporter: { tenant: string; project: string; uid: 
 
 /** The message id of a grant fact: the grant's key and the revision it concerns. */
 export const grantMsgId = (exporterUid: string, exposure: string, consumer: ProjectRef, revision: number, what: string) =>
-  `${exporterUid}:grant:${exposure}:${consumer.tenant}.${consumer.project}:${revision}:${what}`;
+  `${exporterUid}:grant:${exposure}:${projectKey(consumer.tenant, consumer.project)}:${revision}:${what}`;
 
 /** The project's exposures: only records of this incarnation of the project (same uid). */
 async function projectExposures(deps: ApiDeps, project: ProjectRecord): Promise<ExposureRecord[]> {
-  const keys = await keysOf(deps.store.exposures, `${project.tenant}.${project.name}.*`);
+  const keys = await keysOf(deps.store.exposures, `${projectKey(project.tenant, project.name)}.*`);
   const records = await Promise.all(keys.map((k) => deps.store.exposures.get(k)));
   return records.flatMap((r) => (r && r.value.projectUid === project.uid ? [r.value] : [])).sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -98,7 +98,7 @@ async function loadExposure(deps: ApiDeps, project: ProjectRecord, name: string)
 }
 
 async function exposureGrants(deps: ApiDeps, project: ProjectRecord, name: string): Promise<Array<KvRecord<GrantRecord>>> {
-  const keys = await keysOf(deps.store.grants, `${project.tenant}.${project.name}.${name}.*.*`);
+  const keys = await keysOf(deps.store.grants, `${exposureKey(project.tenant, project.name, name)}.*.*`);
   const records = await Promise.all(keys.map((k) => deps.store.grants.get(k)));
   return records.filter((r): r is KvRecord<GrantRecord> => r !== undefined && r.value.exporter.uid === project.uid);
 }

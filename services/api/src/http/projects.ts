@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateProjectRequest,
   ListProjectsQuery,
+  parseProjectKey,
   ProjectName,
   Project,
   projectKey,
@@ -189,7 +190,7 @@ export const projectRoutes = [
       const limit = query.limit ?? DEFAULT_PAGE;
       const after = query.continue !== undefined ? decodeContinue(query.continue) : undefined;
       const names = (await keysOf(deps.store.projects, `${tenant}.>`))
-        .map((k) => k.slice(tenant.length + 1))
+        .flatMap((k) => parseProjectKey(k)?.project ?? [])
         .filter((n) => after === undefined || n > after)
         .sort();
       const page = names.slice(0, limit);

@@ -1,5 +1,5 @@
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type KubernetesObject, type V1Service } from '@kubernetes/client-node';
-import type { ConsumerStatus, ExposureRecord, GrantRecord } from '@netbroker/contracts';
+import { projectKey, type ConsumerStatus, type ExposureRecord, type GrantRecord } from '@netbroker/contracts';
 import { applyIfChanged, classify, isOwnedBy, isServerRefused, isTerminal, SERVER_REFUSED_MESSAGE, type ObjectRef, type OwnedApplier } from '@netbroker/kube';
 import { hostNamespace, labels, MANAGED_BY, PREFIX } from '@netbroker/naming';
 import { entryEgressPolicy, entrySelector, exporterEntrySelector, entryService, entrySlice, isEntryFor } from '@netbroker/translate';
@@ -72,7 +72,7 @@ export class Entries {
     const onHost = await this.write(this.host, g, hostObjects, existing);
     if (!onHost.ok) return { status: { project: consumerRef(g), ready: false, reason: 'NameInUse', message: `${onHost.foreign} exists and is not this grant's; it is left untouched` }, virtual: false };
     const where = [`host namespace ${hostNs}`];
-    const vc = await this.clusters.get(`${g.consumer.tenant}.${g.consumer.project}`);
+    const vc = await this.clusters.get(projectKey(g.consumer.tenant, g.consumer.project));
     let virtual = false;
     if (vc.ok) {
       // As vcluster maps a host Service in: the virtual Service takes the host entry's ClusterIP,

@@ -2,6 +2,9 @@ import type { KubernetesObject, V1Service } from '@kubernetes/client-node';
 import {
   exposureKey,
   exposureSubjects,
+  parseExposureKey,
+  parseProjectKey,
+  projectKey,
   type Allocation,
   type ConsumerStatus,
   type ExposureEvent,
@@ -13,7 +16,7 @@ import {
   type VClusterRecord,
 } from '@netbroker/contracts';
 import type { EventPublisher, JsonKv, KvRecord } from '@netbroker/bus';
-import { applyIfChanged, isNotOwned, isOwnedBy, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
+import { applyIfChanged, isNotOwned, isOwnedBy, TerminalError, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
 import { annotations, hostNamespace, labels } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
 import {
@@ -99,7 +102,7 @@ const pascal = (reason: string) => reason.replace(/(^|-)([a-z])/g, (_m, _d, c: s
 const svcRef = (namespace: string, name: string): ObjectRef => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace } });
 const policyRef = (namespace: string, name: string): ObjectRef => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace } });
 const byAge = (a: KvRecord<ExposureRecord>, b: KvRecord<ExposureRecord>) => a.value.createdAt.localeCompare(b.value.createdAt) || a.value.name.localeCompare(b.value.name);
-const projectKeyOf = (ref: { tenant: string; project: string }) => `${ref.tenant}.${ref.project}`;
+const projectKeyOf = (ref: { tenant: string; project: string }) => projectKey(ref.tenant, ref.project);
 
 /**
  * Every exposure of one exporting project (key `<tenant>.<project>`), level-triggered: EIPs,
@@ -137,8 +140,8 @@ export class ExporterReconciler {
     }
     for (const s of statuses.filter((s) => !liveKeys.has(s.key) && !exposures.some((e) => e.key === s.key))) {
       if (alive && (await d.exposures.get(s.key))?.value.projectUid === alive.uid) continue; // newer than the cache: not gone
-      const [tenant, projectName, name] = s.key.split('.') as [string, string, string];
-      await this.teardown({ tenant, project: projectName, name }, s.value);
+      const gone = parseExposureKey(s.key);
+      if (gone) await this.teardown(gone, s.value); // a status the exposer wrote: always an exposure key
     }
     // Grants of exposures that are gone. The cache may not have an exposure its grant is for yet:
     // only a fresh read proves the exposure is gone.
@@ -332,7 +335,9 @@ export class ExporterReconciler {
 
   /** EIPs no live exposure uses any more go back to their pool. Answers the EIPs kept. */
   private async releaseUnused(key: string, live: Array<KvRecord<ExposureRecord>>): Promise<Allocation[]> {
-    const [tenant, project] = key.split('.') as [string, string];
+    const ref = parseProjectKey(key);
+    if (!ref) throw new TerminalError('InvalidKey', `${key} is not a project key`);
+    const { tenant, project } = ref;
     const wanted = new Set(live.map((e) => eipRequestId(e.value)));
     const held = await this.deps.eips.held(tenant, project);
     if (held.some((a) => !wanted.has(a.requestId))) {

@@ -1,4 +1,4 @@
-import { MappingRecord, type ProjectRecord, type TenantRecord, type VClusterRecord } from '@netbroker/contracts';
+import { MappingRecord, projectKey, type ProjectRecord, type TenantRecord, type VClusterRecord } from '@netbroker/contracts';
 import type { JsonKv, KvFollower } from '@netbroker/bus';
 import type { WorkQueue } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
@@ -46,11 +46,11 @@ export async function followBuckets(deps: {
       await deps.onMappingsChanged();
     }, invalid('mappings')),
     await deps.vclusters.follow((change) => {
-      index.keys((r) => `${r.tenant}.${r.project}` === change.key).forEach((k) => queue.add(k));
+      index.keys((r) => projectKey(r.tenant, r.project) === change.key).forEach((k) => queue.add(k));
     }, invalid('vclusters')),
     // A project being deleted takes its mappings with it.
     await deps.projects.follow((change) => {
-      index.keys((r) => `${r.tenant}.${r.project}` === change.key).forEach((k) => queue.add(k));
+      index.keys((r) => projectKey(r.tenant, r.project) === change.key).forEach((k) => queue.add(k));
     }, invalid('projects')),
   ];
   let caughtUp = false;

@@ -1,4 +1,4 @@
-import type { MappingRecord, MappingStatus, ProjectRecord } from '@netbroker/contracts';
+import { projectKey, type MappingRecord, type MappingStatus, type ProjectRecord } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
 import { isServerRefused, SERVER_REFUSED_MESSAGE, type ReconcileResult } from '@netbroker/kube';
 import type { MappingIndex } from '../mapping-index';
@@ -37,7 +37,7 @@ export class MappingReconciler {
       index.delete(key);
       live = false;
     }
-    const cluster = await clusters.get(`${record.tenant}.${record.project}`);
+    const cluster = await clusters.get(projectKey(record.tenant, record.project));
     if (!live) {
       if (record.spec.direction === 'fromVirtual') await this.deps.fromVirtual.remove(record);
       else if (cluster.ok) await this.deps.fromHost.remove(record, cluster.cluster);
@@ -66,7 +66,7 @@ export class MappingReconciler {
 
   /** The mapping's very project exists and is not being deleted (a new project of the same name is another). */
   private async projectLives(record: MappingRecord): Promise<boolean> {
-    const project = (await this.deps.projects.get(`${record.tenant}.${record.project}`))?.value;
+    const project = (await this.deps.projects.get(projectKey(record.tenant, record.project)))?.value;
     return project !== undefined && project.uid === record.projectUid && project.deletionRequestedAt === undefined;
   }
 

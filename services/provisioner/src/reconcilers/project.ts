@@ -1,6 +1,7 @@
 import {
   AllocateReply,
   ipamSubjects,
+  projectKey,
   projectSubjects,
   ReleaseReply,
   type Allocation,
@@ -134,7 +135,7 @@ export class ProjectReconciler {
     const conditions = nextConditions(current?.value.conditions ?? [], outcomes, this.deps.now().toISOString());
     const status: ProjectStatus = { v: 1, uid: project.uid, observedGeneration: project.generation, phase: phaseOf(conditions), ...next, conditions };
     if (sameStatus(current?.value, status)) return;
-    const key = `${project.tenant}.${project.name}`;
+    const key = projectKey(project.tenant, project.name);
     try {
       if (current) await this.deps.statuses.update(key, status, current.revision);
       else await this.deps.statuses.create(key, status);
