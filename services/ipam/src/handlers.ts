@@ -1,12 +1,13 @@
 import {
   AllocateRequest,
   DeletePoolRequest,
+  fail,
   ipamSubjects,
   ListPoolsRequest,
   LookupRequest,
+  ok,
   PutPoolRequest,
   ReleaseRequest,
-  type IpamError,
   type ListPoolsReply,
 } from '@netbroker/contracts';
 import { serve, type InvalidPayloadError, type NatsConnection } from '@netbroker/bus';
@@ -18,10 +19,10 @@ const QUEUE = 'ipam';
 
 /** Wires every ipam subject to the service: parse with zod, answer, never crash on bad input. */
 export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subscription[] {
-  const invalid = (e: InvalidPayloadError) => ({ ok: false as const, error: { reason: 'invalid-request', message: e.problems } satisfies IpamError });
+  const invalid = (e: InvalidPayloadError) => fail('invalid-request', e.problems);
   const failed = (e: unknown) => {
     logger.error({ err: e }, 'ipam request failed');
-    return { ok: false as const, error: { reason: 'invalid-request', message: 'internal error; see the ipam log' } satisfies IpamError };
+    return fail('invalid-request', 'internal error; see the ipam log');
   };
   const common = { queue: QUEUE, invalid, failed };
   return [
@@ -34,7 +35,7 @@ export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subsc
       ...common,
       subject: ipamSubjects.listPools,
       schema: ListPoolsRequest,
-      handle: async (): Promise<ListPoolsReply> => ({ ok: true, value: { pools: ipam.listPools() } }),
+      handle: async (): Promise<ListPoolsReply> => ok({ pools: ipam.listPools() }),
     }),
   ];
 }

@@ -1,9 +1,10 @@
 import {
+  fail,
   ipamSubjects,
+  ok,
   type AllocateReply,
   type AllocateRequest,
   type Allocation,
-  type IpamError,
   type IpamEvent,
   type LookupRequest,
   type Owner,
@@ -11,14 +12,13 @@ import {
   type PoolSpec,
   type PoolStatus,
   type ReleaseRequest,
+  type Result,
 } from '@netbroker/contracts';
 import { decodeKeyToken, encodeKeyToken, isConflict, type EventPublisher, type JsonKv, type KvChange, type KvFollower } from '@netbroker/bus';
 import type { Logger } from '@netbroker/runtime';
 import type { Allocation as AllocationSchema, PoolRecord as PoolRecordSchema } from '@netbroker/contracts';
 import { rebuild, type PoolView } from './view';
 
-type Result<T> = { ok: true; value: T } | { ok: false; error: IpamError };
-const fail = (reason: IpamError['reason'], message: string): { ok: false; error: IpamError } => ({ ok: false, error: { reason, message } });
 
 export interface IpamDeps {
   pools: JsonKv<typeof PoolRecordSchema>;
@@ -154,7 +154,7 @@ export class Ipam {
     if (!ownedBy(found, req.owner) || found.owner.purpose !== req.owner.purpose) {
       return fail('invalid-request', `request id ${req.requestId} was used by another owner`);
     }
-    return { ok: true, value: found };
+    return ok(found);
   }
 
   private async claim(req: AllocateRequest): Promise<AllocateReply> {
@@ -169,7 +169,7 @@ export class Ipam {
       const allocation: Allocation = { v: 1, pool: req.pool, cidr, owner: req.owner, requestId: req.requestId, allocatedAt: this.deps.now().toISOString() };
       if (req.dryRun) {
         view.unclaim(cidr);
-        return { ok: true, value: allocation };
+        return ok(allocation);
       }
       const key = allocationKey(req.pool, cidr);
       let held = false;
@@ -179,7 +179,7 @@ export class Ipam {
         const mine = this.views.get(req.pool)?.accepted.get(cidr);
         if (mine?.revision === revision) {
           this.publish(ipamSubjects.allocated, allocation, revision);
-          return { ok: true, value: allocation };
+          return ok(allocation);
         }
         // Lost to a record with a lower revision: remove ours and try again.
         await this.deps.allocations.delete(key, revision).catch((e: unknown) => {
@@ -218,7 +218,7 @@ export class Ipam {
         if (!isConflict(e)) throw e; // already released by someone else: harmless
       }
     }
-    return { ok: true, value: { released } };
+    return ok({ released });
   }
 
   lookup(req: LookupRequest): Result<{ allocations: Allocation[] }> {
@@ -227,7 +227,7 @@ export class Ipam {
       .filter((v) => req.pool === undefined || v.record.name === req.pool)
       .flatMap((v) => [...v.accepted.values()].map((e) => e.allocation))
       .filter((a) => req.owner === undefined || ownedBy(a, req.owner));
-    return { ok: true, value: { allocations } };
+    return ok({ allocations });
   }
 
   // --- pools ------------------------------------------------------------------------------------
@@ -242,15 +242,15 @@ export class Ipam {
     if (existing && existing.value.kind !== record.kind) return fail('invalid-request', `pool ${spec.name} is a ${existing.value.kind} pool; its kind cannot change`);
     const revision = existing ? await this.deps.pools.update(spec.name, record, existing.revision) : await this.deps.pools.create(spec.name, record);
     await this.poolFollower!.waitFor(revision);
-    return { ok: true, value: this.status(spec.name)! };
+    return ok(this.status(spec.name)!);
   }
 
   async deletePool(name: string): Promise<Result<{ deleted: boolean }>> {
     const view = this.views.get(name);
-    if (!view) return { ok: true, value: { deleted: false } };
+    if (!view) return ok({ deleted: false });
     if (view.accepted.size > 0) return fail('pool-in-use', `pool ${name} still holds ${view.accepted.size} allocation(s)`);
     await this.deps.pools.delete(name);
-    return { ok: true, value: { deleted: true } };
+    return ok({ deleted: true });
   }
 
   status(name: string): PoolStatus | undefined {
