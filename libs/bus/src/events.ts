@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { encodeJson } from './codec';
+import { isStreamNotFound } from './errors';
 
 export interface StreamSpec {
   name: string;
@@ -27,7 +28,7 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec): Promis
     await jsm.streams.info(spec.name);
     await jsm.streams.update(spec.name, config);
   } catch (e) {
-    if (!(e instanceof Error) || !/stream not found/i.test(e.message)) throw e;
+    if (!isStreamNotFound(e)) throw e;
     await jsm.streams.add(config);
   }
 }
