@@ -10,5 +10,14 @@ export {
   isRequestFailed,
 } from './errors';
 export { EventPublisher, ensureStream, type StreamSpec } from './events';
+export {
+  IpamClient,
+  IpamRefusedError,
+  IpamUnavailableError,
+  isIpamRefused,
+  isIpamUnavailable,
+  type IpamClientOptions,
+  type IpamRefusal,
+} from './ipam-client';
 export { JsonKv, KvFollower, decodeKeyToken, encodeKeyToken, openKv, type KvChange, type KvRecord, type OpenKvOptions } from './kv';
 export { request, serve, type RequestOptions, type ServeOptions } from './rpc';

@@ -44,8 +44,8 @@ export const ProblemCode = z.enum([
   'port-collision',
   'pool-mismatch',
   'self-grant',
-  // address space: the ipam service's reasons, passed through (it never answers not-allocated here)
-  ...IpamErrorReason.exclude(['not-allocated']).options,
+  // address space: the ipam service's refusals, passed through (it never answers not-allocated here)
+  ...IpamErrorReason.exclude(['not-allocated', 'internal']).options,
   // the server
   'dependency-unavailable',
   'internal',

@@ -14,6 +14,8 @@ export const IpamErrorReason = z.enum([
   'unknown-pool',
   'invalid-request',
   'pool-in-use',
+  /** Not a refusal: the address manager failed on the request (its log says why); retrying may help. */
+  'internal',
 ]);
 export type IpamErrorReason = z.infer<typeof IpamErrorReason>;
 

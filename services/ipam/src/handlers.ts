@@ -22,7 +22,7 @@ export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subsc
   const invalid = (e: InvalidPayloadError) => fail('invalid-request', e.problems);
   const failed = (e: unknown) => {
     logger.error({ err: e }, 'ipam request failed');
-    return fail('invalid-request', 'internal error; see the ipam log');
+    return fail('internal', 'the address manager failed on this request; see the ipam log');
   };
   const common = { queue: QUEUE, invalid, failed };
   return [

@@ -1,5 +1,5 @@
 import { eventStream, ProjectRecord, ProjectStatus, projectBuckets, TenantRecord, VClusterRecord } from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher, openKv } from '@netbroker/bus';
+import { connectBus, ensureStream, EventPublisher, IpamClient, openKv } from '@netbroker/bus';
 import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
 import { createLogger, createMetricsRegistry, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { ProvisionerConfig } from './config';
@@ -17,7 +17,7 @@ const kv = { replicas: config.NATS_REPLICAS };
 const projects = await openKv(nc, projectBuckets.projects, ProjectRecord, kv);
 
 const reconciler = new ProjectReconciler({
-  nc,
+  ipam: new IpamClient(nc),
   projects,
   statuses: await openKv(nc, projectBuckets.status, ProjectStatus, kv),
   tenants: await openKv(nc, projectBuckets.tenants, TenantRecord, kv),
