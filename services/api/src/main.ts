@@ -1,5 +1,5 @@
 import { eventStream } from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher } from '@netbroker/bus';
+import { connectBus, ensureStream, EventPublisher, IpamClient } from '@netbroker/bus';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { inClusterApiUrl, tenantAccessFrom } from '@netbroker/kube';
 import { ApiConfig } from './config';
@@ -7,7 +7,6 @@ import { Facts } from './facts';
 import { buildServer } from './http/server';
 import { routes } from './http/routes';
 import { Idempotency } from './idempotency';
-import { IpamClient } from './ipam-client';
 import { buildOpenApi } from './openapi';
 import { RateLimiter } from './rate-limit';
 import { openStore } from './store';
