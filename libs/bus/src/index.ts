@@ -9,7 +9,16 @@ export {
   isInvalidPayload,
   isRequestFailed,
 } from './errors';
-export { EventPublisher, ensureStream, type StreamSpec } from './events';
+export {
+  EventPublisher,
+  Facts,
+  PublishFailedError,
+  ensureStream,
+  isPublishFailed,
+  type ErrorLog,
+  type PublishOptions,
+  type StreamSpec,
+} from './events';
 export {
   IpamClient,
   IpamRefusedError,

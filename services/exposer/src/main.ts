@@ -12,7 +12,7 @@ import {
   projectBuckets,
   VClusterRecord,
 } from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher, IpamClient, openKv, type KvFollower } from '@netbroker/bus';
+import { connectBus, ensureStream, EventPublisher, Facts, IpamClient, openKv, type KvFollower } from '@netbroker/bus';
 import { Informer, loadKubeConfig, OwnedApplier, tenantAccessForService, WorkQueue } from '@netbroker/kube';
 import { labels } from '@netbroker/naming';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
@@ -67,7 +67,7 @@ const reconciler = new ExporterReconciler({
   eips: new Eips(new IpamClient(nc), { cloud: config.EIP_POOL_CLOUD, public: config.EIP_POOL_PUBLIC }),
   entries: new Entries(host, hostConfig, clusters, config.ENTRY_NAMESPACE, countWrite),
   countWrite,
-  events: new EventPublisher(nc),
+  events: new Facts(new EventPublisher(nc), { registry, log: logger }),
   lb: {
     provider: config.LB_PROVIDER,
     loadBalancerClass: config.LB_CLASS,

@@ -14,7 +14,7 @@ import {
   type ReleaseRequest,
   type Result,
 } from '@netbroker/contracts';
-import { decodeKeyToken, encodeKeyToken, isConflict, type EventPublisher, type JsonKv, type KvChange, type KvFollower } from '@netbroker/bus';
+import { decodeKeyToken, encodeKeyToken, isConflict, type Facts, type JsonKv, type KvChange, type KvFollower } from '@netbroker/bus';
 import type { Logger } from '@netbroker/runtime';
 import type { Allocation as AllocationSchema, PoolRecord as PoolRecordSchema } from '@netbroker/contracts';
 import { rebuild, type PoolView } from './view';
@@ -23,7 +23,7 @@ import { rebuild, type PoolView } from './view';
 export interface IpamDeps {
   pools: JsonKv<typeof PoolRecordSchema>;
   allocations: JsonKv<typeof AllocationSchema>;
-  events: EventPublisher;
+  events: Facts;
   logger: Logger;
   hostReserved: string[];
   now: () => Date;
@@ -263,8 +263,9 @@ export class Ipam {
   }
 
   /**
-   * Publishes a fact after the reply: the KV record is the truth, the fact is for audit. Pending
-   * publishes are awaited on shutdown (`flush`).
+   * Publishes a fact after the reply, not awaited: the KV record is the truth, the fact is for
+   * audit (Facts retries it, and counts and logs it if lost). Pending publishes are awaited on
+   * shutdown (`flush`).
    */
   private publish(subject: string, allocation: Allocation, revision: number): void {
     const event: IpamEvent = { v: 1, allocation, revision };

@@ -1,5 +1,5 @@
 import { eventStream, ProjectRecord, ProjectStatus, projectBuckets, TenantRecord, VClusterRecord } from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher, IpamClient, openKv } from '@netbroker/bus';
+import { connectBus, ensureStream, EventPublisher, Facts, IpamClient, openKv } from '@netbroker/bus';
 import { loadKubeConfig, OwnedApplier, WorkQueue } from '@netbroker/kube';
 import { createLogger, createMetricsRegistry, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { ProvisionerConfig } from './config';
@@ -15,6 +15,7 @@ shutdown.add('nats', () => nc.drain());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
 const kv = { replicas: config.NATS_REPLICAS };
 const projects = await openKv(nc, projectBuckets.projects, ProjectRecord, kv);
+const registry = createMetricsRegistry('provisioner');
 
 const reconciler = new ProjectReconciler({
   ipam: new IpamClient(nc),
@@ -23,7 +24,7 @@ const reconciler = new ProjectReconciler({
   tenants: await openKv(nc, projectBuckets.tenants, TenantRecord, kv),
   vclusters: await openKv(nc, projectBuckets.vclusters, VClusterRecord, kv),
   applier: new OwnedApplier(loadKubeConfig(config.KUBECONFIG), 'netbroker-provisioner'),
-  events: new EventPublisher(nc),
+  events: new Facts(new EventPublisher(nc), { registry, log: logger }),
   logger,
   now: () => new Date(),
   pools: { project: config.DEFAULT_PROJECT_POOL, egress: { cloud: config.EGRESS_POOL_CLOUD, public: config.EGRESS_POOL_PUBLIC } },
@@ -42,7 +43,7 @@ shutdown.add('watch', () => watch.stop());
 const ops = await startOpsServer({
   host: config.OPS_HOST,
   port: config.OPS_PORT,
-  registry: createMetricsRegistry('provisioner'),
+  registry,
   readiness: { nats: () => !nc.isClosed(), watch: () => watch.running },
 });
 shutdown.add('ops', () => ops.close());

@@ -15,7 +15,7 @@ import {
   type ProjectStatus,
   type VClusterRecord,
 } from '@netbroker/contracts';
-import type { EventPublisher, JsonKv, KvRecord } from '@netbroker/bus';
+import type { Facts, JsonKv, KvRecord } from '@netbroker/bus';
 import { applyIfChanged, isNotOwned, isOwnedBy, TerminalError, type ObjectRef, type OwnedApplier, type ReconcileResult } from '@netbroker/kube';
 import { annotations, hostNamespace, labels } from '@netbroker/naming';
 import type { Logger } from '@netbroker/runtime';
@@ -53,7 +53,7 @@ export interface ExporterDeps {
   host: OwnedApplier;
   eips: Eips;
   entries: Entries;
-  events: EventPublisher;
+  events: Facts;
   lb: LbConfig;
   countWrite: CountWrite;
   logger: Logger;

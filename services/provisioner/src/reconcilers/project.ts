@@ -8,7 +8,7 @@ import {
   type ProjectStatus,
   type TenantRecord,
 } from '@netbroker/contracts';
-import { isConflict, isIpamRefused, type EventPublisher, type IpamClient, type JsonKv, type KvRecord } from '@netbroker/bus';
+import { isConflict, isIpamRefused, type Facts, type IpamClient, type JsonKv, type KvRecord } from '@netbroker/bus';
 import type { OwnedApplier} from '@netbroker/kube';
 import { isNotOwned, TransientError, type ReconcileResult } from '@netbroker/kube';
 import { projectNamespace, projectNetworkPolicies, type ProjectContext } from '@netbroker/translate';
@@ -28,7 +28,7 @@ export interface ProjectReconcilerDeps {
   tenants: JsonKv<typeof TenantRecordSchema>;
   vclusters: JsonKv<typeof VClusterRecordSchema>;
   applier: OwnedApplier;
-  events: EventPublisher;
+  events: Facts;
   logger: Logger;
   now: () => Date;
   pools: { project: string; egress: Record<ProjectRecord['spec']['egressNetworkType'], string> };
