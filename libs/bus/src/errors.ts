@@ -1,5 +1,5 @@
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 
 /** A KV compare-and-set lost: the key exists (create) or moved past the expected revision (update). */
 export class ConflictError extends Error {
@@ -33,7 +33,10 @@ export const isConflict = (e: unknown): e is ConflictError => e instanceof Confl
 export const isRequestFailed = (e: unknown): e is RequestFailedError => e instanceof RequestFailedError;
 export const isInvalidPayload = (e: unknown): e is InvalidPayloadError => e instanceof InvalidPayloadError;
 
-const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
+const WRONG_LAST_SEQUENCE = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence, JetStreamApiCodes.StreamWrongLastSequenceUnknown]);
+
+/** JetStream answered that the stream does not exist (API error code 10059). */
+export const isStreamNotFound = (e: unknown): boolean => e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
 
 /** JetStream's "wrong last sequence" as a ConflictError; everything else unchanged. */
 export function asConflict(e: unknown, key: string): unknown {

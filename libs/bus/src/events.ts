@@ -1,6 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { Counter, type Registry } from 'prom-client';
 import { encodeJson } from './codec';
+import { isStreamNotFound } from './errors';
 
 export interface StreamSpec {
   name: string;
@@ -27,20 +29,113 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec): Promis
     await jsm.streams.info(spec.name);
     await jsm.streams.update(spec.name, config);
   } catch (e) {
-    if (!(e instanceof Error) || !/stream not found/i.test(e.message)) throw e;
+    if (!isStreamNotFound(e)) throw e;
     await jsm.streams.add(config);
   }
 }
 
-/** A fact publisher: JetStream publish with a message id, so a repeated fact is stored once. */
+export interface PublishOptions {
+  /** Publishes of one fact before it is given up (default 3), each with the same message id. */
+  attempts?: number;
+  /** Wait before the second attempt, doubled before each next one (default 250 ms). */
+  backoffMs?: number;
+  /** How to wait (tests pass one that does not). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A fact JetStream did not store after every attempt. */
+export class PublishFailedError extends Error {
+  override readonly name = 'PublishFailedError';
+  constructor(
+    readonly subject: string,
+    readonly msgId: string,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
+    super(`fact ${msgId} on ${subject} not stored after ${attempts} attempt(s)`, options);
+  }
+}
+
+export const isPublishFailed = (e: unknown): e is PublishFailedError => e instanceof PublishFailedError;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `send` until it succeeds, at most `attempts` times, waiting `backoffMs`, then twice as long
+ * before each next try. Rejects with the last failure.
+ */
+export async function withRetries<T>(send: () => Promise<T>, { attempts = 3, backoffMs = 250, sleep = delay }: PublishOptions = {}): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await sleep(backoffMs * 2 ** (attempt - 1));
+    }
+  }
+}
+
+/**
+ * JetStream publish with a message id, retried (PublishOptions): a fact stored by an attempt
+ * whose ack was lost is stored once, as the stream drops a repeated id within its duplicate
+ * window. PublishFailedError when every attempt failed.
+ */
 export class EventPublisher {
   private readonly js: JetStreamClient;
-  constructor(nc: NatsConnection) {
+  constructor(
+    nc: NatsConnection,
+    private readonly opts: PublishOptions = {},
+  ) {
     this.js = jetstream(nc);
   }
 
   async publish(subject: string, payload: unknown, msgID: string): Promise<{ seq: number; duplicate: boolean }> {
-    const ack = await this.js.publish(subject, encodeJson(payload), { msgID });
-    return { seq: ack.seq, duplicate: ack.duplicate };
+    const data = encodeJson(payload);
+    try {
+      const ack = await withRetries(() => this.js.publish(subject, data, { msgID }), this.opts);
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (e) {
+      throw new PublishFailedError(subject, msgID, this.opts.attempts ?? 3, { cause: e });
+    }
+  }
+}
+
+const LOST_METRIC = 'netbroker_facts_lost_total';
+
+/** Where Facts reports a lost fact: pino's Logger is one. */
+export interface ErrorLog {
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * Facts are best-effort: the KV record written before is the truth, and controllers follow it,
+ * not the facts. Each is published with its message id and retried (EventPublisher); one that
+ * still is not stored is surfaced — counted in `netbroker_facts_lost_total{subject}` and logged
+ * once with its message id — and the work that caused it is not failed (its state is written;
+ * failing it would neither store the fact nor undo the state).
+ */
+export class Facts {
+  private readonly lost: Counter<'subject'>;
+
+  constructor(
+    private readonly publisher: Pick<EventPublisher, 'publish'>,
+    private readonly opts: { registry: Registry; log: ErrorLog },
+  ) {
+    const existing = opts.registry.getSingleMetric(LOST_METRIC);
+    this.lost =
+      existing instanceof Counter
+        ? (existing as Counter<'subject'>)
+        : new Counter({ name: LOST_METRIC, help: 'Facts not stored on the event stream after every attempt (the KV state was written)', labelNames: ['subject'], registers: [opts.registry] });
+  }
+
+  /** Resolves when the fact is stored or counted as lost; rejects only on a failure that is no publish failure. */
+  async publish(subject: string, payload: unknown, msgId: string): Promise<void> {
+    try {
+      await this.publisher.publish(subject, payload, msgId);
+    } catch (e) {
+      if (!isPublishFailed(e)) throw e;
+      this.lost.inc({ subject });
+      this.opts.log.error({ err: e, subject, msgId }, 'fact lost: not stored on the event stream');
+    }
   }
 }

@@ -9,6 +9,24 @@ export {
   isInvalidPayload,
   isRequestFailed,
 } from './errors';
-export { EventPublisher, ensureStream, type StreamSpec } from './events';
+export {
+  EventPublisher,
+  Facts,
+  PublishFailedError,
+  ensureStream,
+  isPublishFailed,
+  type ErrorLog,
+  type PublishOptions,
+  type StreamSpec,
+} from './events';
+export {
+  IpamClient,
+  IpamRefusedError,
+  IpamUnavailableError,
+  isIpamRefused,
+  isIpamUnavailable,
+  type IpamClientOptions,
+  type IpamRefusal,
+} from './ipam-client';
 export { JsonKv, KvFollower, decodeKeyToken, encodeKeyToken, openKv, type KvChange, type KvRecord, type OpenKvOptions } from './kv';
 export { request, serve, type RequestOptions, type ServeOptions } from './rpc';

@@ -5,6 +5,7 @@ import type { InvalidPayloadError} from './errors';
 import { asRequestFailure, isInvalidPayload } from './errors';
 
 export interface RequestOptions {
+  /** Default 5 s. */
   timeoutMs?: number;
 }
 

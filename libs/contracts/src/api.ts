@@ -44,10 +44,11 @@ export const ProblemCode = z.enum([
   'port-collision',
   'pool-mismatch',
   'self-grant',
-  // address space: the ipam service's reasons, passed through (it never answers not-allocated here)
-  ...IpamErrorReason.exclude(['not-allocated']).options,
+  // address space: the ipam service's refusals, passed through (it never answers not-allocated here)
+  ...IpamErrorReason.exclude(['not-allocated', 'internal']).options,
   // the server
   'dependency-unavailable',
+  'ipam-unavailable',
   'internal',
 ]);
 export type ProblemCode = z.infer<typeof ProblemCode>;
@@ -107,6 +108,9 @@ export const problemStatus: Record<ProblemCode, number> = {
   'pool-in-use': 409,
   'invalid-request': 422,
   'dependency-unavailable': 503,
+  // The address manager gave no answer in time, or none listens (with Retry-After); when it
+  // fails inside, the answer is 500 internal: neither is the tenant's doing.
+  'ipam-unavailable': 503,
   internal: 500,
 };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Name } from './ipam';
-import { EgressNetworkType } from './projects';
+import { EgressNetworkType, parseProjectKey, projectKey } from './projects';
 import { dnsLabel } from './text';
 
 // Cross-project access (Kube-DC model: projects meet only through external IPs). An exporting
@@ -26,6 +26,15 @@ export const exposureSubjects = {
 } as const;
 
 export const exposureKey = (tenant: string, project: string, exposure: string) => `${tenant}.${project}.${exposure}`;
+
+/** The names in an exposure key; undefined unless it is `<tenant>.<project>.<exposure>`, all valid names. */
+export function parseExposureKey(key: string): { tenant: string; project: string; name: string } | undefined {
+  const tokens = key.split('.');
+  if (tokens.length !== 3) return undefined;
+  const [tenant, project, name] = tokens as [string, string, string];
+  if (!parseProjectKey(projectKey(tenant, project)) || !ExposureName.safeParse(name).success) return undefined;
+  return { tenant, project, name };
+}
 export const grantKey = (exporter: { tenant: string; project: string }, exposure: string, consumer: { tenant: string; project: string }) =>
   `${exporter.tenant}.${exporter.project}.${exposure}.${consumer.tenant}.${consumer.project}`;
 

@@ -14,6 +14,8 @@ export const IpamErrorReason = z.enum([
   'unknown-pool',
   'invalid-request',
   'pool-in-use',
+  /** Not a refusal: the address manager failed on the request (its log says why); retrying may help. */
+  'internal',
 ]);
 export type IpamErrorReason = z.infer<typeof IpamErrorReason>;
 
@@ -99,9 +101,21 @@ export type Allocation = z.infer<typeof Allocation>;
 
 // --- Requests and replies --------------------------------------------------------------------
 
+/** Why an operation was refused: a closed reason plus a sentence naming the offending value. */
 export const IpamError = z.object({ reason: IpamErrorReason, message: z.string() });
 export type IpamError = z.infer<typeof IpamError>;
 
+/**
+ * A value, or why there is none: errors are values, bad input never throws. The address code
+ * (libs/ipam, the ipam service) answers these, and every ipam reply has this shape.
+ */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: IpamError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+export const fail = (reason: IpamErrorReason, message: string): { ok: false; error: IpamError } => ({ ok: false, error: { reason, message } });
+
+/** The reply schema of an operation answering `value`: it parses to a `Result` (ipam.spec.ts checks each). */
 const reply = <T extends z.ZodType>(value: T) =>
   z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), error: IpamError })]);
 

@@ -21,6 +21,27 @@ export const projectBuckets = {
 /** `<tenant>.<project>`: the key of a project in every bucket, and the provisioner's work-queue key. */
 export const projectKey = (tenant: string, project: string) => `${tenant}.${project}`;
 
+const isName = (token: string): boolean => Name.safeParse(token).success;
+
+/** The tenant and project of a project key; undefined unless it is `<tenant>.<project>`, both DNS-1123 labels. */
+export function parseProjectKey(key: string): { tenant: string; project: string } | undefined {
+  const tokens = key.split('.');
+  if (tokens.length !== 2 || !tokens.every(isName)) return undefined;
+  const [tenant, project] = tokens as [string, string];
+  return { tenant, project };
+}
+
+/**
+ * The key of the project a record belongs to, from the record's key `<tenant>.<project>.<…>`
+ * (exposures, mappings, grants by their exporter); undefined when the key starts with no project.
+ */
+export function parentProjectKey(key: string): string | undefined {
+  const tokens = key.split('.');
+  if (tokens.length < 3 || tokens.some((t) => t === '')) return undefined;
+  const parent = tokens.slice(0, 2).join('.');
+  return parseProjectKey(parent) ? parent : undefined;
+}
+
 export const EgressNetworkType = z.enum(['cloud', 'public']);
 export type EgressNetworkType = z.infer<typeof EgressNetworkType>;
 

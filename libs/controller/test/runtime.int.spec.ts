@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CoreV1Api, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { openKv, type NatsConnection } from '@netbroker/bus';
 import { Lease } from '@netbroker/contracts';
-import { OwnedApplier } from '@netbroker/kube';
+import { listResource, OwnedApplier } from '@netbroker/kube';
 import { createLogger } from '@netbroker/runtime';
 import { connectNats, eventually, kubeConfigFor } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -85,6 +85,18 @@ describe('shared informers', () => {
     expect(informer.get('early', ns)?.metadata?.managedFields).toBeUndefined();
     await leave();
     await leaveLate();
+  });
+});
+
+describe('listResource', () => {
+  it('reads every page of a list, as one snapshot', async () => {
+    const ns = await namespace();
+    const names = Array.from({ length: 7 }, (_, i) => `cm-${i}`);
+    for (const name of names) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name } } });
+    const list = await listResource(kc, { ...configMaps, namespace: ns }, 2); // four pages
+    expect(list.items.map((o) => o.metadata?.name).filter((n) => n?.startsWith('cm-')).sort()).toEqual(names);
+    expect(list.items.every((o) => o.kind === 'ConfigMap')).toBe(true);
+    expect(Number(list.metadata?.resourceVersion)).toBeGreaterThan(0);
   });
 });
 

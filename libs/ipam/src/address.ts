@@ -1,5 +1,5 @@
 import { Address6 } from 'ip-address';
-import { fail, ok, type Result } from './result';
+import { fail, ok, type Result } from '@netbroker/contracts';
 
 export type Family = 'ipv4' | 'ipv6';
 

@@ -1,4 +1,3 @@
 export { formatCidr, intervalToCidrs, parseAddress, parseCidr, type Address, type Cidr, type Family, type Interval } from './address';
 export { AddressPool, type PoolSpec, type Utilisation } from './pool';
 export { presets } from './presets';
-export type { IpamError, Result } from './result';

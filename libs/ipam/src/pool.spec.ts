@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AddressPool, type PoolSpec } from './pool';
-import type { Result } from './result';
+import type { Result } from '@netbroker/contracts';
 
 function poolOf(spec: PoolSpec): AddressPool {
   const created = AddressPool.create(spec);

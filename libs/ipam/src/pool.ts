@@ -1,7 +1,6 @@
-import type { AddressRange, PoolSpec as ContractPoolSpec } from '@netbroker/contracts';
+import { fail, ok, type AddressRange, type PoolSpec as ContractPoolSpec, type Result } from '@netbroker/contracts';
 import { cidrToInterval, formatCidr, parseAddress, parseCidr, widthOf, type Cidr, type Family, type Interval } from './address';
 import { presets } from './presets';
-import { fail, ok, type Result } from './result';
 import { BlockTrie, Contains, type Conflict } from './trie';
 
 /**

@@ -38,4 +38,4 @@ export {
   statusCode,
 } from './errors';
 export { Informer, type InformerOptions } from './informer';
-export { listResource, resourcePath, type Resource } from './list';
+export { LIST_PAGE, listResource, resourcePath, type Resource } from './list';

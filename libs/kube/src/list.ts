@@ -19,14 +19,15 @@ export function resourcePath(r: Pick<Resource, 'apiVersion' | 'plural' | 'namesp
   return `${root}${r.namespace ? `/namespaces/${encodeURIComponent(r.namespace)}` : ''}/${r.plural}`;
 }
 
-const PAGE = 500;
+/** Items per list request: bounded responses, one consistent snapshot across pages. */
+export const LIST_PAGE = 500;
 
 /**
  * Lists a resource as plain JSON, page by page (one consistent snapshot), the way the watch
  * delivers objects: no client-side model conversion, and every item carries `apiVersion` and
  * `kind` (list items do not) so cached objects compare equal to manifests.
  */
-export async function listResource<T extends KubernetesObject>(kc: KubeConfig, r: Resource): Promise<KubernetesListObject<T>> {
+export async function listResource<T extends KubernetesObject>(kc: KubeConfig, r: Resource, page = LIST_PAGE): Promise<KubernetesListObject<T>> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('no current cluster in the kubeconfig');
   const items: T[] = [];
@@ -34,7 +35,7 @@ export async function listResource<T extends KubernetesObject>(kc: KubeConfig, r
   let next: string | undefined;
   do {
     const url = new URL(server + resourcePath(r));
-    url.searchParams.set('limit', String(PAGE));
+    url.searchParams.set('limit', String(page));
     if (r.labelSelector) url.searchParams.set('labelSelector', r.labelSelector);
     if (next) url.searchParams.set('continue', next);
     const init = await kc.applyToFetchOptions({ method: 'GET' });
@@ -48,7 +49,8 @@ export async function listResource<T extends KubernetesObject>(kc: KubeConfig, r
     }
     for (const item of body.items) items.push({ ...item, apiVersion: r.apiVersion, kind: r.kind });
     resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
-    next = body.metadata?._continue || undefined;
+    // Plain JSON: the wire's `continue` (client-node's models call it `_continue`).
+    next = (body.metadata as { continue?: string } | undefined)?.continue || undefined;
   } while (next);
   return { apiVersion: r.apiVersion, kind: `${r.kind}List`, metadata: { resourceVersion }, items };
 }

@@ -2,7 +2,6 @@ import type { V1Service } from '@kubernetes/client-node';
 import { LbProvider, type ExposedPort, type ExposureRecord, type GrantRecord } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import {
-  collidingPorts,
   ENTRY_SLICE_MANAGER,
   entryEgressPolicy,
   entryObjectNames,
@@ -13,13 +12,18 @@ import {
   exposureObjectNames,
   exposurePolicy,
   exposureSourceName,
+  fitOnEip,
   isEntryFor,
   kubeDcEipName,
   loadBalancerRequest,
   peersOf,
+  placeOnEip,
   policyPeers,
   resolveSource,
   sharingSupported,
+  type EipFit,
+  type EipHolder,
+  type EipPlacement,
   type LbConfig,
   type LbRequest,
   type ResolvedPort,
@@ -300,26 +304,84 @@ describe('resolveSource', () => {
   });
 });
 
-describe('collidingPorts', () => {
+describe('fitOnEip', () => {
   const p = (port: number, protocol: ExposedPort['protocol'] = 'TCP'): ExposedPort => ({ port, protocol });
+  const on = (name: string, ports: ExposedPort[], pool: EipHolder['pool'] = 'public'): EipHolder => ({ name, eipKey: 'shared', pool, ports });
 
-  it.each<[string, ExposedPort[], ExposedPort[], string[]]>([
-    ['the same port and protocol', [p(5432)], [p(5432)], ['5432/TCP']],
-    ['the same port, another protocol (no collision)', [p(53, 'UDP')], [p(53, 'TCP')], []],
-    ['the same port, SCTP and TCP (no collision)', [p(3868, 'SCTP')], [p(3868)], []],
-    ['disjoint ports', [p(80), p(443)], [p(5432), p(6379)], []],
-    ['several shared, in the order of the first', [p(443), p(80), p(53, 'UDP')], [p(53, 'UDP'), p(80), p(443), p(8080)], ['443/TCP', '80/TCP', '53/UDP']],
-    ['a partial overlap', [p(80), p(443)], [p(443, 'UDP'), p(443)], ['443/TCP']],
-    ['nothing on one side', [], [p(80)], []],
-    ['nothing on the other', [p(80)], [], []],
-  ])('%s', (_name, a, b, expected) => {
-    expect(collidingPorts(a, b)).toStrictEqual(expected);
+  it.each<[string, { ports: ExposedPort[]; pool?: EipHolder['pool'] }, EipHolder[], EipFit]>([
+    ['an EIP nobody holds yet', { ports: [p(5432)] }, [], { ok: true }],
+    ['disjoint ports', { ports: [p(80), p(443)] }, [on('db', [p(5432), p(6379)])], { ok: true }],
+    ['the same port, another protocol', { ports: [p(53, 'UDP')] }, [on('dns', [p(53)])], { ok: true }],
+    ['the same port, SCTP and TCP', { ports: [p(3868, 'SCTP')] }, [on('diameter', [p(3868)])], { ok: true }],
+    ['the pool of the holders', { ports: [p(80)], pool: 'public' }, [on('db', [p(5432)])], { ok: true }],
+    [
+      'the same port and protocol',
+      { ports: [p(5432)] },
+      [on('postgres', [p(5432)])],
+      { ok: false, reason: 'port-collision', message: 'on the shared EIP: 5432/TCP is exposed by postgres' },
+    ],
+    [
+      'several ports, each named with its holder, in the order asked',
+      { ports: [p(443), p(80), p(53, 'UDP'), p(8080)] },
+      [on('web', [p(80), p(443)]), on('dns', [p(53, 'UDP')])],
+      { ok: false, reason: 'port-collision', message: 'on the shared EIP: 443/TCP is exposed by web, 80/TCP is exposed by web, 53/UDP is exposed by dns' },
+    ],
+    [
+      'a port two holders expose: the oldest is named',
+      { ports: [p(9187)] },
+      [on('pg', [p(9187)]), on('pg-metrics', [p(9187)])],
+      { ok: false, reason: 'port-collision', message: 'on the shared EIP: 9187/TCP is exposed by pg' },
+    ],
+    [
+      'another pool than the holders (before any port)',
+      { ports: [p(5432)], pool: 'cloud' },
+      [on('postgres', [p(5432)], 'public')],
+      { ok: false, reason: 'pool-mismatch', message: 'pool cloud differs from public, the pool of the shared EIP' },
+    ],
+  ])('%s', (_name, candidate, holders, expected) => {
+    expect(fitOnEip(candidate, holders)).toStrictEqual(expected);
   });
 
-  it('is symmetric in which ports collide', () => {
-    const a = [p(443), p(80), p(53, 'UDP')];
-    const b = [p(53, 'UDP'), p(80), p(53), p(8443)];
-    expect(collidingPorts(a, b).sort()).toStrictEqual(collidingPorts(b, a).sort());
+  it('finds a collision whichever of the two came first', () => {
+    const a = on('a', [p(443), p(80), p(53, 'UDP')]);
+    const b = on('b', [p(53, 'UDP'), p(8443)]);
+    expect(fitOnEip(a, [b]).ok).toBe(false);
+    expect(fitOnEip(b, [a]).ok).toBe(false);
+  });
+});
+
+describe('placeOnEip', () => {
+  const p = (port: number): ExposedPort => ({ port, protocol: 'TCP' });
+  const existing: EipHolder[] = [
+    { name: 'postgres', eipKey: 'postgres', pool: 'public', ports: [p(5432)] },
+    { name: 'pg-metrics', eipKey: 'postgres', pool: 'public', ports: [p(9187)] },
+    { name: 'redis', eipKey: 'redis', pool: 'cloud', ports: [p(6379)] },
+  ];
+  type Want = Parameters<typeof placeOnEip>[0];
+
+  it.each<[string, Want, EipPlacement]>([
+    ['its own EIP, in the project\'s pool', { name: 'web', ports: [p(443)] }, { ok: true, eipKey: 'web', pool: 'cloud' }],
+    ['its own EIP, in the pool asked for', { name: 'web', ports: [p(443)], pool: 'public' }, { ok: true, eipKey: 'web', pool: 'public' }],
+    ['its own EIP, whatever port others use elsewhere', { name: 'web', ports: [p(5432)] }, { ok: true, eipKey: 'web', pool: 'cloud' }],
+    ['the EIP of shareWith, in that EIP\'s pool', { name: 'pg-tls', ports: [p(8443)], shareWith: 'pg-metrics' }, { ok: true, eipKey: 'postgres', pool: 'public' }],
+    ['the EIP of shareWith, the same pool asked for', { name: 'pg-tls', ports: [p(8443)], shareWith: 'postgres', pool: 'public' }, { ok: true, eipKey: 'postgres', pool: 'public' }],
+    [
+      'shareWith naming no exposure of the project',
+      { name: 'x', ports: [p(1)], shareWith: 'mysql' },
+      { ok: false, reason: 'unknown-reference', message: 'shareWith: the project has no exposure mysql' },
+    ],
+    [
+      'a port of any exposure on the shared EIP',
+      { name: 'pg-tls', ports: [p(8443), p(9187)], shareWith: 'postgres' },
+      { ok: false, reason: 'port-collision', message: 'on the shared EIP: 9187/TCP is exposed by pg-metrics' },
+    ],
+    [
+      'another pool than the shared EIP\'s',
+      { name: 'x', ports: [p(2)], shareWith: 'postgres', pool: 'cloud' },
+      { ok: false, reason: 'pool-mismatch', message: 'pool cloud differs from public, the pool of the shared EIP' },
+    ],
+  ])('%s', (_name, want, expected) => {
+    expect(placeOnEip(want, existing, 'cloud')).toStrictEqual(expected);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1NetworkPolicy, V1NetworkPolicyPeer, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { grantKey, type ExposedPort, type ExposureRecord, type GrantRecord, type LbProvider } from '@netbroker/contracts';
+import { exposureKey, grantKey, type EgressNetworkType, type ExposedPort, type ExposureRecord, type GrantRecord, type LbProvider } from '@netbroker/contracts';
 import { annotations, hostName, hostNamespace, labels, MANAGED_BY, safeConcatName } from '@netbroker/naming';
 import { mappingLabels } from './mapping';
 import type { Manifest } from './sync-context';
@@ -125,9 +125,54 @@ export function resolveSource(e: Pick<ExposureRecord, 'service' | 'ports'>, sour
   return { ok: true, selector, ports };
 }
 
-/** Two exposures on one EIP collide when they share a (port, protocol). Answers the shared ports. */
-export function collidingPorts(a: readonly ExposedPort[], b: readonly ExposedPort[]): string[] {
-  return a.filter((p) => b.some((q) => q.port === p.port && q.protocol === p.protocol)).map((p) => `${p.port}/${p.protocol}`);
+// --- EIP placement: the api decides it for a new exposure, the exposer checks it again ---------
+
+/** An exposure of the project as EIP placement reads it. */
+export type EipHolder = Pick<ExposureRecord, 'name' | 'eipKey' | 'pool' | 'ports'>;
+
+export type EipFit = { ok: true } | { ok: false; reason: 'pool-mismatch' | 'port-collision'; message: string };
+
+const portText = (p: ExposedPort) => `${p.port}/${p.protocol}`;
+
+/**
+ * Whether an exposure fits on an EIP that `holders` already use (oldest first): all in one pool
+ * (`pool-mismatch`; no `pool` asked: any), never one port and protocol twice (`port-collision`,
+ * naming the exposure holding each port).
+ */
+export function fitOnEip(candidate: { ports: readonly ExposedPort[]; pool?: EgressNetworkType }, holders: readonly EipHolder[]): EipFit {
+  const sharedPool = holders[0]?.pool;
+  if (candidate.pool !== undefined && sharedPool !== undefined && candidate.pool !== sharedPool) {
+    return { ok: false, reason: 'pool-mismatch', message: `pool ${candidate.pool} differs from ${sharedPool}, the pool of the shared EIP` };
+  }
+  const taken = new Map<string, string>();
+  for (const h of holders) for (const p of h.ports) if (!taken.has(portText(p))) taken.set(portText(p), h.name);
+  const collisions = candidate.ports.filter((p) => taken.has(portText(p)));
+  if (collisions.length === 0) return { ok: true };
+  return { ok: false, reason: 'port-collision', message: `on the shared EIP: ${collisions.map((p) => `${portText(p)} is exposed by ${taken.get(portText(p))}`).join(', ')}` };
+}
+
+export type EipPlacement =
+  | { ok: true; eipKey: string; pool: EgressNetworkType }
+  | { ok: false; reason: 'unknown-reference' | 'pool-mismatch' | 'port-collision'; message: string };
+
+/**
+ * Which EIP a new exposure goes on: its own (keyed by its name), or the one of the project's
+ * exposure `shareWith` (`unknown-reference` when there is none); then fitOnEip against every
+ * exposure of `existing` on that EIP. The pool is the shared EIP's, else the one asked for, else
+ * the project's egress network type.
+ */
+export function placeOnEip(
+  want: { name: string; ports: readonly ExposedPort[]; shareWith?: string; pool?: EgressNetworkType },
+  existing: readonly EipHolder[],
+  projectPool: EgressNetworkType,
+): EipPlacement {
+  const target = want.shareWith === undefined ? undefined : existing.find((e) => e.name === want.shareWith);
+  if (want.shareWith !== undefined && !target) return { ok: false, reason: 'unknown-reference', message: `shareWith: the project has no exposure ${want.shareWith}` };
+  const eipKey = target?.eipKey ?? want.name;
+  const holders = existing.filter((e) => e.eipKey === eipKey);
+  const fit = fitOnEip(want, holders);
+  if (!fit.ok) return fit;
+  return { ok: true, eipKey, pool: holders[0]?.pool ?? want.pool ?? projectPool };
 }
 
 function exporterMetadata(e: ExposureRecord, name: string) {
@@ -135,7 +180,7 @@ function exporterMetadata(e: ExposureRecord, name: string) {
     name,
     namespace: hostNamespace(e.tenant, e.project),
     labels: { [labels.managedBy]: MANAGED_BY, [labels.tenant]: e.tenant, [labels.project]: e.project, [labels.component]: 'exposure', [labels.exposure]: e.name },
-    annotations: { [annotations.exposureKey]: `${e.tenant}.${e.project}.${e.name}` },
+    annotations: { [annotations.exposureKey]: exposureKey(e.tenant, e.project, e.name) },
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DiscoveryV1EndpointPort, KubernetesObject, V1Endpoint, V1EndpointSlice, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import type { MappingRecord, MappingSpec } from '@netbroker/contracts';
+import { mappingKey, type MappingRecord, type MappingSpec } from '@netbroker/contracts';
 import { isDns1123Label, labels, MANAGED_BY, PREFIX, safeConcatName } from '@netbroker/naming';
 import { parse } from 'yaml';
 import { hostServiceFor } from './service';
@@ -130,13 +130,13 @@ export function mappingMetadata(m: MappingRecord, target: ObjectName) {
     name: target.name,
     namespace: target.namespace,
     labels: { [labels.managedBy]: MANAGED_BY, [labels.tenant]: m.tenant, [labels.project]: m.project, [mappingLabels.mapping]: m.id },
-    annotations: { [mappingAnnotations.key]: `${m.tenant}.${m.project}.${m.id}`, [mappingAnnotations.source]: m.spec.from },
+    annotations: { [mappingAnnotations.key]: mappingKey(m.tenant, m.project, m.id), [mappingAnnotations.source]: m.spec.from },
   };
 }
 
 /** The object was written for this mapping (another mapping's object is not this one's to touch). */
 export const isWrittenFor = (obj: KubernetesObject | undefined, m: MappingRecord): boolean =>
-  obj?.metadata?.annotations?.[mappingAnnotations.key] === `${m.tenant}.${m.project}.${m.id}`;
+  obj?.metadata?.annotations?.[mappingAnnotations.key] === mappingKey(m.tenant, m.project, m.id);
 
 export const isHeadless = (svc: V1Service): boolean => svc.spec?.clusterIP === 'None';
 

@@ -1,9 +1,8 @@
+import type { Facts, IpamClient } from '@netbroker/bus';
 import type { TenantAccess } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
 import type { ApiConfig } from './config';
-import type { Facts } from './facts';
 import type { Idempotency } from './idempotency';
-import type { IpamClient } from './ipam-client';
 import type { RateLimiter } from './rate-limit';
 import type { Store } from './store';
 

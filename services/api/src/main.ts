@@ -1,13 +1,11 @@
 import { eventStream } from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher } from '@netbroker/bus';
+import { connectBus, ensureStream, EventPublisher, Facts, IpamClient } from '@netbroker/bus';
 import { createLogger, createMetricsRegistry, encryptionKey, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { inClusterApiUrl, tenantAccessFrom } from '@netbroker/kube';
 import { ApiConfig } from './config';
-import { Facts } from './facts';
 import { buildServer } from './http/server';
 import { routes } from './http/routes';
 import { Idempotency } from './idempotency';
-import { IpamClient } from './ipam-client';
 import { buildOpenApi } from './openapi';
 import { RateLimiter } from './rate-limit';
 import { openStore } from './store';
@@ -22,6 +20,7 @@ const nc = await connectBus({ servers: config.NATS_URL, name: 'api' });
 shutdown.add('nats', () => nc.drain());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
 const store = await openStore(nc, config.NATS_REPLICAS);
+const registry = createMetricsRegistry('api');
 
 const limiter = new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
 const sweep = setInterval(() => limiter.sweep(Date.now()), 60_000).unref();
@@ -34,7 +33,7 @@ const app = await buildServer(
     logger,
     store,
     ipam: new IpamClient(nc),
-    facts: new Facts(new EventPublisher(nc), logger),
+    facts: new Facts(new EventPublisher(nc), { registry, log: logger }),
     idempotency: new Idempotency({ kv: store.idempotency, key, now }),
     limiter,
     encryptionKey: key,
@@ -52,7 +51,7 @@ const url = typeof address === 'object' && address ? `http://${config.HTTP_HOST.
 const ops = await startOpsServer({
   host: config.OPS_HOST,
   port: config.OPS_PORT,
-  registry: createMetricsRegistry('api'),
+  registry,
   readiness: { nats: () => !nc.isClosed(), http: () => app.server.listening },
 });
 shutdown.add('ops', () => ops.close());

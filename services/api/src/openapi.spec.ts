@@ -84,6 +84,16 @@ describe('the exact contract', () => {
     for (const route of routes.filter((r) => r.auth === 'tenant')) expect(Object.keys(operationOf(route).responses)).toContain('429');
   });
 
+  it('documents 503 ipam-unavailable with Retry-After exactly on the operations that ask ipam', () => {
+    const asking = routes.filter((r) => problemCodesOf(r).includes('ipam-unavailable')).map((r) => r.operationId);
+    expect(asking.sort()).toEqual(['createProject', 'deletePool', 'listPools', 'putPool']);
+    for (const route of routes) {
+      const unavailable = operationOf(route).responses['503'];
+      if (asking.includes(route.operationId)) expect(unavailable?.headers, route.operationId).toHaveProperty('Retry-After');
+      else expect(unavailable?.headers, route.operationId).toBeUndefined();
+    }
+  });
+
   it('answers 422 only where the document can say why: schemas, and three bodies whose content it cannot describe', () => {
     const stated = new Set(['invalid-body', 'invalid-parameter']);
     const refusedAsWhole: Record<string, string[]> = { registerVCluster: ['invalid-kubeconfig'], createMappings: ['invalid-mapping'], putPool: ['invalid-request'] };

@@ -130,6 +130,9 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
       const answer: Json = { description: `Problem: ${codes.join(', ')}`, content: { 'application/problem+json': { schema: ref('Problem') } } };
       if (status === 401) answer.headers = { 'WWW-Authenticate': { schema: { type: 'string' } } };
       if (status === 429) answer.headers = { 'Retry-After': { schema: { type: 'integer' } } };
+      if (codes.includes('ipam-unavailable')) {
+        answer.headers = { 'Retry-After': { schema: { type: 'integer' }, description: 'With ipam-unavailable: seconds after which to try again' } };
+      }
       responses[String(status)] = answer;
     }
     op.responses = responses;

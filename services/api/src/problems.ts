@@ -1,4 +1,5 @@
 import { problemStatus, problemType, type FieldError, type Problem, type ProblemCode } from '@netbroker/contracts';
+import { isIpamRefused, isIpamUnavailable } from '@netbroker/bus';
 import type { z } from 'zod';
 
 const titles: Record<ProblemCode, string> = {
@@ -41,6 +42,7 @@ const titles: Record<ProblemCode, string> = {
   'pool-in-use': 'Pool in use',
   'invalid-request': 'Request refused by the address manager',
   'dependency-unavailable': 'A service the API depends on is unavailable',
+  'ipam-unavailable': 'The address manager (ipam) is unavailable',
   internal: 'Internal error',
 };
 
@@ -76,6 +78,23 @@ export class ProblemError extends Error {
 export const isProblem = (e: unknown): e is ProblemError => e instanceof ProblemError;
 
 export const problem = (code: ProblemCode, detail: string, extra?: ProblemError['extra']) => new ProblemError(code, detail, extra);
+
+/** Seconds a client is asked to wait (Retry-After) when the address manager does not answer. */
+export const IPAM_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The ipam client's failures as problems, for every route: a refusal is the problem of its reason
+ * (`not-allocated` reads as not-found); no answer (time-out, nobody listening) is 503
+ * `ipam-unavailable` with Retry-After. The address manager failing inside is no problem of the
+ * request: it stays an unknown error, 500 `internal`, logged once with a correlation id.
+ */
+export function ipamProblem(e: unknown): unknown {
+  if (isIpamRefused(e)) return new ProblemError(e.reason === 'not-allocated' ? 'not-found' : e.reason, e.detail, {}, { cause: e });
+  if (isIpamUnavailable(e) && e.kind !== 'internal') {
+    return new ProblemError('ipam-unavailable', 'the address manager (ipam) did not answer; retry later', { headers: { 'retry-after': String(IPAM_RETRY_AFTER_SECONDS) } }, { cause: e });
+  }
+  return e;
+}
 
 type Issue = z.ZodError['issues'][number];
 

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { encodeJson } from '@netbroker/bus';
+import { fail, ipamSubjects, type IpamErrorReason } from '@netbroker/contracts';
 import { connectNats, eventually, startService, startStack, type ServiceProcess, type Stack } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, kvKeys, problemOf, runId } from './harness';
 
-// Limits and outages, on a nats-server of this file's own: nothing answers for ipam here.
+// Limits and outages, on a nats-server of this file's own: nothing answers for ipam here, unless
+// a test stands in for it on the allocate subject.
 
 const run = runId();
 const adminToken = randomBytes(24).toString('base64url');
@@ -36,8 +39,9 @@ beforeAll(async () => {
     expect(line?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     return line!.url!;
   });
-  for (const name of [`lim-a-${run}`, `lim-b-${run}`]) {
-    expect((await call(url, 'POST', '/admin/tenants', { token: adminToken, body: { name } })).status).toBe(201);
+  // Tenants d-g face the ipam stand-in, one each: this api allows 3 requests at once, 1 a second.
+  for (const [name, projectPool] of [[`lim-a-${run}`], [`lim-b-${run}`], [`lim-d-${run}`, 'tenant-pool'], [`lim-e-${run}`], [`lim-f-${run}`], [`lim-g-${run}`]] as Array<[string, string?]>) {
+    expect((await call(url, 'POST', '/admin/tenants', { token: adminToken, body: { name, projectPool } })).status).toBe(201);
     const res = await call(url, 'POST', `/admin/tenants/${name}/tokens`, { token: adminToken, body: { name: 't' } });
     tokens[name] = (res.body as { token: string }).token;
   }
@@ -62,18 +66,56 @@ describe('limits and outages', () => {
     for (let i = 0; i < 5; i++) expect((await call(url, 'GET', '/admin/tenants', { token: adminToken })).status).toBe(200);
   });
 
-  it('answers 503 dependency-unavailable when ipam does not answer, and writes nothing', async () => {
+  it('answers 503 ipam-unavailable with Retry-After when ipam does not answer, and writes nothing', async () => {
     const b = tokens[`lim-b-${run}`]!;
     const res = await call(url, 'POST', '/v1/projects', { token: b, body: { name: 'web', egressNetworkType: 'cloud' } });
-    expect(problemOf(res)).toMatchObject({ status: 503, code: 'dependency-unavailable' });
+    expect(problemOf(res)).toMatchObject({ status: 503, code: 'ipam-unavailable' });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const pools = await call(url, 'GET', '/admin/pools', { token: adminToken });
-    expect(problemOf(pools)).toMatchObject({ status: 503, code: 'dependency-unavailable' });
+    expect(problemOf(pools)).toMatchObject({ status: 503, code: 'ipam-unavailable' });
+    expect(Number(pools.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const nc = await connectNats(own.natsUrl!);
     try {
       expect(await kvKeys(nc, 'projects')).toEqual([]);
     } finally {
       await nc.close();
     }
+  });
+
+  describe('ipam answering, through a stand-in on the allocate subject', () => {
+    const answering = async (reason: IpamErrorReason, check: () => Promise<void>) => {
+      const nc = await connectNats(own.natsUrl!);
+      const sub = nc.subscribe(ipamSubjects.allocate, { callback: (_err, msg) => void msg.respond(encodeJson(fail(reason, `stand-in: ${reason}`))) });
+      await nc.flush();
+      try {
+        await check();
+      } finally {
+        sub.unsubscribe();
+        await nc.close();
+      }
+    };
+    const createProject = (tenant: string) => call(url, 'POST', '/v1/projects', { token: tokens[tenant]!, body: { name: 'web', egressNetworkType: 'cloud' } });
+
+    it('answers the address manager failing inside as 500 internal with a correlation id, not as the tenant’s 422', async () => {
+      await answering('internal', async () => {
+        const res = await createProject(`lim-e-${run}`);
+        expect(problemOf(res)).toMatchObject({ status: 500, code: 'internal' });
+        expect(problemOf(res).correlationId).toEqual(expect.any(String));
+      });
+    });
+
+    it('answers a refusal with its own code: exhausted is 409', async () => {
+      await answering('exhausted', async () => {
+        expect(problemOf(await createProject(`lim-f-${run}`))).toMatchObject({ status: 409, code: 'exhausted', detail: 'stand-in: exhausted' });
+      });
+    });
+
+    it('answers unknown-pool as 409 for a pool the tenant record names, and 500 for the install’s default pool', async () => {
+      await answering('unknown-pool', async () => {
+        expect(problemOf(await createProject(`lim-d-${run}`))).toMatchObject({ status: 409, code: 'unknown-pool' });
+        expect(problemOf(await createProject(`lim-g-${run}`))).toMatchObject({ status: 500, code: 'internal' });
+      });
+    });
   });
 
   it('applies BODY_LIMIT_BYTES', async () => {

@@ -2,6 +2,7 @@ import type { KubernetesObject, V1EndpointSlice, V1NetworkPolicy, V1Service } fr
 import { CachedReader, informerSource, kinds, ReaderSet, type Cluster, type Manager, type SharedInformer, type VirtualCluster } from '@netbroker/controller';
 import type { Resource } from '@netbroker/kube';
 import { labels } from '@netbroker/naming';
+import { projectKey } from '@netbroker/contracts';
 import type { Exporters } from './exporters';
 
 export const FIELD_MANAGER = 'netbroker-exposer';
@@ -13,7 +14,7 @@ const OWNED = `${labels.component} in (exposure,exposure-entry)`;
 export function exporterOfObject(obj: KubernetesObject): string | undefined {
   const l = obj.metadata?.labels ?? {};
   const [tenant, project] = l[labels.component] === 'exposure-entry' ? [l[labels.exporterTenant], l[labels.exporterProject]] : [l[labels.tenant], l[labels.project]];
-  return tenant && project ? `${tenant}.${project}` : undefined;
+  return tenant && project ? projectKey(tenant, project) : undefined;
 }
 
 /** Readers of one cluster's objects by kind: what the entries code compares with and writes into. */

@@ -1,7 +1,5 @@
-import { AllocateReply, ipamSubjects, LookupReply, ReleaseReply, type Allocation, type ExposureRecord, type IpamError } from '@netbroker/contracts';
-import { isRequestFailed, request, type NatsConnection } from '@netbroker/bus';
-import { TransientError } from '@netbroker/kube';
-import type { z } from 'zod';
+import type { Allocation, ExposureRecord, IpamError } from '@netbroker/contracts';
+import { isIpamRefused, type IpamClient } from '@netbroker/bus';
 
 /** The ipam owner purpose of exposure EIPs. */
 export const EIP_PURPOSE = 'exposure';
@@ -9,41 +7,34 @@ export const EIP_PURPOSE = 'exposure';
 /** Exposures of a project with one `eipKey` share an EIP: one request id per key. */
 export const eipRequestId = (e: Pick<ExposureRecord, 'projectUid' | 'eipKey'>) => `${e.projectUid}:eip:${e.eipKey}`;
 
-/** EIPs of exposures, through the ipam service (idempotent per request id). */
+/**
+ * EIPs of exposures, through the ipam client (idempotent per request id). A refused allocation is
+ * an outcome; every other failure (ipam not answering, a refused lookup or release) is thrown, and
+ * the reconcile is retried.
+ */
 export class Eips {
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly ipam: IpamClient,
     private readonly pools: Record<ExposureRecord['pool'], string>,
   ) {}
 
-  private async call<S extends z.ZodType>(subject: string, body: unknown, schema: S): Promise<z.infer<S>> {
+  async allocate(e: ExposureRecord): Promise<{ ok: true; address: string } | { ok: false; error: IpamError }> {
+    const pool = this.pools[e.pool];
     try {
-      return await request(this.nc, subject, body, schema);
-    } catch (e) {
-      if (isRequestFailed(e)) throw new TransientError(`ipam: ${e.message}`, { cause: e });
-      throw e;
+      const allocation = await this.ipam.allocate({ requestId: eipRequestId(e), pool, owner: { tenant: e.tenant, project: e.project, purpose: EIP_PURPOSE } });
+      return { ok: true, address: allocation.cidr.split('/')[0]! };
+    } catch (err) {
+      if (isIpamRefused(err)) return { ok: false, error: { reason: err.reason, message: err.detail } };
+      throw err;
     }
   }
 
-  async allocate(e: ExposureRecord): Promise<{ ok: true; address: string } | { ok: false; error: IpamError }> {
-    const pool = this.pools[e.pool];
-    const reply: AllocateReply = await this.call(
-      ipamSubjects.allocate,
-      { v: 1, requestId: eipRequestId(e), pool, owner: { tenant: e.tenant, project: e.project, purpose: EIP_PURPOSE } },
-      AllocateReply,
-    );
-    return reply.ok ? { ok: true, address: reply.value.cidr.split('/')[0]! } : { ok: false, error: reply.error };
-  }
-
   /** Every exposure EIP the project holds. */
-  async held(tenant: string, project: string): Promise<Allocation[]> {
-    const reply: LookupReply = await this.call(ipamSubjects.lookup, { v: 1, owner: { tenant, project, purpose: EIP_PURPOSE } }, LookupReply);
-    if (!reply.ok) throw new TransientError(`ipam lookup: ${reply.error.message}`);
-    return reply.value.allocations;
+  held(tenant: string, project: string): Promise<Allocation[]> {
+    return this.ipam.lookup({ owner: { tenant, project, purpose: EIP_PURPOSE } });
   }
 
   async release(allocation: Pick<Allocation, 'pool' | 'cidr'>): Promise<void> {
-    const reply: ReleaseReply = await this.call(ipamSubjects.release, { v: 1, pool: allocation.pool, cidr: allocation.cidr }, ReleaseReply);
-    if (!reply.ok) throw new TransientError(`ipam release: ${reply.error.message}`);
+    await this.ipam.release({ pool: allocation.pool, cidr: allocation.cidr });
   }
 }

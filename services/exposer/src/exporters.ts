@@ -1,9 +1,10 @@
-import type { ExposureRecord, ExposureStatus, GrantRecord, ProjectRecord, ProjectStatus, VClusterRecord } from '@netbroker/contracts';
+import { parentProjectKey, projectKey, type ExposureRecord, type ExposureStatus, type GrantRecord, type ProjectRecord, type ProjectStatus, type VClusterRecord } from '@netbroker/contracts';
 import type { KvChange } from '@netbroker/bus';
 import type { KvSource } from '@netbroker/controller';
 import { Gauge, type Registry } from 'prom-client';
 
-export const exporterOf = (key: string) => key.split('.').slice(0, 2).join('.');
+/** The exporting project of an exposure, grant or status key (`<tenant>.<project>.…`); undefined for a key under no project. */
+export const exporterOf = (key: string): string | undefined => parentProjectKey(key);
 
 export interface Entry<T> {
   key: string;
@@ -55,7 +56,10 @@ export class Exporters {
   affectedBy(project: string): string[] {
     const out = new Set<string>();
     if (this.exposuresOf(project).length > 0) out.add(project);
-    for (const [key, g] of this.buckets.grants.entries()) if (`${g.consumer.tenant}.${g.consumer.project}` === project) out.add(exporterOf(key));
+    for (const [key, g] of this.buckets.grants.entries()) {
+      const exporter = exporterOf(key);
+      if (exporter && projectKey(g.consumer.tenant, g.consumer.project) === project) out.add(exporter);
+    }
     return [...out];
   }
 
@@ -66,13 +70,13 @@ export class Exporters {
 
   exporters(): Set<string> {
     const { exposures, grants, statuses } = this.buckets;
-    return new Set([...exposures.keys(), ...grants.keys(), ...statuses.keys()].map(exporterOf));
+    return new Set([...exposures.keys(), ...grants.keys(), ...statuses.keys()].flatMap((k) => exporterOf(k) ?? []));
   }
 
   /** Consumers (`<tenant>.<project>`) an accepted grant names. */
   consumers(): Set<string> {
     const out = new Set<string>();
-    for (const g of this.buckets.grants.entries()) if (g[1].state === 'accepted') out.add(`${g[1].consumer.tenant}.${g[1].consumer.project}`);
+    for (const g of this.buckets.grants.entries()) if (g[1].state === 'accepted') out.add(projectKey(g[1].consumer.tenant, g[1].consumer.project));
     return out;
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventStream, exposureBuckets, ExposureRecord, ExposureStatus, GrantRecord, Lease, leaseBuckets, projectBuckets, ProjectRecord, ProjectStatus, VClusterRecord } from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher, openKv } from '@netbroker/bus';
+import { connectBus, ensureStream, EventPublisher, Facts, IpamClient, openKv } from '@netbroker/bus';
 import { KvSource, LeaseHolder, Manager, VirtualClusterPool } from '@netbroker/controller';
 import { loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
 import { createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
@@ -31,7 +31,7 @@ const cachesOpts = { host: { id: 'host', kubeConfig: hostConfig }, exporters, en
 const caches = new ExposerCaches(manager, { ...cachesOpts, holds: (k) => leases.holds(k), enqueue: (k) => exporter.enqueue(k) });
 const access = await tenantAccessForService(config, hostConfig);
 const clusters = new VirtualClusterPool({ record: (k) => vclusters.get(k), encryptionKey: encryptionKey(config.NETBROKER_ENCRYPTION_KEY), access, fieldManager: FIELD_MANAGER });
-const [host, eips, events] = [new OwnedApplier(hostConfig, FIELD_MANAGER), new Eips(nc, { cloud: config.EIP_POOL_CLOUD, public: config.EIP_POOL_PUBLIC }), new EventPublisher(nc)];
+const [host, eips, events] = [new OwnedApplier(hostConfig, FIELD_MANAGER), new Eips(new IpamClient(nc), { cloud: config.EIP_POOL_CLOUD, public: config.EIP_POOL_PUBLIC }), new Facts(new EventPublisher(nc), { registry: manager.registry, log: logger })];
 const count = (kind: WriteKind) => exporter.countWrite(kind);
 const reconciler = exporterReconciler({ exporters, caches, clusters, host, eips, events, lb: lbConfig(config), entryNamespace: config.ENTRY_NAMESPACE, count, now: () => new Date() });
 

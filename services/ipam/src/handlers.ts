@@ -1,12 +1,13 @@
 import {
   AllocateRequest,
   DeletePoolRequest,
+  fail,
   ipamSubjects,
   ListPoolsRequest,
   LookupRequest,
+  ok,
   PutPoolRequest,
   ReleaseRequest,
-  type IpamError,
   type ListPoolsReply,
 } from '@netbroker/contracts';
 import { serve, type InvalidPayloadError, type NatsConnection } from '@netbroker/bus';
@@ -28,10 +29,10 @@ export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subsc
     await barrier.wait();
     return handle(r);
   };
-  const invalid = (e: InvalidPayloadError) => ({ ok: false as const, error: { reason: 'invalid-request', message: e.problems } satisfies IpamError });
+  const invalid = (e: InvalidPayloadError) => fail('invalid-request', e.problems);
   const failed = (e: unknown) => {
     logger.error({ err: e }, 'ipam request failed');
-    return { ok: false as const, error: { reason: 'invalid-request', message: 'internal error; see the ipam log' } satisfies IpamError };
+    return fail('internal', 'the address manager failed on this request; see the ipam log');
   };
   const common = { queue: QUEUE, invalid, failed };
   return [
@@ -44,7 +45,7 @@ export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subsc
       ...common,
       subject: ipamSubjects.listPools,
       schema: ListPoolsRequest,
-      handle: current(async (): Promise<ListPoolsReply> => ({ ok: true, value: { pools: ipam.listPools() } })),
+      handle: current(async (): Promise<ListPoolsReply> => ok({ pools: ipam.listPools() })),
     }),
   ];
 }

@@ -1,9 +1,10 @@
 import {
+  fail,
   ipamSubjects,
+  ok,
   type AllocateReply,
   type AllocateRequest,
   type Allocation,
-  type IpamError,
   type IpamEvent,
   type LookupRequest,
   type Owner,
@@ -11,19 +12,18 @@ import {
   type PoolSpec,
   type PoolStatus,
   type ReleaseRequest,
+  type Result,
 } from '@netbroker/contracts';
-import { decodeKeyToken, encodeKeyToken, isConflict, type EventPublisher, type JsonKv, type KvChange, type KvFollower } from '@netbroker/bus';
+import { decodeKeyToken, encodeKeyToken, isConflict, type Facts, type JsonKv, type KvChange, type KvFollower } from '@netbroker/bus';
 import type { Logger } from '@netbroker/runtime';
 import type { Allocation as AllocationSchema, PoolRecord as PoolRecordSchema } from '@netbroker/contracts';
 import { rebuild, type PoolView } from './view';
 
-type Result<T> = { ok: true; value: T } | { ok: false; error: IpamError };
-const fail = (reason: IpamError['reason'], message: string): { ok: false; error: IpamError } => ({ ok: false, error: { reason, message } });
 
 export interface IpamDeps {
   pools: JsonKv<typeof PoolRecordSchema>;
   allocations: JsonKv<typeof AllocationSchema>;
-  events: EventPublisher;
+  events: Facts;
   logger: Logger;
   hostReserved: string[];
   now: () => Date;
@@ -35,6 +35,13 @@ const MAX_ATTEMPTS = 32;
 const HOLD_TAKEN_MS = 2_000;
 
 export const allocationKey = (pool: string, cidr: string) => `${pool}.${encodeKeyToken(cidr)}`;
+
+/** The pool and CIDR of an allocation key (`<pool>.<cidr token>`); undefined for any other key. */
+export function parseAllocationKey(key: string): { pool: string; cidr: string } | undefined {
+  const dot = key.indexOf('.');
+  if (dot <= 0 || dot === key.length - 1 || key.indexOf('.', dot + 1) >= 0) return undefined;
+  return { pool: key.slice(0, dot), cidr: decodeKeyToken(key.slice(dot + 1)) };
+}
 
 const ownedBy = (a: Allocation, owner: Partial<Owner>) =>
   a.owner.tenant === owner.tenant &&
@@ -108,10 +115,14 @@ export class Ipam {
   }
 
   private async applyAllocation(change: KvChange<Allocation>): Promise<void> {
-    const [pool] = change.key.split('.', 1) as [string];
+    const parsed = parseAllocationKey(change.key);
+    if (!parsed) {
+      this.deps.logger.error({ key: change.key }, 'a key of no allocation in the allocations bucket; ignored');
+      return;
+    }
+    const { pool, cidr } = parsed;
     const view = this.views.get(pool);
     if (change.op === 'delete') {
-      const cidr = decodeKeyToken(change.key.slice(pool.length + 1));
       if (view) view.forget(cidr);
       else this.waiting.set(pool, (this.waiting.get(pool) ?? []).filter((w) => w.allocation.cidr !== cidr));
       return;
@@ -149,7 +160,7 @@ export class Ipam {
     if (!ownedBy(found, req.owner) || found.owner.purpose !== req.owner.purpose) {
       return fail('invalid-request', `request id ${req.requestId} was used by another owner`);
     }
-    return { ok: true, value: found };
+    return ok(found);
   }
 
   private async claim(req: AllocateRequest): Promise<AllocateReply> {
@@ -164,7 +175,7 @@ export class Ipam {
       const allocation: Allocation = { v: 1, pool: req.pool, cidr, owner: req.owner, requestId: req.requestId, allocatedAt: this.deps.now().toISOString() };
       if (req.dryRun) {
         view.unclaim(cidr);
-        return { ok: true, value: allocation };
+        return ok(allocation);
       }
       const key = allocationKey(req.pool, cidr);
       let held = false;
@@ -174,7 +185,7 @@ export class Ipam {
         const mine = this.views.get(req.pool)?.accepted.get(cidr);
         if (mine?.revision === revision) {
           this.publish(ipamSubjects.allocated, allocation, revision);
-          return { ok: true, value: allocation };
+          return ok(allocation);
         }
         // Lost to a record with a lower revision: remove ours and try again.
         await this.deps.allocations.delete(key, revision).catch((e: unknown) => {
@@ -213,7 +224,7 @@ export class Ipam {
         if (!isConflict(e)) throw e; // already released by someone else: harmless
       }
     }
-    return { ok: true, value: { released } };
+    return ok({ released });
   }
 
   lookup(req: LookupRequest): Result<{ allocations: Allocation[] }> {
@@ -222,7 +233,7 @@ export class Ipam {
       .filter((v) => req.pool === undefined || v.record.name === req.pool)
       .flatMap((v) => [...v.accepted.values()].map((e) => e.allocation))
       .filter((a) => req.owner === undefined || ownedBy(a, req.owner));
-    return { ok: true, value: { allocations } };
+    return ok({ allocations });
   }
 
   // --- pools ------------------------------------------------------------------------------------
@@ -237,15 +248,15 @@ export class Ipam {
     if (existing && existing.value.kind !== record.kind) return fail('invalid-request', `pool ${spec.name} is a ${existing.value.kind} pool; its kind cannot change`);
     const revision = existing ? await this.deps.pools.update(spec.name, record, existing.revision) : await this.deps.pools.create(spec.name, record);
     await this.poolFollower!.waitFor(revision);
-    return { ok: true, value: this.status(spec.name)! };
+    return ok(this.status(spec.name)!);
   }
 
   async deletePool(name: string): Promise<Result<{ deleted: boolean }>> {
     const view = this.views.get(name);
-    if (!view) return { ok: true, value: { deleted: false } };
+    if (!view) return ok({ deleted: false });
     if (view.accepted.size > 0) return fail('pool-in-use', `pool ${name} still holds ${view.accepted.size} allocation(s)`);
     await this.deps.pools.delete(name);
-    return { ok: true, value: { deleted: true } };
+    return ok({ deleted: true });
   }
 
   status(name: string): PoolStatus | undefined {
@@ -258,8 +269,9 @@ export class Ipam {
   }
 
   /**
-   * Publishes a fact after the reply: the KV record is the truth, the fact is for audit. Pending
-   * publishes are awaited on shutdown (`flush`).
+   * Publishes a fact after the reply, not awaited: the KV record is the truth, the fact is for
+   * audit (Facts retries it, and counts and logs it if lost). Pending publishes are awaited on
+   * shutdown (`flush`).
    */
   private publish(subject: string, allocation: Allocation, revision: number): void {
     const event: IpamEvent = { v: 1, allocation, revision };

@@ -1,5 +1,5 @@
 import { Allocation, eventStream, ipamBuckets, PoolRecord } from '@netbroker/contracts';
-import { connectBus, ensureStream, EventPublisher, openKv } from '@netbroker/bus';
+import { connectBus, ensureStream, EventPublisher, Facts, openKv } from '@netbroker/bus';
 import { createLogger, createMetricsRegistry, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
 import { IpamConfig } from './config';
 import { serveIpam } from './handlers';
@@ -14,10 +14,11 @@ const nc = await connectBus({ servers: config.NATS_URL, name: 'ipam' });
 shutdown.add('nats', () => nc.drain());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
 const kvOptions = { replicas: config.NATS_REPLICAS };
+const registry = createMetricsRegistry('ipam');
 const ipam = new Ipam({
   pools: await openKv(nc, ipamBuckets.pools, PoolRecord, kvOptions),
   allocations: await openKv(nc, ipamBuckets.allocations, Allocation, kvOptions),
-  events: new EventPublisher(nc),
+  events: new Facts(new EventPublisher(nc), { registry, log: logger }),
   logger,
   hostReserved: [...config.HOST_POD_CIDRS, ...config.HOST_SERVICE_CIDRS],
   now: () => new Date(),
@@ -38,7 +39,6 @@ for (const spec of config.IPAM_POOLS) {
 const subscriptions = serveIpam(nc, ipam, logger);
 shutdown.add('subscriptions', () => subscriptions.forEach((s) => s.unsubscribe()));
 
-const registry = createMetricsRegistry('ipam');
 registerIpamMetrics(registry, ipam);
 const ops = await startOpsServer({
   host: config.OPS_HOST,

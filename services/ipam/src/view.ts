@@ -1,5 +1,5 @@
-import type { Allocation, IpamError, PoolRecord, Utilisation } from '@netbroker/contracts';
-import { AddressPool, type Result } from '@netbroker/ipam';
+import type { Allocation, IpamError, PoolRecord, Result, Utilisation } from '@netbroker/contracts';
+import { AddressPool } from '@netbroker/ipam';
 
 /**
  * What every replica agrees on, rebuilt from the two KV buckets.

@@ -1,14 +1,14 @@
-import { MappingRecord, type MappingStatus, type TenantRecord } from '@netbroker/contracts';
+import { MappingRecord, parentProjectKey, projectKey, type MappingStatus, type TenantRecord } from '@netbroker/contracts';
 import type { JsonKv, KvChange } from '@netbroker/bus';
 import type { KvSource } from '@netbroker/controller';
 import { hostNamespace } from '@netbroker/naming';
 import { splitRef } from '@netbroker/translate';
 
 /** `<tenant>.<project>` of a mapping: the project whose lease covers it. */
-export const projectOf = (r: Pick<MappingRecord, 'tenant' | 'project'>) => `${r.tenant}.${r.project}`;
+export const projectOf = (r: Pick<MappingRecord, 'tenant' | 'project'>) => projectKey(r.tenant, r.project);
 
-/** The project of a mapping key `<tenant>.<project>.<id>`. */
-export const projectOfKey = (key: string) => key.split('.').slice(0, 2).join('.');
+/** The project of a mapping key `<tenant>.<project>.<id>` (the key itself when it is under no project: its own lease). */
+export const projectOfKey = (key: string) => parentProjectKey(key) ?? key;
 
 /**
  * What the mapper knows from the buckets it follows: live mappings and tenants (their import

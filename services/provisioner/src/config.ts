@@ -28,5 +28,9 @@ export const ProvisionerConfig = z.object({
   CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Every project is looked at again this often, whatever happened (level-triggered safety net). */
   RESYNC_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
+  /** A shard's lease: another replica takes its projects over this long after its holder died. */
+  LEASE_SECONDS: z.coerce.number().min(1).max(300).default(15),
+  /** This replica's lease holder id; default random per process. */
+  REPLICA_ID: z.string().min(1).optional(),
 });
 export type ProvisionerConfig = z.infer<typeof ProvisionerConfig>;

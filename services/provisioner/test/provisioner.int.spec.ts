@@ -8,6 +8,7 @@ import {
   LookupReply,
   ProjectRecord,
   projectBuckets,
+  projectKey,
   ProjectStatus,
   type ProjectSpec,
 } from '@netbroker/contracts';
@@ -65,10 +66,10 @@ afterAll(async () => {
 /** What the api writes for a new project. */
 async function createProject(name: string, spec: ProjectSpec = { egressNetworkType: 'cloud' }): Promise<ProjectRecord> {
   const record: ProjectRecord = { v: 1, tenant, name, uid: randomUUID(), generation: 1, createdAt: new Date().toISOString(), spec };
-  await projects.create(`${tenant}.${name}`, record);
+  await projects.create(projectKey(tenant, name), record);
   return record;
 }
-const statusOf = async (name: string) => (await statuses.get(`${tenant}.${name}`))?.value;
+const statusOf = async (name: string) => (await statuses.get(projectKey(tenant, name)))?.value;
 const readyStatus = (name: string, timeoutMs = 20_000) =>
   eventually(
     async () => {

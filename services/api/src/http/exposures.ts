@@ -11,7 +11,6 @@ import {
   projectKey,
   ProjectName,
   TenantName,
-  type EgressNetworkType,
   type ExposedPort,
   type ExposureEvent,
   type ExposureRecord,
@@ -20,6 +19,7 @@ import {
   type ProjectRecord,
 } from '@netbroker/contracts';
 import { isConflict, type KvRecord } from '@netbroker/bus';
+import { placeOnEip } from '@netbroker/translate';
 import { actorOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
@@ -82,11 +82,11 @@ export const exposureEvent = (exporter: { tenant: string; project: string; uid: 
 
 /** The message id of a grant fact: the grant's key and the revision it concerns. */
 export const grantMsgId = (exporterUid: string, exposure: string, consumer: ProjectRef, revision: number, what: string) =>
-  `${exporterUid}:grant:${exposure}:${consumer.tenant}.${consumer.project}:${revision}:${what}`;
+  `${exporterUid}:grant:${exposure}:${projectKey(consumer.tenant, consumer.project)}:${revision}:${what}`;
 
 /** The project's exposures: only records of this incarnation of the project (same uid). */
 async function projectExposures(deps: ApiDeps, project: ProjectRecord): Promise<ExposureRecord[]> {
-  const keys = await keysOf(deps.store.exposures, `${project.tenant}.${project.name}.*`);
+  const keys = await keysOf(deps.store.exposures, `${projectKey(project.tenant, project.name)}.*`);
   const records = await Promise.all(keys.map((k) => deps.store.exposures.get(k)));
   return records.flatMap((r) => (r && r.value.projectUid === project.uid ? [r.value] : [])).sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -98,7 +98,7 @@ async function loadExposure(deps: ApiDeps, project: ProjectRecord, name: string)
 }
 
 async function exposureGrants(deps: ApiDeps, project: ProjectRecord, name: string): Promise<Array<KvRecord<GrantRecord>>> {
-  const keys = await keysOf(deps.store.grants, `${project.tenant}.${project.name}.${name}.*.*`);
+  const keys = await keysOf(deps.store.grants, `${exposureKey(project.tenant, project.name, name)}.*.*`);
   const records = await Promise.all(keys.map((k) => deps.store.grants.get(k)));
   return records.filter((r): r is KvRecord<GrantRecord> => r !== undefined && r.value.exporter.uid === project.uid);
 }
@@ -123,34 +123,6 @@ export function uniquePorts(ports: ExposedPort[]): Array<Required<ExposedPort>> 
     if (!seen.has(portText(port))) seen.set(portText(port), port);
   }
   return [...seen.values()];
-}
-
-/**
- * Which EIP the new exposure goes on (its key and pool): its own, or the one of `shareWith` (409
- * `unknown-reference` when the project has no such exposure). Exposures on one EIP share one pool (409
- * `pool-mismatch`) and never expose the same port and protocol twice (409 `port-collision`).
- */
-export function placeOnEip(
-  body: Pick<CreateExposureRequest, 'shareWith' | 'pool'>,
-  name: string,
-  ports: Array<Required<ExposedPort>>,
-  existing: ExposureRecord[],
-  projectPool: EgressNetworkType,
-): { eipKey: string; pool: EgressNetworkType } {
-  const target = body.shareWith === undefined ? undefined : existing.find((e) => e.name === body.shareWith);
-  if (body.shareWith !== undefined && !target) throw problem('unknown-reference', `shareWith: the project has no exposure ${body.shareWith}`);
-  const eipKey = target?.eipKey ?? name;
-  const sharers = existing.filter((e) => e.eipKey === eipKey);
-  const sharedPool = sharers[0]?.pool;
-  if (body.pool !== undefined && sharedPool !== undefined && body.pool !== sharedPool) {
-    throw problem('pool-mismatch', `pool ${body.pool} differs from ${sharedPool}, the pool of the shared EIP`);
-  }
-  const taken = new Map(sharers.flatMap((e) => e.ports.map((p) => [portText(p), e.name] as const)));
-  const collisions = ports.filter((p) => taken.has(portText(p)));
-  if (collisions.length > 0) {
-    throw problem('port-collision', `on the shared EIP: ${collisions.map((p) => `${portText(p)} is exposed by ${taken.get(portText(p))}`).join(', ')}`);
-  }
-  return { eipKey, pool: sharedPool ?? body.pool ?? projectPool };
 }
 
 interface ResolvedGrant {
@@ -253,7 +225,9 @@ export const exposureRoutes = [
       const existing = await projectExposures(deps, project);
       if (existing.some((e) => e.name === name)) throw problem('already-exists', `exposure ${name} already exists`);
       const ports = uniquePorts(body.ports);
-      const { eipKey, pool } = placeOnEip(body, name, ports, existing, project.spec.egressNetworkType);
+      const placed = placeOnEip({ name, ports, shareWith: body.shareWith, pool: body.pool }, existing, project.spec.egressNetworkType);
+      if (!placed.ok) throw problem(placed.reason, placed.message);
+      const { eipKey, pool } = placed;
       const grants = await resolveGrants(deps, project, body.grants ?? []);
 
       const actor = actorOf(principal);

@@ -5,6 +5,7 @@ import {
   grantKey,
   Import,
   ImportList,
+  projectKey,
   ProjectName,
   TenantName,
   type ExposureRecord,
@@ -85,7 +86,7 @@ export const importRoutes = [
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
       const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
-      const keys = (await keysOf(deps.store.grants, `*.*.*.${project.tenant}.${project.name}`)).sort();
+      const keys = (await keysOf(deps.store.grants, `*.*.*.${projectKey(project.tenant, project.name)}`)).sort();
       const grants = (await Promise.all(keys.map((k) => deps.store.grants.get(k)))).filter(
         // An accepted grant of an earlier project of the same name is not this project's.
         (r): r is KvRecord<GrantRecord> => r !== undefined && (r.value.state === 'pending' || r.value.consumer.uid === project.uid),

@@ -4,6 +4,7 @@ import {
   mappingKey,
   MappingList,
   mappingSubjects,
+  projectKey,
   ProjectName,
   type MappingEvent,
   type MappingRecord,
@@ -121,7 +122,7 @@ export const mappingRoutes = [
     async handler({ params, principal, deps }) {
       const tenant = principal.tenant.name;
       const project = (await loadProject(deps, tenant, params.project)).value;
-      const keys = (await keysOf(deps.store.mappings, `${tenant}.${project.name}.*`)).sort();
+      const keys = (await keysOf(deps.store.mappings, `${projectKey(tenant, project.name)}.*`)).sort();
       const records = await Promise.all(keys.map((k) => deps.store.mappings.get(k)));
       const mine = records.flatMap((r) => (r && r.value.projectUid === project.uid ? [r.value] : []));
       return json(200, { items: await Promise.all(mine.map((r) => withStatus(deps, r))) } satisfies MappingList);

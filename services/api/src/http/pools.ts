@@ -1,5 +1,5 @@
 import { Name, PoolList, PoolStatus, PutPoolBody } from '@netbroker/contracts';
-import { okOrThrow } from '../ipam-client';
+import { isIpamRefused } from '@netbroker/bus';
 import { notFound, problem } from '../problems';
 import { defineRoute, json, links, noContent, pathParams } from './route';
 
@@ -19,13 +19,16 @@ export const poolRoutes = [
     body: PutPoolBody,
     example: { kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'], defaultPrefixLength: 24 },
     responses: { 200: { description: 'The pool and its utilisation', schema: PoolStatus, links: links({ pool: '$request.path.pool' }, 'deletePool') } },
-    problems: ['pool-in-use', 'invalid-request', 'dependency-unavailable'],
+    problems: ['pool-in-use', 'invalid-request', 'ipam-unavailable'],
     async handler({ params, body, deps }) {
-      const reply = await deps.ipam.putPool({ ...body, name: params.pool });
-      // Every address of the body has been checked for syntax: what the address manager refuses
-      // here is the spec as a whole (families mixed, bounds crossed…), 422 invalid-request.
-      if (!reply.ok && reply.error.reason !== 'pool-in-use') throw problem('invalid-request', reply.error.message);
-      return json(200, okOrThrow(reply));
+      try {
+        return json(200, await deps.ipam.putPool({ ...body, name: params.pool }));
+      } catch (e) {
+        // Every address of the body has been checked for syntax: what the address manager refuses
+        // here is the spec as a whole (families mixed, bounds crossed…), 422 invalid-request.
+        if (isIpamRefused(e) && e.reason !== 'pool-in-use') throw problem('invalid-request', e.detail);
+        throw e;
+      }
     },
   }),
   defineRoute({
@@ -36,10 +39,9 @@ export const poolRoutes = [
     summary: 'List address pools with their utilisation',
     tag: 'admin',
     responses: { 200: { description: 'Every pool, by name', schema: PoolList } },
-    problems: ['dependency-unavailable'],
+    problems: ['ipam-unavailable'],
     async handler({ deps }) {
-      const { pools } = okOrThrow(await deps.ipam.listPools());
-      return json(200, { items: pools } satisfies PoolList);
+      return json(200, { items: await deps.ipam.listPools() } satisfies PoolList);
     },
   }),
   defineRoute({
@@ -51,10 +53,9 @@ export const poolRoutes = [
     tag: 'admin',
     params: poolPath,
     responses: { 204: { description: 'Deleted' } },
-    problems: ['not-found', 'pool-in-use', 'dependency-unavailable'],
+    problems: ['not-found', 'pool-in-use', 'ipam-unavailable'],
     async handler({ params, deps }) {
-      const { deleted } = okOrThrow(await deps.ipam.deletePool(params.pool));
-      if (!deleted) throw notFound(`pool ${params.pool}`);
+      if (!(await deps.ipam.deletePool(params.pool))) throw notFound(`pool ${params.pool}`);
       return noContent();
     },
   }),

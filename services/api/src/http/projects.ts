@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateProjectRequest,
   ListProjectsQuery,
+  parseProjectKey,
   ProjectName,
   Project,
   projectKey,
@@ -13,12 +14,11 @@ import {
   type ProjectRecord,
   type TenantRecord,
 } from '@netbroker/contracts';
-import { isConflict } from '@netbroker/bus';
+import { isConflict, isIpamRefused } from '@netbroker/bus';
 import { hostNamespace } from '@netbroker/naming';
 import { actorOf } from '../auth';
 import { updateWithRetry } from '../cas';
 import type { ApiDeps } from '../deps';
-import { ipamProblem, okOrThrow } from '../ipam-client';
 import { notFound, problem } from '../problems';
 import { projectView } from '../project-view';
 import { addressesOf, familyOf, usageByPool } from '../quota';
@@ -53,15 +53,16 @@ async function checkAddressQuota(deps: ApiDeps, tenant: TenantRecord, body: Crea
   const limits = tenant.quotas.maxAddressesPerPool;
   const egressPool = egressPoolOf(deps)(body.egressNetworkType);
   if (limits[pool] === undefined && limits[egressPool] === undefined) return;
-  const [{ allocations }, projects] = await Promise.all([
-    deps.ipam.lookup({ v: 1, owner: { tenant: tenant.name } }).then(okOrThrow),
-    deps.store.projects.list(`${tenant.name}.>`),
-  ]);
+  const [allocations, projects] = await Promise.all([deps.ipam.lookup({ owner: { tenant: tenant.name } }), deps.store.projects.list(`${tenant.name}.>`)]);
   let defaultBlock = addressesOf(block);
   if (body.cidr !== undefined || body.prefixLength !== undefined) {
-    // The pool's default block, for projects that asked for none: what a dry run without a size picks.
-    const probe = await deps.ipam.allocate(dryRun(tenant.name, body.name, pool, {}));
-    if (probe.ok) defaultBlock = addressesOf(probe.value.cidr);
+    // The pool's default block, for projects that asked for none: what a dry run without a size
+    // picks (refused, e.g. no default block is free now: the block asked for stands in).
+    const probe = await deps.ipam.allocate(dryRun(tenant.name, body.name, pool, {})).catch((e: unknown) => {
+      if (isIpamRefused(e)) return undefined;
+      throw e;
+    });
+    if (probe) defaultBlock = addressesOf(probe.cidr);
   }
   const usage = usageByPool({
     allocations,
@@ -84,14 +85,23 @@ async function checkAddressQuota(deps: ApiDeps, tenant: TenantRecord, body: Crea
   }
 }
 
-const dryRun = (tenant: string, project: string, pool: string, want: { cidr?: string; prefixLength?: number }): AllocateRequest => ({
-  v: 1,
+const dryRun = (tenant: string, project: string, pool: string, want: { cidr?: string; prefixLength?: number }): Omit<AllocateRequest, 'v'> => ({
   requestId: `dry-run:${randomUUID()}`,
   pool,
   owner: { tenant, project, purpose: 'cidr' },
   ...want,
   dryRun: true,
 });
+
+/**
+ * ipam not knowing the install's default project pool (DEFAULT_PROJECT_POOL) is the operator's
+ * fault, not the tenant's: an unknown error (500 internal, logged). A pool set on the tenant
+ * record stays 409 unknown-pool.
+ */
+const defaultPoolMissing = (tenant: TenantRecord, pool: string) => (e: unknown): never => {
+  if (tenant.projectPool === undefined && isIpamRefused(e, 'unknown-pool')) throw new Error(`DEFAULT_PROJECT_POOL ${pool} is not a pool of ipam`, { cause: e });
+  throw e;
+};
 
 export const projectRoutes = [
   defineRoute({
@@ -133,7 +143,7 @@ export const projectRoutes = [
       'overlaps-allocated',
       'exhausted',
       'unknown-pool',
-      'dependency-unavailable',
+      'ipam-unavailable',
     ],
     async handler({ body, principal, deps }) {
       const { tenant } = principal;
@@ -151,9 +161,8 @@ export const projectRoutes = [
       }
       const pool = tenant.projectPool ?? deps.config.DEFAULT_PROJECT_POOL;
       const want = { ...(body.cidr !== undefined ? { cidr: body.cidr } : {}), ...(body.prefixLength !== undefined ? { prefixLength: body.prefixLength } : {}) };
-      const checked = await deps.ipam.allocate(dryRun(tenant.name, body.name, pool, want));
-      if (!checked.ok) throw ipamProblem(checked.error);
-      await checkAddressQuota(deps, tenant, body, pool, checked.value.cidr);
+      const checked = await deps.ipam.allocate(dryRun(tenant.name, body.name, pool, want)).catch(defaultPoolMissing(tenant, pool));
+      await checkAddressQuota(deps, tenant, body, pool, checked.cidr);
 
       const record: ProjectRecord = {
         v: 1,
@@ -189,7 +198,7 @@ export const projectRoutes = [
       const limit = query.limit ?? DEFAULT_PAGE;
       const after = query.continue !== undefined ? decodeContinue(query.continue) : undefined;
       const names = (await keysOf(deps.store.projects, `${tenant}.>`))
-        .map((k) => k.slice(tenant.length + 1))
+        .flatMap((k) => parseProjectKey(k)?.project ?? [])
         .filter((n) => after === undefined || n > after)
         .sort();
       const page = names.slice(0, limit);

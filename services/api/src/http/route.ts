@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Auth, Principal, TenantPrincipal } from '../auth';
 import type { ApiDeps } from '../deps';
 import type { Reply } from '../idempotency';
-import { fieldErrors, problem } from '../problems';
+import { fieldErrors, ipamProblem, problem } from '../problems';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -117,14 +117,19 @@ export function defineRoute<A extends Auth, P extends z.ZodType = z.ZodUndefined
         const errors = fieldErrors(body.error);
         throw problem('invalid-body', `the body does not match the schema: ${errors.map((e) => e.path).join(', ')}`, { errors });
       }
-      return handler({
-        params: params?.data as z.output<P>,
-        query: query?.data as z.output<Q>,
-        body: body?.data as z.output<B>,
-        principal: who,
-        deps,
-        document,
-      });
+      try {
+        return await handler({
+          params: params?.data as z.output<P>,
+          query: query?.data as z.output<Q>,
+          body: body?.data as z.output<B>,
+          principal: who,
+          deps,
+          document,
+        });
+      } catch (e) {
+        // Here, not at the edge: a refusal is a 4xx problem the idempotency layer replays.
+        throw ipamProblem(e);
+      }
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { exposureKey, exposureSubjects, type Allocation, type ExposureEvent, type ExposureRecord, type ExposureStatus, type GrantRecord, type ProjectRecord } from '@netbroker/contracts';
-import type { EventPublisher } from '@netbroker/bus';
-import type { OwnedApplier } from '@netbroker/kube';
+import { exposureKey, exposureSubjects, parseExposureKey, parseProjectKey, type Allocation, type ExposureEvent, type ExposureRecord, type ExposureStatus, type GrantRecord, type ProjectRecord } from '@netbroker/contracts';
+import type { Facts } from '@netbroker/bus';
+import { TerminalError, type OwnedApplier } from '@netbroker/kube';
 import { annotations, hostNamespace } from '@netbroker/naming';
 import { exposureObjectNames } from '@netbroker/translate';
 import type { ExposerCaches } from '../caches';
@@ -17,7 +17,7 @@ export interface CleanupDeps {
   host: OwnedApplier;
   entries: Entries;
   eips: Eips;
-  events: EventPublisher;
+  events: Facts;
   status: StatusWriter;
   count: CountWrite;
 }
@@ -59,8 +59,8 @@ export class Cleanup {
     }
     for (const s of all.statuses.filter((s) => !liveKeys.has(s.key) && !all.exposures.some((e) => e.key === s.key))) {
       if (project && (await exposures.bucket.get(s.key))?.value.projectUid === project.uid) continue; // newer than the source: not gone
-      const [tenant, projectName, name] = s.key.split('.') as [string, string, string];
-      await this.teardown({ tenant, project: projectName, name }, s.value);
+      const gone = parseExposureKey(s.key);
+      if (gone) await this.teardown(gone, s.value); // a status the exposer wrote: always an exposure key
     }
     // Grants of exposures that are gone. The source may not have an exposure its grant is for
     // yet: only a fresh read proves the exposure is gone.
@@ -98,7 +98,9 @@ export class Cleanup {
 
   /** EIPs no live exposure uses any more go back to their pool. Answers the EIPs kept. */
   private async releaseUnused(key: string, live: Array<Entry<ExposureRecord>>): Promise<Allocation[]> {
-    const [tenant, project] = key.split('.') as [string, string];
+    const ref = parseProjectKey(key);
+    if (!ref) throw new TerminalError('InvalidKey', `${key} is not a project key`);
+    const { tenant, project } = ref;
     const wanted = new Set(live.map((e) => eipRequestId(e.value)));
     const held = await this.deps.eips.held(tenant, project);
     if (held.some((a) => !wanted.has(a.requestId))) {

@@ -5,7 +5,7 @@ import { isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { hostNamespace } from '@netbroker/naming';
 import {
   admitConsumers,
-  collidingPorts,
+  fitOnEip,
   exposureLoadBalancerService,
   exposureObjectNames,
   exposurePolicy,
@@ -84,10 +84,8 @@ export class ExposureReconciler {
     const first = sharing[0]!.value;
     if (first.name !== e.name) {
       if (!sharingSupported(d.lb.provider)) return fail('SharingUnsupported', `load balancer provider ${d.lb.provider} cannot put two Services on one address (shared with ${first.name})`);
-      for (const earlier of sharing.slice(0, sharing.findIndex((o) => o.value.name === e.name))) {
-        const ports = collidingPorts(e.ports, earlier.value.ports);
-        if (ports.length > 0) return fail('PortCollision', `port(s) ${ports.join(', ')} are already exposed on this EIP by ${earlier.value.name}`);
-      }
+      const fit = fitOnEip(e, sharing.slice(0, sharing.findIndex((o) => o.value.name === e.name)).map((o) => o.value));
+      if (!fit.ok) return fail(pascal(fit.reason), fit.message);
     }
     const held = view.eips.get(eipRequestId(e));
     const eip = held ? { ok: true as const, address: held.cidr.split('/')[0]! } : await d.eips.allocate(e);

@@ -1,4 +1,4 @@
-import type { EventPublisher } from '@netbroker/bus';
+import type { Facts } from '@netbroker/bus';
 import type { VirtualClusterPool } from '@netbroker/controller';
 import type { OwnedApplier } from '@netbroker/kube';
 import type { LbConfig } from '@netbroker/translate';
@@ -22,7 +22,7 @@ export interface ExposerParts {
   /** Writes to the host cluster as netbroker-exposer. */
   host: OwnedApplier;
   eips: Eips;
-  events: EventPublisher;
+  events: Facts;
   lb: LbConfig;
   /** Namespace of the entries inside consumers' virtual clusters. */
   entryNamespace: string;

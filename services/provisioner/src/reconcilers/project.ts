@@ -1,17 +1,14 @@
 import {
-  AllocateReply,
-  ipamSubjects,
+  projectKey,
   projectSubjects,
-  ReleaseReply,
   type Allocation,
-  type IpamError,
   type Owner,
   type ProjectEvent,
   type ProjectRecord,
   type ProjectStatus,
   type TenantRecord,
 } from '@netbroker/contracts';
-import { isConflict, isRequestFailed, request, type EventPublisher, type JsonKv, type KvRecord, type NatsConnection } from '@netbroker/bus';
+import { isConflict, isIpamRefused, type Facts, type IpamClient, type JsonKv, type KvRecord } from '@netbroker/bus';
 import type { OwnedApplier} from '@netbroker/kube';
 import { isNotOwned, TransientError } from '@netbroker/kube';
 import { type ReconcileResult } from '@netbroker/controller';
@@ -26,13 +23,13 @@ import type {
 import { failed, nextConditions, ok, phaseOf, sameStatus, type Outcome } from '../conditions';
 
 export interface ProjectReconcilerDeps {
-  nc: NatsConnection;
+  ipam: IpamClient;
   projects: JsonKv<typeof ProjectRecordSchema>;
   statuses: JsonKv<typeof ProjectStatusSchema>;
   tenants: JsonKv<typeof TenantRecordSchema>;
   vclusters: JsonKv<typeof VClusterRecordSchema>;
   applier: OwnedApplier;
-  events: EventPublisher;
+  events: Facts;
   logger: Logger;
   now: () => Date;
   pools: { project: string; egress: Record<ProjectRecord['spec']['egressNetworkType'], string> };
@@ -101,19 +98,14 @@ export class ProjectReconciler {
     req: { pool: string; owner: Owner; requestId: string; cidr?: string; prefixLength?: number },
     success: (a: Allocation) => Outcome,
   ): Promise<{ outcome: Outcome; allocation?: Allocation; retry?: boolean }> {
-    let reply: AllocateReply;
     try {
-      reply = await request(this.deps.nc, ipamSubjects.allocate, { v: 1, ...req }, AllocateReply);
+      const allocation = await this.deps.ipam.allocate(req);
+      return { outcome: success(allocation), allocation };
     } catch (e) {
-      if (isRequestFailed(e)) throw new TransientError(`ipam: ${e.message}`, { cause: e });
-      throw e;
+      // A refusal is the project's condition; ipam not answering (or failing inside) is retried.
+      if (!isIpamRefused(e)) throw e;
+      return { outcome: failed(pascal(e.reason), e.detail), retry: e.reason === 'exhausted' };
     }
-    if (reply.ok) return { outcome: success(reply.value), allocation: reply.value };
-    return { outcome: this.refusal(reply.error), retry: reply.error.reason === 'exhausted' };
-  }
-
-  private refusal(error: IpamError): Outcome {
-    return failed(pascal(error.reason), error.message);
   }
 
   private async applyObjects(project: ProjectRecord, cidr?: string, egressIp?: string): Promise<Outcome> {
@@ -135,7 +127,7 @@ export class ProjectReconciler {
     const conditions = nextConditions(current?.value.conditions ?? [], outcomes, this.deps.now().toISOString());
     const status: ProjectStatus = { v: 1, uid: project.uid, observedGeneration: project.generation, phase: phaseOf(conditions), ...next, conditions };
     if (sameStatus(current?.value, status)) return;
-    const key = `${project.tenant}.${project.name}`;
+    const key = projectKey(project.tenant, project.name);
     try {
       if (current) await this.deps.statuses.update(key, status, current.revision);
       else await this.deps.statuses.create(key, status);
@@ -162,17 +154,10 @@ export class ProjectReconciler {
         this.deps.logger.warn({ project: desired.key, object: object.metadata.name }, 'not deleting an object netbroker does not own');
       }
     }
-    let released: ReleaseReply;
-    try {
-      released = await request(this.deps.nc, ipamSubjects.release, { v: 1, owner: { tenant: project.tenant, project: project.name } }, ReleaseReply);
-    } catch (e) {
-      if (isRequestFailed(e)) throw new TransientError(`ipam: ${e.message}`, { cause: e });
-      throw e;
-    }
-    if (!released.ok) throw new TransientError(`ipam release: ${released.error.message}`);
+    const released = await this.deps.ipam.release({ owner: { tenant: project.tenant, project: project.name } });
     const vcluster = await this.deps.vclusters.get(desired.key);
     if (vcluster) await this.deps.vclusters.delete(desired.key);
-    await this.publish(projectSubjects.deleted, project, `${project.uid}:deleted`, 'Deleted', `released ${released.value.released.length} allocation(s)`);
+    await this.publish(projectSubjects.deleted, project, `${project.uid}:deleted`, 'Deleted', `released ${released.length} allocation(s)`);
     if (status) await this.deps.statuses.delete(desired.key);
     await this.deps.projects.delete(desired.key, desired.revision).catch((e: unknown) => {
       if (isConflict(e)) throw new TransientError(`project ${desired.key} changed during deletion`, { cause: e });

@@ -1,5 +1,5 @@
 import { NetworkingV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { VClusterRecord, VClusterStatus } from '@netbroker/contracts';
+import { projectKey, type VClusterRecord, type VClusterStatus } from '@netbroker/contracts';
 import type { JsonKv } from '@netbroker/bus';
 import { classify, isNotOwned, type OwnedApplier } from '@netbroker/kube';
 import { labels, MANAGED_BY } from '@netbroker/naming';
@@ -29,8 +29,9 @@ export interface OrphanSweepDeps {
 /** The registration key of a host object synced from a virtual cluster; undefined when not one. */
 export function registrationOf(obj: KubernetesObject): string | undefined {
   const l = obj.metadata?.labels ?? {};
-  if (l[labels.managedBy] !== MANAGED_BY || !l[labels.vcluster] || !l[labels.tenant] || !l[labels.project]) return undefined;
-  return `${l[labels.tenant]}.${l[labels.project]}`;
+  const [tenant, project] = [l[labels.tenant], l[labels.project]];
+  if (l[labels.managedBy] !== MANAGED_BY || !l[labels.vcluster] || !tenant || !project) return undefined;
+  return projectKey(tenant, project);
 }
 
 /**

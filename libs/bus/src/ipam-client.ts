@@ -1,0 +1,122 @@
+import {
+  AllocateReply,
+  DeletePoolReply,
+  ipamSubjects,
+  ListPoolsReply,
+  LookupReply,
+  PutPoolReply,
+  ReleaseReply,
+  type AllocateRequest,
+  type Allocation,
+  type IpamErrorReason,
+  type LookupRequest,
+  type PoolSpec,
+  type PoolStatus,
+  type ReleaseRequest,
+  type Result,
+} from '@netbroker/contracts';
+import type { z } from 'zod';
+import type { NatsConnection } from './connection';
+import { isRequestFailed } from './errors';
+import { request } from './rpc';
+
+/** The reasons the address manager refuses a request as asked; `internal` is its own failure, not a refusal. */
+export type IpamRefusal = Exclude<IpamErrorReason, 'internal'>;
+
+/** The address manager refused the request as asked (the pool is full, the block overlaps…): `reason` says why. */
+export class IpamRefusedError extends Error {
+  override readonly name = 'IpamRefusedError';
+  constructor(
+    readonly subject: string,
+    readonly reason: IpamRefusal,
+    /** The address manager's sentence, naming the offending value. */
+    readonly detail: string,
+  ) {
+    super(`ipam refused (${reason}): ${detail}`);
+  }
+}
+
+/**
+ * The address manager gave no answer: no reply in time, nobody listening, or it failed inside
+ * (`internal`, see its log). Nothing is known to be wrong with the request; it may succeed later.
+ */
+export class IpamUnavailableError extends Error {
+  override readonly name = 'IpamUnavailableError';
+  constructor(
+    readonly subject: string,
+    readonly kind: 'timeout' | 'no-responders' | 'internal',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A refusal; with reasons, one of these. */
+export const isIpamRefused = (e: unknown, ...reasons: IpamRefusal[]): e is IpamRefusedError =>
+  e instanceof IpamRefusedError && (reasons.length === 0 || reasons.includes(e.reason));
+export const isIpamUnavailable = (e: unknown): e is IpamUnavailableError => e instanceof IpamUnavailableError;
+
+export interface IpamClientOptions {
+  /** How long one request waits for its reply (default 5 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * The ipam service over NATS request/reply (subjects and schemas in contracts): every method
+ * answers the value, or throws IpamRefusedError (a refusal, with its reason) or
+ * IpamUnavailableError (no answer); a reply that breaks the contract is InvalidPayloadError.
+ */
+export class IpamClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: IpamClientOptions = {},
+  ) {}
+
+  /** An allocation; the same `requestId` always answers the same one. */
+  allocate(req: Omit<AllocateRequest, 'v'>): Promise<Allocation> {
+    return this.call(ipamSubjects.allocate, { v: 1, ...req }, AllocateReply);
+  }
+
+  /** Releases one allocation (`pool` + `cidr`) or every one of an owner; answers what was released. */
+  async release(req: Omit<ReleaseRequest, 'v'>): Promise<Allocation[]> {
+    return (await this.call(ipamSubjects.release, { v: 1, ...req }, ReleaseReply)).released;
+  }
+
+  async lookup(req: Omit<LookupRequest, 'v'>): Promise<Allocation[]> {
+    return (await this.call(ipamSubjects.lookup, { v: 1, ...req }, LookupReply)).allocations;
+  }
+
+  /** Creates or replaces a pool. */
+  putPool(pool: PoolSpec): Promise<PoolStatus> {
+    return this.call(ipamSubjects.putPool, { v: 1, pool }, PutPoolReply);
+  }
+
+  /** False when there was no such pool. */
+  async deletePool(name: string): Promise<boolean> {
+    return (await this.call(ipamSubjects.deletePool, { v: 1, name }, DeletePoolReply)).deleted;
+  }
+
+  async listPools(): Promise<PoolStatus[]> {
+    return (await this.call(ipamSubjects.listPools, { v: 1 }, ListPoolsReply)).pools;
+  }
+
+  private async call<T>(subject: string, payload: unknown, schema: z.ZodType<Result<T>>): Promise<T> {
+    let reply: Result<T>;
+    try {
+      reply = await request(this.nc, subject, payload, schema, { timeoutMs: this.opts.timeoutMs });
+    } catch (e) {
+      if (isRequestFailed(e)) throw new IpamUnavailableError(subject, e.kind, `ipam: ${e.message}`, { cause: e });
+      throw e;
+    }
+    return valueOf(subject, reply);
+  }
+}
+
+/** The value of a reply, or its error thrown as IpamRefusedError / IpamUnavailableError. */
+export function valueOf<T>(subject: string, reply: Result<T>): T {
+  if (reply.ok) return reply.value;
+  const { reason, message } = reply.error;
+  if (reason === 'internal') throw new IpamUnavailableError(subject, 'internal', `ipam failed on ${subject}: ${message}`);
+  throw new IpamRefusedError(subject, reason, message);
+}
