@@ -8,3 +8,4 @@ export { startStack, type Stack, type StackInfo, type StackOptions } from './sta
 export { metricSum, metricValue, startService, type ServiceProcess, type StartServiceOptions } from './services';
 export { LoadBalancerStandIn, requestedAddress } from './load-balancer';
 export { buildService } from './build';
+export { startPrivatePlatform, type ApiAnswer, type PrivatePlatform, type PrivatePlatformOptions } from './platform';

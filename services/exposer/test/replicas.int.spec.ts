@@ -1,24 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { CreatedToken, Exposure, Lease, leaseBuckets, Project } from '@netbroker/contracts';
-import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
+import { openKv, type JsonKv } from '@netbroker/bus';
 import { orUndefined } from '@netbroker/kube';
-import {
-  connectNats,
-  eventually,
-  freePort,
-  kubeconfigFile,
-  kubeConfigFor,
-  metricSum,
-  requestedAddress,
-  startNats,
-  startService,
-  type ManagedProcess,
-  type ServiceProcess,
-} from '@netbroker/testing';
+import { eventually, kubeconfigFile, kubeConfigFor, metricSum, requestedAddress, startPrivatePlatform, type PrivatePlatform, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 // Two exposer replicas sharing four exporting projects by lease (one per exporting project), each
@@ -39,8 +24,6 @@ const tenant = `xrep${suffix}`;
 const exporterProjects = ['e0', 'e1', 'e2', 'e3'];
 const consumer = 'c';
 const entryNs = `xrep${suffix}`;
-const key = randomBytes(32);
-const adminToken = randomBytes(24).toString('base64url');
 const LEASE_MS = 3_000;
 const RESYNC_MS = 1_000;
 const pools = [
@@ -50,55 +33,22 @@ const pools = [
 ];
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-let dir: string;
-let nats: { url: string; proc: ManagedProcess };
-let nc: NatsConnection;
+let platform: PrivatePlatform;
 let leases: JsonKv<typeof Lease>;
-let apiUrl: string;
 let token: string;
-const others: ServiceProcess[] = [];
 const replicas = new Map<string, ServiceProcess>();
-
-async function call(method: string, path: string, body?: unknown, bearer = token) {
-  const res = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
-}
+const call = (method: string, path: string, body?: unknown, bearer = token) => platform.call(method, path, body, bearer);
 
 const startReplica = async (id: string) => {
-  const env = {
-    NATS_URL: nats.url,
-    LOG_LEVEL: 'warn',
-    KUBECONFIG: join(dir, 'host.kubeconfig'),
-    NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-    LB_PROVIDER: 'metallb',
-    ENTRY_NAMESPACE: entryNs,
-    RESYNC_INTERVAL_MS: String(RESYNC_MS),
-    LEASE_SECONDS: String(LEASE_MS / 1000),
-    REPLICA_ID: id,
-  };
-  replicas.set(id, await startService({ service: 'exposer', name: `exposer-${id}`, env }));
+  const env = { LB_PROVIDER: 'metallb', ENTRY_NAMESPACE: entryNs, RESYNC_INTERVAL_MS: String(RESYNC_MS), LEASE_SECONDS: String(LEASE_MS / 1000), REPLICA_ID: id };
+  replicas.set(id, await platform.start('exposer', `exposer-${id}`, env));
 };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'netbroker-exposer-replicas-'));
-  writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
-  nats = await startNats(dir, () => undefined, `nats-exposer-replicas-${suffix}`);
-  nc = await connectNats(nats.url);
-  leases = await openKv(nc, leaseBuckets.controllers, Lease);
-  const common = { NATS_URL: nats.url, LOG_LEVEL: 'warn' };
-  others.push(await startService({ service: 'ipam', name: 'ipam-exposer-replicas', env: { ...common, IPAM_POOLS: JSON.stringify(pools) } }));
-  others.push(await startService({ service: 'provisioner', name: 'provisioner-exposer-replicas', env: { ...common, KUBECONFIG: join(dir, 'host.kubeconfig') } }));
-  const port = await freePort();
-  apiUrl = `http://127.0.0.1:${port}`;
-  const apiEnv = { ...common, HTTP_PORT: String(port), NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: key.toString('base64') };
-  others.push(await startService({ service: 'api', name: 'api-exposer-replicas', env: apiEnv }));
-  expect((await call('POST', '/admin/tenants', { name: tenant }, adminToken)).status).toBe(201);
-  token = CreatedToken.parse((await call('POST', `/admin/tenants/${tenant}/tokens`, { name: 't' }, adminToken)).body).token;
+  platform = await startPrivatePlatform({ name: `exposer-replicas-${suffix}`, host: stack.host!, pools, provisioner: true });
+  leases = await openKv(platform.nc, leaseBuckets.controllers, Lease);
+  expect((await call('POST', '/admin/tenants', { name: tenant }, platform.adminToken)).status).toBe(201);
+  token = CreatedToken.parse((await call('POST', `/admin/tenants/${tenant}/tokens`, { name: 't' }, platform.adminToken)).body).token;
   for (const p of [...exporterProjects, consumer]) expect((await call('POST', '/v1/projects', { name: p, egressNetworkType: 'cloud' })).status).toBe(202);
   const registered = await call('PUT', `/v1/projects/${consumer}/vcluster`, { kubeconfig: kubeconfigFile(stack.virtual[0]!), options: { name: `c${suffix}` } });
   expect(registered.status, registered.text).toBe(202);
@@ -109,11 +59,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const r of replicas.values()) await r.stop();
-  for (const s of others.reverse()) await s.stop();
-  await nc?.close();
-  await nats?.proc.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await platform?.stop(); // the replicas too: started on the platform
 });
 
 function opts(timeoutMs = 30_000, signal?: AbortSignal) {

@@ -1,12 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { CreatedToken, Lease, leaseBuckets, MappingList } from '@netbroker/contracts';
-import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
+import { openKv, type JsonKv } from '@netbroker/bus';
 import { orUndefined } from '@netbroker/kube';
-import { connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricSum, startNats, startService, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
+import { eventually, kubeconfigFile, kubeConfigFor, metricSum, startPrivatePlatform, type PrivatePlatform, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 // Two mapper replicas sharing the mappings of four projects by lease (one per project). This file
@@ -23,8 +20,6 @@ const suffix = randomUUID().slice(0, 6);
 const tenant = `mrep${suffix}`;
 const projects = ['p0', 'p1', 'p2', 'p3'];
 const clusterOf = (project: string) => clusters[projects.indexOf(project) % 2]!;
-const key = randomBytes(32);
-const adminToken = randomBytes(24).toString('base64url');
 const LEASE_MS = 3_000;
 const RESYNC_MS = 1_000;
 const pools = [
@@ -33,69 +28,23 @@ const pools = [
   { name: `${tenant}-public`, kind: 'address', prefixes: ['203.0.114.0/24'] },
 ];
 
-let dir: string;
-let nats: { url: string; proc: ManagedProcess };
-let nc: NatsConnection;
+let platform: PrivatePlatform;
 let leases: JsonKv<typeof Lease>;
-let apiUrl: string;
 let token: string;
-const others: ServiceProcess[] = [];
 const replicas = new Map<string, ServiceProcess>();
-
-async function call(method: string, path: string, body?: unknown, bearer = token) {
-  const res = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
-}
+const call = (method: string, path: string, body?: unknown, bearer = token) => platform.call(method, path, body, bearer);
 
 const startReplica = async (id: string) => {
-  const replica = await startService({
-    service: 'mapper',
-    name: `mapper-${id}`,
-    env: {
-      NATS_URL: nats.url,
-      LOG_LEVEL: 'warn',
-      KUBECONFIG: join(dir, 'host.kubeconfig'),
-      NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-      RESYNC_INTERVAL_MS: String(RESYNC_MS),
-      LEASE_SECONDS: String(LEASE_MS / 1000),
-      REPLICA_ID: id,
-    },
-  });
-  replicas.set(id, replica);
+  const env = { RESYNC_INTERVAL_MS: String(RESYNC_MS), LEASE_SECONDS: String(LEASE_MS / 1000), REPLICA_ID: id };
+  replicas.set(id, await platform.start('mapper', `mapper-${id}`, env));
 };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'netbroker-mapper-replicas-'));
-  writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
-  nats = await startNats(dir, () => undefined, `nats-mapper-replicas-${suffix}`);
-  nc = await connectNats(nats.url);
-  leases = await openKv(nc, leaseBuckets.controllers, Lease);
-  const common = { NATS_URL: nats.url, LOG_LEVEL: 'warn' };
-  others.push(await startService({ service: 'ipam', name: 'ipam-mapper-replicas', env: { ...common, IPAM_POOLS: JSON.stringify(pools) } }));
-  const port = await freePort();
-  apiUrl = `http://127.0.0.1:${port}`;
-  others.push(
-    await startService({
-      service: 'api',
-      name: 'api-mapper-replicas',
-      env: {
-        ...common,
-        HTTP_PORT: String(port),
-        NETBROKER_ADMIN_TOKEN: adminToken,
-        NETBROKER_ENCRYPTION_KEY: key.toString('base64'),
-        DEFAULT_PROJECT_POOL: pools[0]!.name,
-        EGRESS_POOL_CLOUD: pools[1]!.name,
-        EGRESS_POOL_PUBLIC: pools[2]!.name,
-      },
-    }),
-  );
-  expect((await call('POST', '/admin/tenants', { name: tenant }, adminToken)).status).toBe(201);
-  token = CreatedToken.parse((await call('POST', `/admin/tenants/${tenant}/tokens`, { name: 't' }, adminToken)).body).token;
+  const apiEnv = { DEFAULT_PROJECT_POOL: pools[0]!.name, EGRESS_POOL_CLOUD: pools[1]!.name, EGRESS_POOL_PUBLIC: pools[2]!.name };
+  platform = await startPrivatePlatform({ name: `mapper-replicas-${suffix}`, host: stack.host!, pools, apiEnv });
+  leases = await openKv(platform.nc, leaseBuckets.controllers, Lease);
+  expect((await call('POST', '/admin/tenants', { name: tenant }, platform.adminToken)).status).toBe(201);
+  token = CreatedToken.parse((await call('POST', `/admin/tenants/${tenant}/tokens`, { name: 't' }, platform.adminToken)).body).token;
   for (const p of projects) {
     expect((await call('POST', '/v1/projects', { name: p, egressNetworkType: 'cloud' })).status).toBe(202);
     const registered = await call('PUT', `/v1/projects/${p}/vcluster`, { kubeconfig: kubeconfigFile(clusterOf(p).info), options: { name: `${p}${suffix}` } });
@@ -107,11 +56,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const r of replicas.values()) await r.stop();
-  for (const s of others.reverse()) await s.stop();
-  await nc?.close();
-  await nats?.proc.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await platform?.stop(); // the replicas too: started on the platform
 });
 
 const opts = (timeoutMs = 20_000) => ({ timeoutMs });
