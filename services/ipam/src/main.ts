@@ -1,6 +1,7 @@
 import { Allocation, eventStream, ipamBuckets, PoolRecord } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher, Facts, openKv } from '@netbroker/bus';
-import { createLogger, createMetricsRegistry, loadConfig, Shutdown, startOpsServer } from '@netbroker/runtime';
+import { Manager } from '@netbroker/controller';
+import { createLogger, loadConfig } from '@netbroker/runtime';
 import { IpamConfig } from './config';
 import { serveIpam } from './handlers';
 import { Ipam } from './ipam';
@@ -8,13 +9,14 @@ import { registerIpamMetrics } from './metrics';
 
 const config = loadConfig(IpamConfig);
 const logger = createLogger({ service: 'ipam', level: config.LOG_LEVEL });
-const shutdown = new Shutdown({ logger });
-
+// Request/reply, no controllers: the runtime's Manager gives the ops server and the orderly stop.
+const manager = new Manager({ service: 'ipam', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
 const nc = await connectBus({ servers: config.NATS_URL, name: 'ipam' });
-shutdown.add('nats', () => nc.drain());
+manager.onStop('nats', () => nc.drain());
+manager.check('nats', () => !nc.isClosed());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
 const kvOptions = { replicas: config.NATS_REPLICAS };
-const registry = createMetricsRegistry('ipam');
+const registry = manager.registry;
 const ipam = new Ipam({
   pools: await openKv(nc, ipamBuckets.pools, PoolRecord, kvOptions),
   allocations: await openKv(nc, ipamBuckets.allocations, Allocation, kvOptions),
@@ -24,7 +26,7 @@ const ipam = new Ipam({
   now: () => new Date(),
 });
 await ipam.start();
-shutdown.add('ipam', async () => {
+manager.onStop('ipam', async () => {
   ipam.stop();
   await ipam.flush();
 });
@@ -37,14 +39,9 @@ for (const spec of config.IPAM_POOLS) {
 }
 
 const subscriptions = serveIpam(nc, ipam, logger);
-shutdown.add('subscriptions', () => subscriptions.forEach((s) => s.unsubscribe()));
+manager.onStop('subscriptions', () => subscriptions.forEach((s) => s.unsubscribe()));
 
 registerIpamMetrics(registry, ipam);
-const ops = await startOpsServer({
-  host: config.OPS_HOST,
-  port: config.OPS_PORT,
-  registry,
-  readiness: { nats: () => !nc.isClosed(), view: () => ipam.ready },
-});
-shutdown.add('ops', () => ops.close());
-logger.info({ ops: ops.url }, 'ipam ready');
+manager.check('view', () => ipam.ready);
+await manager.start();
+logger.info({ ops: manager.opsUrl }, 'ipam ready');
