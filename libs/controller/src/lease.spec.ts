@@ -1,9 +1,6 @@
-import { ConflictError, type JsonKv, type KvRecord } from '@netbroker/bus';
 import type { Lease } from '@netbroker/contracts';
-import { createLogger } from '@netbroker/runtime';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './clock';
-import { decideLease, isExpired, LeaseHolder, leaseValue, renewIntervalMs, takeDelayMs, type LeaseDecision } from './lease';
+import { decideLease, isExpired, leaseValue, renewIntervalMs, takeDelayMs, type LeaseDecision } from './lease';
 
 const now = Date.parse('2026-01-01T00:00:10.000Z');
 const lease = (holder: string, expiresAt: string): Lease => ({ v: 1, holder, renewedAt: '2026-01-01T00:00:04.000Z', expiresAt });
@@ -43,56 +40,5 @@ describe('lease timing', () => {
     ['never longer than half the lease', 1_000, 0.999, 2_999],
   ])('%s', (_name, held, random, expected) => {
     expect(takeDelayMs(held, 6_000, random)).toBe(expected);
-  });
-});
-
-/** The part of a KV bucket a LeaseHolder uses, in memory, with the bucket's compare-and-set rules. */
-class MemoryBucket {
-  readonly records = new Map<string, KvRecord<Lease>>();
-  writes = 0;
-  private revision = 0;
-
-  async get(key: string) {
-    await Promise.resolve();
-    return this.records.get(key);
-  }
-  async create(key: string, value: Lease) {
-    await Promise.resolve();
-    if (this.records.has(key)) throw new ConflictError(key);
-    return this.write(key, value);
-  }
-  async update(key: string, value: Lease, revision: number) {
-    await Promise.resolve();
-    if (this.records.get(key)?.revision !== revision) throw new ConflictError(key);
-    return this.write(key, value);
-  }
-  private write(key: string, value: Lease) {
-    this.writes++;
-    this.records.set(key, { key, value, revision: ++this.revision });
-    return this.revision;
-  }
-}
-
-describe('LeaseHolder', () => {
-  const holder = (bucket: MemoryBucket, name: string, clock: ManualClock) =>
-    new LeaseHolder({ leases: bucket as unknown as JsonKv<typeof Lease>, holder: name, leaseMs: 3_000, clock, logger: createLogger({ service: 'test', level: 'silent' }), random: () => 0 });
-
-  it('gives keys of one lease asking at once one answer: all hold it, one create', async () => {
-    const bucket = new MemoryBucket();
-    const me = holder(bucket, 'me', new ManualClock());
-    const answers = await Promise.all([me.acquire('acme.web'), me.acquire('acme.web'), me.acquire('acme.web')]);
-    expect(answers).toEqual([{ held: true }, { held: true }, { held: true }]);
-    expect(bucket.writes).toBe(1);
-  });
-
-  it("tells a replica to wait until another's live lease expires, then lets it take over", async () => {
-    const bucket = new MemoryBucket();
-    const clock = new ManualClock();
-    await holder(bucket, 'other', clock).acquire('acme.web');
-    const me = holder(bucket, 'me', clock);
-    expect(await me.acquire('acme.web')).toEqual({ held: false, retryAfterMs: 3_000 });
-    await clock.advance(3_000);
-    expect(await me.acquire('acme.web')).toEqual({ held: true });
-    expect(bucket.records.get('acme.web')?.value.holder).toBe('me');
   });
 });

@@ -176,6 +176,17 @@ describe('leases on KV', () => {
     expect(lost).toEqual([]);
   });
 
+  it('give keys of one lease asking at once one answer and one write', async () => {
+    const leases = await bucket();
+    const me = new LeaseHolder({ leases, holder: 'me', leaseMs: 3_000, logger });
+    const answers = await Promise.all([me.acquire('acme.web'), me.acquire('acme.web'), me.acquire('acme.web')]);
+    expect(answers).toEqual([{ held: true }, { held: true }, { held: true }]);
+    const history: number[] = [];
+    for await (const entry of await leases.kv.history({ key: 'acme.web' })) history.push(entry.revision);
+    expect(history).toHaveLength(1);
+    await me.stop();
+  });
+
   it('let a sharded key be worked by one replica only, and by the other once the first stops', async () => {
     const leases = await bucket();
     const runs: Array<[string, string]> = [];
