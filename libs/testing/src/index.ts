@@ -9,3 +9,4 @@ export { metricSum, metricValue, startService, type ServiceProcess, type StartSe
 export { LoadBalancerStandIn, requestedAddress } from './load-balancer';
 export { buildService } from './build';
 export { startPrivatePlatform, type ApiAnswer, type PrivatePlatform, type PrivatePlatformOptions } from './platform';
+export { controllerFigures } from './controller-figures';

@@ -3,7 +3,7 @@ import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, PatchStrategy, setHeaderOpt
 import { CreatedToken, Exposure, Lease, leaseBuckets, Project } from '@netbroker/contracts';
 import { openKv, type JsonKv } from '@netbroker/bus';
 import { orUndefined } from '@netbroker/kube';
-import { eventually, kubeconfigFile, kubeConfigFor, metricSum, requestedAddress, startPrivatePlatform, type PrivatePlatform, type ServiceProcess } from '@netbroker/testing';
+import { controllerFigures, eventually, kubeconfigFile, kubeConfigFor, requestedAddress, startPrivatePlatform, type PrivatePlatform, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 // Two exposer replicas sharing four exporting projects by lease (one per exporting project), each
@@ -65,9 +65,9 @@ afterAll(async () => {
 function opts(timeoutMs = 30_000, signal?: AbortSignal) {
   return { timeoutMs, signal };
 }
-const page = async (r: ServiceProcess) => (await fetch(`${r.opsUrl}/metrics`)).text();
-const writesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_writes_total', 'controller="exporter"');
-const reconcilesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_reconciles_total', 'controller="exporter"');
+const { writesOf, writes, twoResyncs: resyncs } = controllerFigures('exporter');
+/** Waits until every running replica went through at least two resyncs of all `keys`. */
+const twoResyncs = (keys: number) => resyncs(replicas.values(), keys, RESYNC_MS);
 const holderOf = async (project: string) => (await leases.get(`exposer.exporter.${tenant}.${project}`))?.value.holder;
 
 interface Made {
@@ -123,18 +123,6 @@ const converged = (made: Made[], signal?: AbortSignal) =>
     return versions;
   }, opts(60_000, signal));
 
-/** Waits until every running replica went through at least two resyncs of all `keys` exporters. */
-async function twoResyncs(keys: number): Promise<void> {
-  const running = [...replicas.values()];
-  const start = Date.now();
-  const before = await Promise.all(running.map(reconcilesOf));
-  await eventually(async () => {
-    expect(Date.now() - start).toBeGreaterThanOrEqual(2 * RESYNC_MS);
-    const now = await Promise.all(running.map(reconcilesOf));
-    now.forEach((n, i) => expect(n - before[i]!).toBeGreaterThanOrEqual(2 * keys));
-  }, opts());
-}
-
 const made: Made[] = [];
 
 describe('exposer replicas', () => {
@@ -145,10 +133,9 @@ describe('exposer replicas', () => {
     const ids = [...replicas.keys()];
     for (const p of exporterProjects) expect(ids, `holder of ${p}`).toContain(await holderOf(p));
 
-    const writes = async () => (await Promise.all([...replicas.values()].map(writesOf))).reduce((a, b) => a + b, 0);
-    const before = await writes();
+    const before = await writes(replicas.values());
     await twoResyncs(exporterProjects.length);
-    expect(await writes()).toBe(before);
+    expect(await writes(replicas.values())).toBe(before);
     expect(await Promise.all(made.map((m) => m.versions()))).toEqual(versions);
   });
 

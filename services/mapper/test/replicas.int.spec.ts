@@ -3,7 +3,7 @@ import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { CreatedToken, Lease, leaseBuckets, MappingList } from '@netbroker/contracts';
 import { openKv, type JsonKv } from '@netbroker/bus';
 import { orUndefined } from '@netbroker/kube';
-import { eventually, kubeconfigFile, kubeConfigFor, metricSum, startPrivatePlatform, type PrivatePlatform, type ServiceProcess } from '@netbroker/testing';
+import { controllerFigures, eventually, kubeconfigFile, kubeConfigFor, startPrivatePlatform, type PrivatePlatform, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 // Two mapper replicas sharing the mappings of four projects by lease (one per project). This file
@@ -60,9 +60,9 @@ afterAll(async () => {
 });
 
 const opts = (timeoutMs = 20_000) => ({ timeoutMs });
-const page = async (r: ServiceProcess) => (await fetch(`${r.opsUrl}/metrics`)).text();
-const writesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_writes_total', 'controller="mapping"');
-const reconcilesOf = async (r: ServiceProcess) => metricSum(await page(r), 'netbroker_controller_reconciles_total', 'controller="mapping"');
+const { writesOf, writes, twoResyncs: resyncs } = controllerFigures('mapping');
+/** Waits until every running replica went through at least two resyncs of all `keys`. */
+const twoResyncs = (keys: number) => resyncs(replicas.values(), keys, RESYNC_MS);
 const holderOf = async (project: string) => (await leases.get(`mapper.mapping.${tenant}.${project}`))?.value.holder;
 
 interface Made {
@@ -110,18 +110,6 @@ const allMapped = (made: Made[], signal?: AbortSignal) =>
     { ...opts(30_000), signal },
   );
 
-/** Waits until every running replica went through at least two resyncs of all `keys` mappings. */
-async function twoResyncs(keys: number): Promise<void> {
-  const running = [...replicas.values()];
-  const start = Date.now();
-  const before = await Promise.all(running.map(reconcilesOf));
-  await eventually(async () => {
-    expect(Date.now() - start).toBeGreaterThanOrEqual(2 * RESYNC_MS);
-    const now = await Promise.all(running.map(reconcilesOf));
-    now.forEach((n, i) => expect(n - before[i]!).toBeGreaterThanOrEqual(2 * keys));
-  }, opts());
-}
-
 const made: Made[] = [];
 
 describe('mapper replicas', () => {
@@ -131,10 +119,9 @@ describe('mapper replicas', () => {
     const ids = [...replicas.keys()];
     for (const p of projects) expect(ids, `holder of ${p}`).toContain(await holderOf(p));
 
-    const writes = async () => (await Promise.all([...replicas.values()].map(writesOf))).reduce((a, b) => a + b, 0);
-    const before = await writes();
+    const before = await writes(replicas.values());
     await twoResyncs(made.length);
-    expect(await writes()).toBe(before);
+    expect(await writes(replicas.values())).toBe(before);
     expect(await Promise.all(made.map((m) => m.read()))).toEqual(versions);
   });
 
