@@ -5,6 +5,9 @@
 #   npm dependencies        npm ci, when node_modules is missing or older than package-lock.json
 #   nats-server, helm       go install at the versions pinned in tools/versions.env
 #   etcd, kube-apiserver    built through the wrapper modules described in tools/*/README.md
+#   kubelet, kube-proxy, …  the real node: same wrapper module as kube-apiserver
+#   docker.io, iptables,    Debian packages for the real node, when missing and root
+#   containernetworking-plugins
 #   schemathesis            pip install into a Python venv of its own (python3 >= 3.11 with venv)
 #
 # Binaries are cached by version outside the repo: ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/bin,
@@ -73,34 +76,69 @@ install_etcd() {
   cd "$root" && rm -rf "$dir"
 }
 
-install_kube_apiserver() {
-  local v=$KUBERNETES_VERSION dir=$cache/build/kube-apiserver-$KUBERNETES_VERSION upstream minor staging
+# kube_build NAME CMD...: builds k8s.io/kubernetes/cmd/<CMD> for each CMD through a wrapper module
+# (tools/kube-apiserver/README.md), into $bin/<CMD>-$KUBERNETES_VERSION. One module, one go build:
+# the commands share most packages.
+kube_build() {
+  local name=$1 v=$KUBERNETES_VERSION upstream minor staging dir out cmd
+  shift
+  dir=$cache/build/$name-$v out=$cache/build/$name-$v.out
   minor=$(echo "$v" | cut -d. -f2)
   # The staging modules change between minors: read them from the published go.mod.
   upstream=$(cd "$cache/build" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
   staging=$(awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$upstream")
   [ -n "$staging" ] || { log "no staging modules found in $upstream"; exit 1; }
-  rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+  rm -rf "$dir" "$out" && mkdir -p "$dir" "$out" && cd "$dir"
   {
-    printf 'module netbroker.local/tools/kube-apiserver\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$v"
+    printf 'module netbroker.local/tools/%s\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$name" "$v"
     for m in $staging; do printf '\t%s => %s v0.%s\n' "$m" "$m" "${v#v1.}"; done
     printf ')\n'
   } >go.mod
   # Never `go mod tidy` here: with no .go files it drops the require.
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@$v"
+  local pkgs=()
+  for cmd in "$@"; do
+    go get "k8s.io/kubernetes/cmd/$cmd@$v"
+    pkgs+=("k8s.io/kubernetes/cmd/$cmd")
+  done
   local x=""
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     x+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  go build -trimpath -ldflags "-s -w$x" -o "$bin/kube-apiserver-$v.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  mv "$bin/kube-apiserver-$v.tmp" "$bin/kube-apiserver-$v"
-  cd "$root" && rm -rf "$dir"
+  go build -trimpath -ldflags "-s -w$x" -o "$out/" "${pkgs[@]}"
+  for cmd in "$@"; do mv "$out/$cmd" "$bin/$cmd-$v"; done
+  cd "$root" && rm -rf "$dir" "$out"
 }
+
+install_kube_apiserver() { kube_build kube-apiserver kube-apiserver; }
+# The node of `startStack({ node: true })`: docs/testing.md.
+install_kube_node() { kube_build kube-node kubelet kube-controller-manager kube-scheduler kube-proxy; }
+
+# --- System packages (the real node) -----------------------------------------------------------
+# Debian packages, installed only when missing and only as root; never configured or started
+# here: the harness runs private daemons with their own configs, sockets and data roots.
+system_packages=(docker.io containernetworking-plugins iptables)
+missing_packages() {
+  local p
+  for p in "${system_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+mapfile -t missing < <(command -v dpkg-query >/dev/null && missing_packages)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "system packages: installing ${missing[*]} …"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+  else
+    log "warning: ${missing[*]} missing and not root: the real-node tests will say so and fail"
+  fi
+fi
 
 command -v go >/dev/null || { log "Go is required (to build nats-server, etcd, kube-apiserver, helm)"; exit 1; }
 step "nats-server $NATS_SERVER_VERSION" "$bin/nats-server-$NATS_SERVER_VERSION" install_nats
 step "etcd $ETCD_VERSION" "$bin/etcd-$ETCD_VERSION" install_etcd
 step "kube-apiserver $KUBERNETES_VERSION (cold build: several minutes)" "$bin/kube-apiserver-$KUBERNETES_VERSION" install_kube_apiserver
+step "kubelet, kube-controller-manager, kube-scheduler, kube-proxy $KUBERNETES_VERSION (cold build: minutes)" "$bin/kube-proxy-$KUBERNETES_VERSION" install_kube_node
 step "helm $HELM_VERSION" "$bin/helm-$HELM_VERSION" install_helm
 
 # --- Python tools ------------------------------------------------------------------------------
