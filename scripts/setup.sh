@@ -5,7 +5,7 @@
 #   npm dependencies        npm ci, when node_modules is missing or older than package-lock.json
 #   nats-server, helm       go install at the versions pinned in tools/versions.env
 #   etcd, kube-apiserver    built through the wrapper modules described in tools/*/README.md
-#   kubelet, kube-proxy, …  the real node: same wrapper module as kube-apiserver
+#   kubelet, kube-proxy, …  the real node: same wrapper module as kube-apiserver; coredns, pause
 #   docker.io, iptables,    Debian packages for the real node, when missing and root
 #   containernetworking-plugins
 #   schemathesis            pip install into a Python venv of its own (python3 >= 3.11 with venv)
@@ -64,6 +64,7 @@ go_install() { # PACKAGE VERSION NAME
 }
 
 install_nats() { go_install github.com/nats-io/nats-server/v2 "$NATS_SERVER_VERSION" nats-server; }
+install_coredns() { go_install github.com/coredns/coredns "$COREDNS_VERSION" coredns; }
 install_helm() { go_install helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm; }
 
 install_etcd() {
@@ -110,6 +111,10 @@ kube_build() {
 }
 
 install_kube_apiserver() { kube_build kube-apiserver kube-apiserver; }
+# Small static programs of this repo, packed into images FROM scratch by the harness.
+go_tool() { (cd "$root/tools/$1" && go build -trimpath -ldflags '-s -w' -o "$bin/$1-$2" .); }
+install_pause() { go_tool pause "$PAUSE_VERSION"; }
+install_netcheck() { go_tool netcheck "$NETCHECK_VERSION"; }
 # The node of `startStack({ node: true })`: docs/testing.md.
 install_kube_node() { kube_build kube-node kubelet kube-controller-manager kube-scheduler kube-proxy; }
 
@@ -139,6 +144,9 @@ step "nats-server $NATS_SERVER_VERSION" "$bin/nats-server-$NATS_SERVER_VERSION" 
 step "etcd $ETCD_VERSION" "$bin/etcd-$ETCD_VERSION" install_etcd
 step "kube-apiserver $KUBERNETES_VERSION (cold build: several minutes)" "$bin/kube-apiserver-$KUBERNETES_VERSION" install_kube_apiserver
 step "kubelet, kube-controller-manager, kube-scheduler, kube-proxy $KUBERNETES_VERSION (cold build: minutes)" "$bin/kube-proxy-$KUBERNETES_VERSION" install_kube_node
+step "coredns $COREDNS_VERSION" "$bin/coredns-$COREDNS_VERSION" install_coredns
+step "pause $PAUSE_VERSION" "$bin/pause-$PAUSE_VERSION" install_pause
+step "netcheck $NETCHECK_VERSION" "$bin/netcheck-$NETCHECK_VERSION" install_netcheck
 step "helm $HELM_VERSION" "$bin/helm-$HELM_VERSION" install_helm
 
 # --- Python tools ------------------------------------------------------------------------------

@@ -3,13 +3,31 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type ServerBinary = 'nats-server' | 'etcd' | 'kube-apiserver' | 'helm';
+export type ServerBinary =
+  | 'nats-server'
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'helm'
+  | 'kubelet'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kube-proxy'
+  | 'pause'
+  | 'coredns'
+  | 'netcheck';
 
 const versionKeys: Record<ServerBinary, string> = {
   'nats-server': 'NATS_SERVER_VERSION',
   etcd: 'ETCD_VERSION',
   'kube-apiserver': 'KUBERNETES_VERSION',
   helm: 'HELM_VERSION',
+  kubelet: 'KUBERNETES_VERSION',
+  'kube-controller-manager': 'KUBERNETES_VERSION',
+  'kube-scheduler': 'KUBERNETES_VERSION',
+  'kube-proxy': 'KUBERNETES_VERSION',
+  pause: 'PAUSE_VERSION',
+  coredns: 'COREDNS_VERSION',
+  netcheck: 'NETCHECK_VERSION',
 };
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

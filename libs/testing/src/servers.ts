@@ -131,6 +131,12 @@ export interface KubeApiserverOptions {
   users: string[];
   /** Extra apiservers on a shared etcd must not compact it. */
   compaction: boolean;
+  /**
+   * The host of a stack with a real node: listens and advertises on the root end of the node's
+   * link (pods reach it through the `kubernetes` Service, whose endpoint it keeps), and admits
+   * pods with their ServiceAccount tokens.
+   */
+  nodeLink?: string;
 }
 
 const token = () => randomBytes(24).toString('base64url');
@@ -148,19 +154,20 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
   await writeFile(join(dir, 'sa.key'), privateKey.export({ format: 'pem', type: 'sec1' }), { mode: 0o600 });
 
   const etcdPrefix = `/${opts.name}/registry`;
+  const address = opts.nodeLink ?? '127.0.0.1';
   const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, async ([port], _attempt, onExit) => {
     const proc = new ManagedProcess(`kube-apiserver-${opts.name}`, binaryPath('kube-apiserver'), [
       `--etcd-servers=${opts.etcdUrl}`, `--etcd-prefix=${etcdPrefix}`,
-      '--bind-address=127.0.0.1', `--secure-port=${port}`, '--advertise-address=127.0.0.1',
-      '--endpoint-reconciler-type=none', `--cert-dir=${join(dir, 'pki')}`,
+      `--bind-address=${address}`, `--secure-port=${port}`, `--advertise-address=${address}`,
+      `--endpoint-reconciler-type=${opts.nodeLink ? 'lease' : 'none'}`, `--cert-dir=${join(dir, 'pki')}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${join(dir, 'sa.key')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       `--service-cluster-ip-range=${opts.serviceCidr}`, '--allow-privileged=true',
-      '--disable-admission-plugins=ServiceAccount', '--profiling=false',
+      ...(opts.nodeLink ? [] : ['--disable-admission-plugins=ServiceAccount']), '--profiling=false',
       ...(opts.compaction ? [] : ['--etcd-compaction-interval=0']),
     ], dir, onExit);
-    const server = `https://127.0.0.1:${port}`;
+    const server = `https://${address}:${port}`;
     const certFile = join(dir, 'pki', 'apiserver.crt');
     const ready = () =>
       eventually(async () => {

@@ -1,7 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installClusterDns } from './cluster-dns';
+import { startDockerDaemon, type DockerDaemon } from './docker';
+import { startNode, type KubeNode } from './node';
+import { createNodeNetwork, type NodeNetwork } from './node-network';
 import type { ManagedProcess, ServerExitedError } from './process';
+import { Reaper } from './reaper';
 import { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
 
 export interface StackOptions {
@@ -15,6 +20,12 @@ export interface StackOptions {
   serviceCidr?: string;
   /** Restricted users created on every apiserver (default alice, bob). */
   users?: string[];
+  /**
+   * A real node for the host cluster (kubelet, containerd, CNI, kube-proxy, controller-manager,
+   * scheduler): pods run. `blackholes` are the virtual ranges the test uses besides the service
+   * CIDR (EIP pools): packets to them that no rule catches are dropped on the node.
+   */
+  node?: boolean | { blackholes?: string[] };
 }
 
 /** The part of a stack that crosses process boundaries (vitest `provide`, `.netbroker/stack.json`). */
@@ -28,6 +39,8 @@ export interface StackInfo {
 
 export interface Stack extends StackInfo {
   readonly dir: string;
+  /** The real node (with `node`). */
+  readonly node?: KubeNode;
   readonly processes: ReadonlyMap<string, ManagedProcess>;
   /** Aborted, with a ServerExitedError as reason, when any server stops unexpectedly. */
   readonly signal: AbortSignal;
@@ -62,6 +75,8 @@ function sweepStaleDirs(): void {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const { nats = true, host = true, virtualClusters = 0, serviceCidr = '10.96.0.0/16', users = ['alice', 'bob'] } = opts;
   if (virtualClusters > 0 && !host) throw new Error('virtual clusters share the host etcd: host must be true');
+  if (opts.node && !host) throw new Error('a node belongs to the host cluster: host must be true');
+  if (opts.node && process.getuid?.() !== 0) throw new Error('a real node needs root (network namespaces, cgroups, mounts): run the tests as root');
   sweepStaleDirs();
   const dir = mkdtempSync(join(tmpdir(), PREFIX));
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
@@ -73,25 +88,47 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return server;
   };
 
+  let reaper: Reaper | undefined;
+  let docker: DockerDaemon | undefined;
+  let network: NodeNetwork | undefined;
+  let node: KubeNode | undefined;
   const stop = async () => {
+    await node?.stop();
     await Promise.all([...processes.values()].map((p) => p.stop()));
+    await docker?.stop();
+    await network?.remove();
+    await reaper?.close();
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
+    if (opts.node) {
+      const blackholes = typeof opts.node === 'object' ? (opts.node.blackholes ?? []) : [];
+      reaper = await Reaper.start(dir);
+      [docker, network] = await Promise.all([startDockerDaemon(dir, reaper, onExit), createNodeNetwork(reaper, [serviceCidr, ...blackholes])]);
+    }
     const [natsServer, etcd] = await Promise.all([
       nats ? startNats(dir, onExit).then(track) : undefined,
       host ? startEtcd(dir, onExit).then(track) : undefined,
     ]);
-    const apiserver = (name: string, compaction: boolean) =>
-      startKubeApiserver(dir, { name, etcdUrl: etcd!.url, serviceCidr, users, compaction }, onExit).then(track);
+    const apiserver = (name: string, compaction: boolean, nodeLink?: string) =>
+      startKubeApiserver(dir, { name, etcdUrl: etcd!.url, serviceCidr, users, compaction, nodeLink }, onExit).then(track);
     const [hostServer, ...virtual] = host
-      ? await Promise.all([apiserver('host', true), ...Array.from({ length: virtualClusters }, (_, i) => apiserver(`virtual-${i + 1}`, false))])
+      ? await Promise.all([
+          apiserver('host', true, network?.hostIp),
+          ...Array.from({ length: virtualClusters }, (_, i) => apiserver(`virtual-${i + 1}`, false)),
+        ])
       : [];
+    if (network) {
+      node = await startNode({ dir, host: hostServer!.info, network, docker: docker!, reaper: reaper!, onExit });
+      for (const proc of node.processes) processes.set(proc.name, proc);
+      await installClusterDns(hostServer!.info, node);
+    }
     const info: StackInfo = { natsUrl: natsServer?.url, etcdUrl: etcd?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info) };
     return {
       ...info,
       dir,
+      node,
       processes,
       signal: abort.signal,
       assertHealthy: () => {

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { eventually, repoRoot } from '../src';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** Every cgroup (v1 pids hierarchy or v2) whose name says it belongs to this process. */
+const cgroupsOf = (pid: number) => {
+  const root = existsSync('/sys/fs/cgroup/pids') ? '/sys/fs/cgroup/pids' : '/sys/fs/cgroup';
+  return readdirSync(root).filter((d) => d.startsWith('netbroker-') && d.endsWith(`-${pid}`));
+};
+const mountsUnder = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(`${dir}/`));
+
+describe('a real node whose test process is SIGKILLed', () => {
+  it('leaves no pod, container, daemon, network namespace, link, mount or cgroup behind', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'libs/testing/test/fixtures/hold-node-stack.ts')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
+    });
+    const held = JSON.parse(line) as { pids: number[]; dir: string; netns: string; podNetns: string[]; slot: number };
+    try {
+      expect(held.podNetns).toHaveLength(2); // CoreDNS and the held pod
+      expect(held.pids.every(alive)).toBe(true);
+      expect(cgroupsOf(child.pid!)).toHaveLength(2); // the private dockerd's and the node's
+      expect(mountsUnder(held.dir).length).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGKILL'); // a failed check above must not leave the node running
+    }
+    await eventually(
+      () => {
+        expect(held.pids.filter(alive)).toEqual([]);
+        expect(cgroupsOf(child.pid!)).toEqual([]); // every pod, shim, containerd and dockerd was in one
+        for (const ns of [held.netns, ...held.podNetns]) expect(existsSync(`/run/netns/${ns}`), ns).toBe(false);
+        expect(existsSync(`/sys/class/net/nbnode${held.slot}h`)).toBe(false);
+        expect(mountsUnder(held.dir)).toEqual([]);
+      },
+      { timeoutMs: 30_000 },
+    );
+  }, 180_000);
+});

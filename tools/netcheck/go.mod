@@ -1,0 +1,3 @@
+module netbroker.local/tools/netcheck
+
+go 1.22

@@ -1,0 +1,3 @@
+module netbroker.local/tools/pause
+
+go 1.22
