@@ -64,7 +64,16 @@ go_install() { # PACKAGE VERSION NAME
 }
 
 install_nats() { go_install github.com/nats-io/nats-server/v2 "$NATS_SERVER_VERSION" nats-server; }
-install_coredns() { go_install github.com/coredns/coredns "$COREDNS_VERSION" coredns; }
+install_coredns() {
+  local dir=$cache/build/coredns-$COREDNS_VERSION
+  rm -rf "$dir" && mkdir -p "$dir" && cp "$root/tools/coredns/main.go" "$dir/" && cd "$dir"
+  printf 'module netbroker.local/tools/coredns\n\ngo 1.24.0\n' >go.mod
+  go get "github.com/coredns/coredns@$COREDNS_VERSION"
+  go mod tidy
+  go build -trimpath -ldflags '-s -w' -o "$bin/coredns-$COREDNS_VERSION.tmp" .
+  mv "$bin/coredns-$COREDNS_VERSION.tmp" "$bin/coredns-$COREDNS_VERSION"
+  cd "$root" && rm -rf "$dir"
+}
 install_helm() { go_install helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm; }
 
 install_etcd() {
