@@ -1,7 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kubeConfigFor } from './clients';
 import { installClusterDns } from './cluster-dns';
+import { LoadBalancerStandIn } from './load-balancer';
+import { createNodeLoadBalancer, type NodeLoadBalancer } from './node-lb';
 import { startDockerDaemon, type DockerDaemon } from './docker';
 import { startNode, type KubeNode } from './node';
 import { createNodeNetwork, type NodeNetwork } from './node-network';
@@ -23,9 +26,11 @@ export interface StackOptions {
   /**
    * A real node for the host cluster (kubelet, containerd, CNI, kube-proxy, controller-manager,
    * scheduler): pods run. `blackholes` are the virtual ranges the test uses besides the service
-   * CIDR (EIP pools): packets to them that no rule catches are dropped on the node.
+   * CIDR: packets to them that no rule catches are dropped on the node. `loadBalancer` are EIP
+   * ranges served by a load balancer beside the node (node-lb.ts): the stack runs the
+   * LoadBalancerStandIn, and packets to a LoadBalancer Service's address reach its pods.
    */
-  node?: boolean | { blackholes?: string[] };
+  node?: boolean | { blackholes?: string[]; loadBalancer?: string[] };
 }
 
 /** The part of a stack that crosses process boundaries (vitest `provide`, `.netbroker/stack.json`). */
@@ -92,7 +97,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let docker: DockerDaemon | undefined;
   let network: NodeNetwork | undefined;
   let node: KubeNode | undefined;
+  let balancer: { lb: NodeLoadBalancer; standIn: LoadBalancerStandIn } | undefined;
   const stop = async () => {
+    balancer?.standIn.stop();
+    await balancer?.lb.remove();
     await node?.stop();
     await Promise.all([...processes.values()].map((p) => p.stop()));
     await docker?.stop();
@@ -123,6 +131,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       node = await startNode({ dir, host: hostServer!.info, network, docker: docker!, reaper: reaper!, onExit });
       for (const proc of node.processes) processes.set(proc.name, proc);
       await installClusterDns(hostServer!.info, node);
+      const eipRanges = typeof opts.node === 'object' ? (opts.node.loadBalancer ?? []) : [];
+      if (eipRanges.length) {
+        const lb = await createNodeLoadBalancer(network, reaper!, eipRanges);
+        const standIn = new LoadBalancerStandIn(kubeConfigFor(hostServer!.info), (e) => process.stderr.write(`[load balancer] ${String(e)}\n`), lb.program);
+        balancer = { lb, standIn };
+        await standIn.start();
+      }
     }
     const info: StackInfo = { natsUrl: natsServer?.url, etcdUrl: etcd?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info) };
     return {
