@@ -19,18 +19,24 @@ const pools =
     { name: 'egress-public', kind: 'address', ranges: [{ start: '203.0.113.10', end: '203.0.113.250' }] },
   ]);
 
+/** `npm start -- --node` (or NETBROKER_NODE=1): the host cluster gets a real node (docs/testing.md). */
+const withNode = process.argv.includes('--node') || process.env.NETBROKER_NODE === '1';
+
 const t0 = Date.now();
-console.log('[start] starting nats-server, etcd, host and virtual kube-apiservers …');
-const stack = await startStack({ virtualClusters: 1 });
-// No load balancer controller runs here: a stand-in writes the address each LoadBalancer Service asks for.
-const loadBalancer = new LoadBalancerStandIn(kubeConfigFor(stack.host!), (err) => console.error(`[start] load balancer stand-in: ${String(err)}`));
+console.log(`[start] starting nats-server, etcd, host and virtual kube-apiservers${withNode ? ', a real node' : ''} …`);
+const stack = await startStack({ virtualClusters: 1, node: withNode ? { loadBalancer: eipRanges(JSON.parse(pools) as PoolSpec[]) } : false });
+// No load balancer controller runs here: a stand-in writes the address each LoadBalancer Service
+// asks for (with a node, the stack runs one that also forwards the packets).
+const loadBalancer = withNode
+  ? undefined
+  : new LoadBalancerStandIn(kubeConfigFor(stack.host!), (err) => console.error(`[start] load balancer stand-in: ${String(err)}`));
 const services: ServiceProcess[] = [];
 let stopping = false;
 const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
   console.log('\n[start] stopping …');
-  await loadBalancer.stop();
+  loadBalancer?.stop();
   for (const service of [...services].reverse()) await service.stop();
   await stack.stop();
   console.log('[start] stopped; no process left behind');
@@ -80,7 +86,7 @@ try {
   await stop(1);
 }
 
-await loadBalancer.start();
+await loadBalancer?.start();
 
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const demo = await registerDemo(apiUrl, adminToken, clusters[1]!.kubeconfig).catch(async (e: unknown) => {
@@ -95,6 +101,7 @@ console.log(`  API          ${apiUrl}   (docs: ${apiUrl}/docs)`);
 console.log(`  admin token  ${adminToken}`);
 console.log(`  NATS         ${stack.natsUrl}`);
 for (const c of clusters) console.log(`  ${c.name.padEnd(12)} kubectl --kubeconfig ${c.kubeconfig} get ns`);
+if (stack.node) console.log(`  node         ${stack.node.name}: pods in ${stack.node.network.podCidr}, images with stack.node.loadImage (imagePullPolicy: Never)`);
 console.log(`  demo         tenant demo, project demo (host namespace demo-demo) with virtual-1 registered; tenant token in stack.json`);
 console.log('  everything above is also in .netbroker/stack.json');
 console.log('[start] Ctrl-C to stop');
@@ -115,4 +122,21 @@ async function registerDemo(api: string, admin: string, virtualKubeconfig: strin
   await call('POST', '/v1/projects', token, { name: 'demo', egressNetworkType: 'cloud' });
   await call('PUT', '/v1/projects/demo/vcluster', token, { kubeconfig: readFileSync(virtualKubeconfig, 'utf8') });
   return { tenant: 'demo', project: 'demo', token };
+}
+
+interface PoolSpec {
+  kind: string;
+  prefixes?: string[];
+  ranges?: Array<{ start: string; end: string }>;
+}
+
+/** The address pools' EIPs, routed to the node's load balancer: prefixes as they are, a range as the /24s it touches. */
+function eipRanges(specs: PoolSpec[]): string[] {
+  const toInt = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const slash24s = ({ start, end }: { start: string; end: string }) => {
+    const out: string[] = [];
+    for (let block = toInt(start) >>> 8; block <= toInt(end) >>> 8; block++) out.push(`${block >>> 16}.${(block >>> 8) & 255}.${block & 255}.0/24`);
+    return out;
+  };
+  return [...new Set(specs.filter((p) => p.kind === 'address').flatMap((p) => [...(p.prefixes ?? []), ...(p.ranges ?? []).flatMap(slash24s)]))];
 }
