@@ -5,9 +5,10 @@
 #   npm dependencies        npm ci, when node_modules is missing or older than package-lock.json
 #   nats-server, helm       go install at the versions pinned in tools/versions.env
 #   etcd, kube-apiserver    built through the wrapper modules described in tools/*/README.md
-#   kubelet, kube-proxy, …  the real node: same wrapper module as kube-apiserver; coredns, pause
+#   kubelet, kube-proxy, …  the real node: same wrapper module as kube-apiserver; coredns,
+#                           kube-router (NetworkPolicy), pause, netcheck
 #   docker.io, iptables,    Debian packages for the real node, when missing and root
-#   containernetworking-plugins
+#   ipset, containernetworking-plugins
 #   schemathesis            pip install into a Python venv of its own (python3 >= 3.11 with venv)
 #
 # Binaries are cached by version outside the repo: ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/bin,
@@ -64,6 +65,7 @@ go_install() { # PACKAGE VERSION NAME
 }
 
 install_nats() { go_install github.com/nats-io/nats-server/v2 "$NATS_SERVER_VERSION" nats-server; }
+install_kube_router() { go_install github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "$KUBE_ROUTER_VERSION" kube-router; }
 install_coredns() {
   local dir=$cache/build/coredns-$COREDNS_VERSION
   rm -rf "$dir" && mkdir -p "$dir" && cp "$root/tools/coredns/main.go" "$dir/" && cd "$dir"
@@ -130,7 +132,7 @@ install_kube_node() { kube_build kube-node kubelet kube-controller-manager kube-
 # --- System packages (the real node) -----------------------------------------------------------
 # Debian packages, installed only when missing and only as root; never configured or started
 # here: the harness runs private daemons with their own configs, sockets and data roots.
-system_packages=(docker.io containernetworking-plugins iptables)
+system_packages=(docker.io containernetworking-plugins iptables ipset)
 missing_packages() {
   local p
   for p in "${system_packages[@]}"; do
@@ -153,6 +155,7 @@ step "nats-server $NATS_SERVER_VERSION" "$bin/nats-server-$NATS_SERVER_VERSION" 
 step "etcd $ETCD_VERSION" "$bin/etcd-$ETCD_VERSION" install_etcd
 step "kube-apiserver $KUBERNETES_VERSION (cold build: several minutes)" "$bin/kube-apiserver-$KUBERNETES_VERSION" install_kube_apiserver
 step "kubelet, kube-controller-manager, kube-scheduler, kube-proxy $KUBERNETES_VERSION (cold build: minutes)" "$bin/kube-proxy-$KUBERNETES_VERSION" install_kube_node
+step "kube-router $KUBE_ROUTER_VERSION (cold build: minutes)" "$bin/kube-router-$KUBE_ROUTER_VERSION" install_kube_router
 step "coredns $COREDNS_VERSION" "$bin/coredns-$COREDNS_VERSION" install_coredns
 step "pause $PAUSE_VERSION" "$bin/pause-$PAUSE_VERSION" install_pause
 step "netcheck $NETCHECK_VERSION" "$bin/netcheck-$NETCHECK_VERSION" install_netcheck

@@ -3,7 +3,9 @@
 // /etc/resolv.conf), no shell needed.
 //
 //	netcheck serve PORT TEXT   answers every HTTP request with TEXT ($HOSTNAME expanded)
-//	netcheck get URL           GETs URL (3 s time-out) and prints the body; exit 1 on any failure
+//	netcheck get URL [TRIES]   GETs URL (3 s time-out per try, 1 s apart; default 1 try) and prints
+//	                           the body; exit 1 when every try failed. A pod that has just started
+//	                           may not be known to the policy engine yet: positive checks retry.
 package main
 
 import (
@@ -30,21 +32,44 @@ func main() {
 		fmt.Fprintln(os.Stderr, server.ListenAndServe())
 		os.Exit(1)
 	case "get":
-		client := &http.Client{Timeout: 3 * time.Second}
-		res, err := client.Get(os.Args[2])
-		if err != nil {
+		tries := 1
+		if len(os.Args) > 3 {
+			if _, err := fmt.Sscan(os.Args[3], &tries); err != nil || tries < 1 {
+				fmt.Fprintln(os.Stderr, "TRIES must be a positive number")
+				os.Exit(2)
+			}
+		}
+		for try := 1; ; try++ {
+			body, err := get(os.Args[2])
+			if err == nil {
+				os.Stdout.Write(body)
+				return
+			}
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			if try == tries {
+				os.Exit(1)
+			}
+			time.Sleep(time.Second)
 		}
-		defer res.Body.Close()
-		body, err := io.ReadAll(res.Body)
-		if err != nil || res.StatusCode != http.StatusOK {
-			fmt.Fprintln(os.Stderr, res.Status, err)
-			os.Exit(1)
-		}
-		os.Stdout.Write(body)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+func get(url string) ([]byte, error) {
+	client := &http.Client{Timeout: 3 * time.Second}
+	res, err := client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, res.Status)
+	}
+	return body, nil
 }

@@ -14,7 +14,8 @@ export type ServerBinary =
   | 'kube-proxy'
   | 'pause'
   | 'coredns'
-  | 'netcheck';
+  | 'netcheck'
+  | 'kube-router';
 
 const versionKeys: Record<ServerBinary, string> = {
   'nats-server': 'NATS_SERVER_VERSION',
@@ -28,6 +29,7 @@ const versionKeys: Record<ServerBinary, string> = {
   pause: 'PAUSE_VERSION',
   coredns: 'COREDNS_VERSION',
   netcheck: 'NETCHECK_VERSION',
+  'kube-router': 'KUBE_ROUTER_VERSION',
 };
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -37,6 +37,8 @@ export interface NodeStartOptions {
   docker: DockerDaemon;
   reaper: Reaper;
   onExit: (e: ServerExitedError) => void;
+  /** Enforce NetworkPolicies with kube-router's policy controller (iptables + ipset in the node's namespace). */
+  networkPolicy?: boolean;
 }
 
 /**
@@ -124,6 +126,14 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
       if (ready?.status !== 'True') throw new Error(`node ${name} not Ready: ${ready?.reason ?? 'no condition yet'} ${ready?.message ?? ''}`);
     }, { timeoutMs: 90_000 });
+    // kube-router finds its Node by name at start: only once the kubelet has registered it.
+    if (opts.networkPolicy) {
+      start('kube-router', inNode([
+        binaryPath('kube-router'), `--kubeconfig=${paths.kubeconfig}`, `--hostname-override=${name}`,
+        '--run-firewall=true', '--run-router=false', '--run-service-proxy=false', '--enable-cni=false',
+        `--service-cluster-ip-range=${host.serviceCidr}`, '--health-port=0', '--iptables-sync-period=5s', '--v=1',
+      ]));
+    }
   } catch (e) {
     await stop();
     throw e;

@@ -29,8 +29,9 @@ export interface StackOptions {
    * CIDR: packets to them that no rule catches are dropped on the node. `loadBalancer` are EIP
    * ranges served by a load balancer beside the node (node-lb.ts): the stack runs the
    * LoadBalancerStandIn, and packets to a LoadBalancer Service's address reach its pods.
+   * `networkPolicy` runs kube-router's policy controller: NetworkPolicies are enforced.
    */
-  node?: boolean | { blackholes?: string[]; loadBalancer?: string[] };
+  node?: boolean | { blackholes?: string[]; loadBalancer?: string[]; networkPolicy?: boolean };
 }
 
 /** The part of a stack that crosses process boundaries (vitest `provide`, `.netbroker/stack.json`). */
@@ -128,7 +129,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ])
       : [];
     if (network) {
-      node = await startNode({ dir, host: hostServer!.info, network, docker: docker!, reaper: reaper!, onExit });
+      const networkPolicy = typeof opts.node === 'object' && opts.node.networkPolicy === true;
+      node = await startNode({ dir, host: hostServer!.info, network, docker: docker!, reaper: reaper!, onExit, networkPolicy });
       for (const proc of node.processes) processes.set(proc.name, proc);
       await installClusterDns(hostServer!.info, node);
       const eipRanges = typeof opts.node === 'object' ? (opts.node.loadBalancer ?? []) : [];

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, type V1Container, type V1PodSpec } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, NetworkingV1Api, type V1Container, type V1PodSpec } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryPath, eventually, kubeConfigFor, runPodToCompletion, startStack, waitForRollout, type Stack } from '../src';
 
@@ -26,7 +26,7 @@ describe('a stack with a real node', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ nats: false, node: true });
+    stack = await startStack({ nats: false, node: { networkPolicy: true } });
     netcheck = await stack.node!.loadImage({ name: 'netcheck', files: { '/netcheck': binaryPath('netcheck') }, entrypoint: ['/netcheck'] });
   });
   afterAll(() => stack?.stop());
@@ -83,6 +83,45 @@ describe('a stack with a real node', () => {
     const missing = await client('http://nothing-here.web.svc.cluster.local/');
     expect(missing).toMatchObject({ phase: 'Failed', exitCode: 1 });
   });
+
+  it('enforces NetworkPolicies: a pod selected by a deny-all policy is cut off, and a policy admitting one namespace lets only that one in', async () => {
+    await namespace('guarded');
+    await namespace('friend');
+    await core().createNamespacedPod({
+      namespace: 'guarded',
+      body: { metadata: { name: 'server', labels: { app: 'server' } }, spec: { ...restricted, containers: [container({ name: 'http', image: netcheck, args: ['serve', '8080', 'guarded'] })] } },
+    });
+    const ip = await eventually(async () => {
+      const p = await core().readNamespacedPod({ name: 'server', namespace: 'guarded' });
+      if (p.status?.phase !== 'Running' || !p.status.podIP) throw new Error(`server pod is ${p.status?.phase}`);
+      return p.status.podIP;
+    }, { timeoutMs: 60_000 });
+    // Admitted: retried in the pod for 20 s (a new pod is unknown to the policy engine for a
+    // moment); refused: one try, and it must fail.
+    const from = (namespace: string, tries = 1) =>
+      runPodToCompletion(stack.host!, namespace, {
+        metadata: { generateName: 'client-' },
+        spec: { ...restricted, containers: [container({ name: 'get', image: netcheck, args: ['get', `http://${ip}:8080/`, String(tries)] })] },
+      });
+    expect(await from('web', 20)).toMatchObject({ phase: 'Succeeded' });
+
+    const networking = kubeConfigFor(stack.host!).makeApiClient(NetworkingV1Api);
+    await networking.createNamespacedNetworkPolicy({
+      namespace: 'guarded',
+      body: { metadata: { name: 'deny-all' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
+    });
+    await eventually(async () => expect(await from('web')).toMatchObject({ phase: 'Failed' }), { timeoutMs: 60_000 });
+
+    await networking.createNamespacedNetworkPolicy({
+      namespace: 'guarded',
+      body: {
+        metadata: { name: 'from-friend' },
+        spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'], ingress: [{ _from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'friend' } } }] }] },
+      },
+    });
+    expect(await from('friend', 20)).toMatchObject({ phase: 'Succeeded' });
+    expect(await from('web')).toMatchObject({ phase: 'Failed' });
+  }, 240_000);
 
   it('finishes a namespace deletion: its pods stop and the namespace disappears', async () => {
     await namespace('doomed');
