@@ -2,7 +2,7 @@
 // real syncer process (real nats-server, etcd, host + 5 virtual kube-apiservers); compared in the
 // same run with a raw loop creating the same Services in the host apiserver. Last line: one JSON line.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
@@ -11,8 +11,9 @@ import { openKv } from '@netbroker/bus';
 import { Informer } from '@netbroker/kube';
 import { annotations, hostName, labels } from '@netbroker/naming';
 import { sealSecret } from '@netbroker/runtime';
-import { buildService, connectNats, eventually, kubeconfigFile, kubeConfigFor, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
+import { buildService, connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
 import { median, percentile, printTable, round, runConcurrent } from '../stats';
+import { cpuSeconds, Inspector, rssMB, summariseSnapshot } from './probe';
 
 const quick = process.env.BENCH_QUICK === '1';
 const CLUSTERS = 5;
@@ -21,6 +22,10 @@ const NAMESPACES = 10; // per virtual cluster
 const SYNCER_CONCURRENCY = 8; // per virtual cluster: the raw loop gets the same total in flight
 const RATE = 50;
 const STEADY_SECONDS = quick ? 10 : 20;
+/** Extra node flags for the syncer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`): profiling runs only. */
+const SYNCER_NODE_ARGS = (process.env.BENCH_SYNCER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Where to write a heap snapshot of the syncer after the converge (summarised by constructor). */
+const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT;
 
 const stack = await startStack({ virtualClusters: CLUSTERS });
 const dir = mkdtempSync(join(tmpdir(), 'netbroker-bench-sync-'));
@@ -36,10 +41,13 @@ try {
   const hostNs = (i: number) => `bench-p${i}`;
   // The syncer runs as it ships: one bundled ES module under plain node (no TypeScript loader).
   const entry = await buildService('syncer', join(dir, 'dist'));
-  const startSyncer = () =>
+  // The inspector is only activated (SIGUSR1) to read the heap after a forced GC; until then the process runs without it.
+  let inspectPort = 0;
+  const startSyncer = async () =>
     startService({
       service: 'syncer',
       entry,
+      nodeArgs: [`--inspect-port=127.0.0.1:${(inspectPort = await freePort())}`, ...SYNCER_NODE_ARGS],
       env: { NATS_URL: stack.natsUrl!, KUBECONFIG: join(dir, 'host.kubeconfig'), NETBROKER_ENCRYPTION_KEY: key.toString('base64'), LOG_LEVEL: 'warn', CONCURRENCY: String(SYNCER_CONCURRENCY) },
     });
   const service = (name: string): V1Service => ({ metadata: { name, labels: { app: name } }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
@@ -120,7 +128,29 @@ try {
   await inSync();
   const backSyncSeconds = (performance.now() - backSyncStart) / 1000;
 
+  // Memory with SERVICES host Services synced (2 × SERVICES objects cached): resident set as it
+  // is, then the heap the process still uses after a full GC (through its inspector).
+  const memory = async (label: string, snapshot?: string) => {
+    const rss = rssMB(syncer!.proc.pid);
+    const inspector = await Inspector.attach(syncer!.proc.pid, inspectPort);
+    try {
+      const after = await inspector.memoryAfterGc();
+      if (snapshot) await inspector.heapSnapshot(snapshot);
+      const mb = (n: number) => round(n / 1048576, 1);
+      return { label, rssMB: rss, heapUsedAfterGcMB: mb(after.heapUsed), heapTotalAfterGcMB: mb(after.heapTotal), externalMB: mb(after.external), rssAfterGcMB: mb(after.rss) };
+    } finally {
+      inspector.close();
+    }
+  };
+  const atConverge = await memory(`after converge: ${SERVICES} host Services, ${2 * SERVICES} objects`, HEAP_SNAPSHOT);
+
   // 3. Steady load: RATE virtual creates/s, each timed from its create call to the host watch event.
+  // CPU seconds of every process over the phase: is the machine out of CPU, or is the syncer waiting?
+  const pids = new Map<string, number>([...stack.processes].map(([name, proc]) => [name, proc.pid]));
+  pids.set('syncer', syncer.proc.pid);
+  const cpuBefore = new Map([...pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const driverBefore = process.cpuUsage();
+  const steadyStart = performance.now();
   const latencies: number[] = [];
   await Promise.all(
     Array.from({ length: RATE * STEADY_SECONDS }, async (_, i) => {
@@ -134,13 +164,17 @@ try {
       latencies.push(seen.get(id)! - t0);
     }),
   );
+  const steadyWall = (performance.now() - steadyStart) / 1000;
+  const driverCpu = process.cpuUsage(driverBefore);
+  const cpu = [...pids].map(([name, pid]) => ({ process: name, 'CPU s': round(cpuSeconds(pid) - cpuBefore.get(name)!, 1) }));
+  cpu.push({ process: 'bench driver', 'CPU s': round((driverCpu.user + driverCpu.system) / 1e6, 1) });
+  const cpuTotal = cpu.reduce((sum, r) => sum + r['CPU s'], 0);
   const synced = SERVICES + RATE * STEADY_SECONDS;
 
   await inSync();
 
-  // 4. Memory with everything synced: the syncer process's resident set.
-  const vmRss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${syncer.proc.pid}/status`, 'utf8'))?.[1];
-  const rssMB = round(Number(vmRss) / 1024, 1);
+  // 4. Memory with everything synced.
+  const atEnd = await memory(`after the steady phase: ${synced} host Services, ${2 * synced} objects`);
 
   // 5. Restart in sync: the new process reports synced; count its writes.
   await syncer.stop();
@@ -167,8 +201,14 @@ try {
     convergeRatio: round(rawSeconds / convergeSeconds),
     p50Ms: round(median(latencies)),
     p99Ms: round(percentile(latencies, 99)),
-    rssMB,
+    rssMB: atConverge.rssMB,
+    heapUsedAfterGcMB: atConverge.heapUsedAfterGcMB,
+    objectsAtMemory: 2 * SERVICES,
+    rssEndMB: atEnd.rssMB,
+    heapUsedAfterGcEndMB: atEnd.heapUsedAfterGcMB,
     syncedHostServices: synced,
+    steadyCpu: Object.fromEntries(cpu.map((r) => [r.process, r['CPU s']])),
+    steadyWallSeconds: round(steadyWall, 1),
     backSyncWaitSeconds: round(backSyncSeconds),
     restartWrites,
   };
@@ -181,9 +221,16 @@ try {
   printTable(`Virtual create → host object, ${RATE}/s for ${STEADY_SECONDS} s (host watch)`, [
     { samples: latencies.length, 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, 'max ms': round(Math.max(...latencies)) },
   ]);
-  printTable('Syncer process', [
-    { 'RSS MB': rssMB, 'host Services synced': synced, 'objects (host + virtual)': synced * 2, 'writes on restart in sync': restartWrites },
+  printTable(`CPU seconds per process during the steady phase (${round(steadyWall, 1)} s wall, ${cpus().length} cores = ${round(steadyWall * cpus().length, 1)} CPU s available)`, [
+    ...cpu.sort((a, b) => b['CPU s'] - a['CPU s']),
+    { process: 'total', 'CPU s': round(cpuTotal, 1) },
   ]);
+  printTable('Syncer process memory (RSS as found; heap and RSS again after a forced full GC)', [
+    { when: atConverge.label, 'RSS MB': atConverge.rssMB, 'heapUsed after GC MB': atConverge.heapUsedAfterGcMB, 'heapTotal MB': atConverge.heapTotalAfterGcMB, 'external MB': atConverge.externalMB, 'RSS after GC MB': atConverge.rssAfterGcMB },
+    { when: atEnd.label, 'RSS MB': atEnd.rssMB, 'heapUsed after GC MB': atEnd.heapUsedAfterGcMB, 'heapTotal MB': atEnd.heapTotalAfterGcMB, 'external MB': atEnd.externalMB, 'RSS after GC MB': atEnd.rssAfterGcMB },
+  ]);
+  if (HEAP_SNAPSHOT) printTable(`Heap snapshot after converge (${HEAP_SNAPSHOT}), self size by constructor`, summariseSnapshot(HEAP_SNAPSHOT));
+  printTable('Writes on restart', [{ 'host Services synced': synced, 'writes on restart in sync': restartWrites }]);
   if (writeLines.length > 0) console.log(`\nwrites after the restart, by kind:\n${writeLines.join('\n')}`);
   console.log(JSON.stringify(result));
 } finally {
