@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
@@ -12,17 +11,16 @@ export const KEEP_ALIVE = { keepAlive: true, timeout: 5_000, scheduling: 'lifo' 
 type AnyAgent = HttpAgent | HttpsAgent;
 
 /** What makes two agents of client-node interchangeable: the TLS material and the server name. */
-function agentKey(agent: AnyAgent): string {
+const MATERIAL = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized', 'ciphers', 'secureProtocol'] as const;
+
+const materialOf = (agent: AnyAgent): unknown[] => {
   const o = (agent as AnyAgent & { options: Record<string, unknown> }).options;
-  const hash = createHash('sha256');
-  hash.update(agent instanceof HttpsAgent ? 'https' : 'http');
-  for (const field of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized', 'ciphers', 'secureProtocol']) {
-    const v = o[field];
-    hash.update(`\0${field}=`);
-    if (v !== undefined) hash.update(Buffer.isBuffer(v) ? v : String(v));
-  }
-  return hash.digest('hex');
-}
+  return [agent instanceof HttpsAgent, ...MATERIAL.map((field) => o[field])];
+};
+
+/** Equal values, Buffers by content (client-node decodes the certificates anew for every request). */
+const sameMaterial = (a: unknown[], b: unknown[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i] || (Buffer.isBuffer(v) && Buffer.isBuffer(b[i]) && v.equals(b[i] as Buffer)));
 
 /**
  * client-node (1.x) builds a new agent for every request, so no connection is ever reused: each
@@ -32,17 +30,17 @@ function agentKey(agent: AnyAgent): string {
  * certificate gets a new agent). Proxy agents are left as client-node makes them.
  */
 export class PooledKubeConfig extends KubeConfig {
-  private pooled: { key: string; agent: AnyAgent } | undefined;
+  private pooled: { material: unknown[]; agent: AnyAgent } | undefined;
 
   private shared<A>(given: A): A {
     const agent: unknown = given;
     if (!(agent instanceof HttpsAgent || agent instanceof HttpAgent)) return given;
     if (agent.constructor !== HttpsAgent && agent.constructor !== HttpAgent) return given;
-    const key = agentKey(agent);
-    if (this.pooled?.key !== key) {
+    const material = materialOf(agent);
+    if (!this.pooled || !sameMaterial(this.pooled.material, material)) {
       this.pooled?.agent.destroy();
       const options = { ...(agent as AnyAgent & { options: object }).options, ...KEEP_ALIVE };
-      this.pooled = { key, agent: agent instanceof HttpsAgent ? new HttpsAgent(options) : new HttpAgent(options) };
+      this.pooled = { material, agent: agent instanceof HttpsAgent ? new HttpsAgent(options) : new HttpAgent(options) };
     }
     return this.pooled.agent as A;
   }
