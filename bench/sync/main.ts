@@ -11,9 +11,9 @@ import { openKv } from '@netbroker/bus';
 import { Informer } from '@netbroker/kube';
 import { annotations, hostName, labels } from '@netbroker/naming';
 import { sealSecret } from '@netbroker/runtime';
-import { buildService, connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
+import { buildService, connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricSum, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
 import { median, percentile, printTable, round, runConcurrent } from '../stats';
-import { cpuSeconds, Inspector, rssMB, summariseSnapshot } from './probe';
+import { cpuSeconds, Inspector, requestCounts, rssMB, summariseSnapshot } from './probe';
 
 const quick = process.env.BENCH_QUICK === '1';
 const CLUSTERS = 5;
@@ -24,7 +24,7 @@ const RATE = 50;
 const STEADY_SECONDS = quick ? 10 : 20;
 /** Extra node flags for the syncer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`): profiling runs only. */
 const SYNCER_NODE_ARGS = (process.env.BENCH_SYNCER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-/** Where to write a heap snapshot of the syncer after the converge (summarised by constructor). */
+/** Where to write a heap snapshot of the syncer at the end, with everything synced (summarised by constructor). */
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT;
 
 const stack = await startStack({ virtualClusters: CLUSTERS });
@@ -142,7 +142,22 @@ try {
       inspector.close();
     }
   };
-  const atConverge = await memory(`after converge: ${SERVICES} host Services, ${2 * SERVICES} objects`, HEAP_SNAPSHOT);
+  const atConverge = await memory(`after converge: ${SERVICES} host Services, ${2 * SERVICES} objects`);
+
+  // 3a. The floor: RATE raw host creates/s in the same run, each timed to its answer (no syncer work in it).
+  const paced = async (n: number, task: (i: number) => Promise<void>) => {
+    const out: number[] = [];
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, (i * 1000) / RATE));
+        const t0 = performance.now();
+        await task(i);
+        out.push(performance.now() - t0);
+      }),
+    );
+    return out;
+  };
+  const rawPaced = await paced(RATE * STEADY_SECONDS, async (i) => void (await host.createNamespacedService({ namespace: 'bench-raw', body: service(`paced-${i}`) })));
 
   // 3. Steady load: RATE virtual creates/s, each timed from its create call to the host watch event.
   // CPU seconds of every process over the phase: is the machine out of CPU, or is the syncer waiting?
@@ -150,6 +165,13 @@ try {
   pids.set('syncer', syncer.proc.pid);
   const cpuBefore = new Map([...pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
   const driverBefore = process.cpuUsage();
+  const clusters = [{ name: 'host', kc: hostKc }, ...stack.virtual.map((v, i) => ({ name: `virtual-${i + 1}`, kc: kubeConfigFor(v) }))];
+  const requestsBefore = await Promise.all(clusters.map(({ kc }) => requestCounts(kc)));
+  const syncerMetrics = async () => {
+    const page = await (await fetch(`${syncer!.opsUrl}/metrics`)).text();
+    return { seconds: metricSum(page, 'netbroker_controller_reconcile_seconds_sum', 'controller="Service"'), count: metricSum(page, 'netbroker_controller_reconcile_seconds_count', 'controller="Service"') };
+  };
+  const reconcilesBefore = await syncerMetrics();
   const steadyStart = performance.now();
   const latencies: number[] = [];
   await Promise.all(
@@ -165,6 +187,19 @@ try {
     }),
   );
   const steadyWall = (performance.now() - steadyStart) / 1000;
+  // API requests over the phase by server, verb and resource (the syncer's, the bench's and the watches').
+  const requestsAfter = await Promise.all(clusters.map(({ kc }) => requestCounts(kc)));
+  const reconcilesAfter = await syncerMetrics();
+  const reconcileCount = reconcilesAfter.count - reconcilesBefore.count;
+  const reconcileSeconds = reconcilesAfter.seconds - reconcilesBefore.seconds;
+  const requests = new Map<string, number>();
+  clusters.forEach(({ name }, i) => {
+    for (const [k, n] of requestsAfter[i]!) {
+      const d = n - (requestsBefore[i]!.get(k) ?? 0);
+      const key = `${name.startsWith('virtual') ? 'virtual (5)' : name} ${k}`;
+      if (d > 0) requests.set(key, (requests.get(key) ?? 0) + d);
+    }
+  });
   const driverCpu = process.cpuUsage(driverBefore);
   const cpu = [...pids].map(([name, pid]) => ({ process: name, 'CPU s': round(cpuSeconds(pid) - cpuBefore.get(name)!, 1) }));
   cpu.push({ process: 'bench driver', 'CPU s': round((driverCpu.user + driverCpu.system) / 1e6, 1) });
@@ -174,7 +209,7 @@ try {
   await inSync();
 
   // 4. Memory with everything synced.
-  const atEnd = await memory(`after the steady phase: ${synced} host Services, ${2 * synced} objects`);
+  const atEnd = await memory(`after the steady phase: ${synced} host Services, ${2 * synced} objects`, HEAP_SNAPSHOT);
 
   // 5. Restart in sync: the new process reports synced; count its writes.
   await syncer.stop();
@@ -201,6 +236,11 @@ try {
     convergeRatio: round(rawSeconds / convergeSeconds),
     p50Ms: round(median(latencies)),
     p99Ms: round(percentile(latencies, 99)),
+    rawPacedP50Ms: round(median(rawPaced)),
+    rawPacedP99Ms: round(percentile(rawPaced, 99)),
+    steadyReconciles: reconcileCount,
+    steadyReconcileMeanMs: round((reconcileSeconds / reconcileCount) * 1000),
+    steadyReconcilesInFlight: round(reconcileSeconds / steadyWall, 1),
     rssMB: atConverge.rssMB,
     heapUsedAfterGcMB: atConverge.heapUsedAfterGcMB,
     objectsAtMemory: 2 * SERVICES,
@@ -219,17 +259,22 @@ try {
     { run: 'raw: the same Services created in the host apiserver', seconds: result.rawSeconds, 'services/s': round(SERVICES / rawSeconds) },
   ]);
   printTable(`Virtual create → host object, ${RATE}/s for ${STEADY_SECONDS} s (host watch)`, [
-    { samples: latencies.length, 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, 'max ms': round(Math.max(...latencies)) },
+    { run: 'syncer: virtual create → host watch event', samples: latencies.length, 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, 'max ms': round(Math.max(...latencies)) },
+    { run: 'raw: host create → answer, just before', samples: rawPaced.length, 'p50 ms': result.rawPacedP50Ms, 'p99 ms': result.rawPacedP99Ms, 'max ms': round(Math.max(...rawPaced)) },
   ]);
+  console.log(
+    `syncer Service reconciles in the phase: ${reconcileCount}, mean ${result.steadyReconcileMeanMs} ms, ${result.steadyReconcilesInFlight} in flight on average (of ${inFlight} allowed)`,
+  );
   printTable(`CPU seconds per process during the steady phase (${round(steadyWall, 1)} s wall, ${cpus().length} cores = ${round(steadyWall * cpus().length, 1)} CPU s available)`, [
     ...cpu.sort((a, b) => b['CPU s'] - a['CPU s']),
     { process: 'total', 'CPU s': round(cpuTotal, 1) },
   ]);
+  printTable(`API requests during the steady phase (${RATE * STEADY_SECONDS} virtual creates)`, [...requests].sort((a, b) => b[1] - a[1]).map(([k, n]) => ({ 'server verb resource': k, requests: n })));
   printTable('Syncer process memory (RSS as found; heap and RSS again after a forced full GC)', [
     { when: atConverge.label, 'RSS MB': atConverge.rssMB, 'heapUsed after GC MB': atConverge.heapUsedAfterGcMB, 'heapTotal MB': atConverge.heapTotalAfterGcMB, 'external MB': atConverge.externalMB, 'RSS after GC MB': atConverge.rssAfterGcMB },
     { when: atEnd.label, 'RSS MB': atEnd.rssMB, 'heapUsed after GC MB': atEnd.heapUsedAfterGcMB, 'heapTotal MB': atEnd.heapTotalAfterGcMB, 'external MB': atEnd.externalMB, 'RSS after GC MB': atEnd.rssAfterGcMB },
   ]);
-  if (HEAP_SNAPSHOT) printTable(`Heap snapshot after converge (${HEAP_SNAPSHOT}), self size by constructor`, summariseSnapshot(HEAP_SNAPSHOT));
+  if (HEAP_SNAPSHOT) printTable(`Heap snapshot at the end (${HEAP_SNAPSHOT}), self size by constructor`, summariseSnapshot(HEAP_SNAPSHOT));
   printTable('Writes on restart', [{ 'host Services synced': synced, 'writes on restart in sync': restartWrites }]);
   if (writeLines.length > 0) console.log(`\nwrites after the restart, by kind:\n${writeLines.join('\n')}`);
   console.log(JSON.stringify(result));

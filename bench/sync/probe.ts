@@ -3,6 +3,8 @@
 // `--inspect-port`, so the process runs without it until the measurement).
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { KubeConfig } from '@kubernetes/client-node';
+import fetch from 'node-fetch';
 
 /** user + system CPU seconds of a process so far (clock ticks are 1/100 s on Linux). */
 export function cpuSeconds(pid: number): number {
@@ -119,4 +121,24 @@ export function summariseSnapshot(file: string, top = 25): Array<{ what: string;
     .map(([what, e]) => ({ what, count: e.count, MB: Math.round((e.size / 1048576) * 10) / 10 }))
     .sort((a, b) => b.MB - a.MB)
     .slice(0, top);
+}
+
+/** GET `path` on an apiserver with the kubeconfig's credentials. */
+async function apiserverGet(kc: KubeConfig, path: string): Promise<string> {
+  const init = await kc.applyToFetchOptions({ method: 'GET' });
+  const res = await fetch(`${kc.getCurrentCluster()!.server}${path}`, init as never);
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  return res.text();
+}
+
+/** apiserver_request_total summed by verb and resource (`POST services`, `WATCH services`…). */
+export async function requestCounts(kc: KubeConfig): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const line of (await apiserverGet(kc, '/metrics')).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
 }
