@@ -19,7 +19,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const CLUSTERS = 5;
 const SERVICES = quick ? 1_000 : 5_000;
 const NAMESPACES = 10; // per virtual cluster
-const SYNCER_CONCURRENCY = 8; // per virtual cluster: the raw loop gets the same total in flight
+const SYNCER_CONCURRENCY = Number(process.env.BENCH_SYNCER_CONCURRENCY ?? 8); // per virtual cluster (the syncer's default): the raw loop gets the same total in flight
 const RATE = 50;
 const STEADY_SECONDS = quick ? 10 : 20;
 /** Extra node flags for the syncer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`): profiling runs only. */
