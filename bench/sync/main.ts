@@ -13,7 +13,7 @@ import { annotations, hostName, labels } from '@netbroker/naming';
 import { sealSecret } from '@netbroker/runtime';
 import { buildService, connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricSum, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
 import { median, percentile, printTable, round, runConcurrent } from '../stats';
-import { cpuSeconds, Inspector, requestCounts, rssMB, summariseSnapshot } from './probe';
+import { cpuMeter, Inspector, requestCounts, rssMB, summariseSnapshot } from './probe';
 
 const quick = process.env.BENCH_QUICK === '1';
 const CLUSTERS = 5;
@@ -89,6 +89,10 @@ try {
   syncer = await startSyncer();
   const nc = await connectNats(stack.natsUrl!, 'bench-sync');
   const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
+  // CPU seconds of every process per phase: is the machine out of CPU, or is the syncer waiting?
+  const pids = new Map<string, number>([...stack.processes].map(([name, proc]) => [name, proc.pid]));
+  pids.set('syncer', syncer.proc.pid);
+  const convergeCpu = cpuMeter(pids);
   const convergeStart = performance.now();
   for (let c = 0; c < CLUSTERS; c++) {
     await vclusters.put(`bench.p${c}`, {
@@ -104,6 +108,9 @@ try {
   }
   await Promise.all(items.map(({ cluster, namespace, name }) => onHost(hostId(cluster, namespace, name))));
   const convergeSeconds = (performance.now() - convergeStart) / 1000;
+  const convergeCpuSplit = convergeCpu();
+  // Start-up (lease, probe, informer lists) before the first write: the part of the converge that is not applies.
+  const firstSeconds = (Math.min(...items.map(({ cluster, namespace, name }) => seen.get(hostId(cluster, namespace, name))!)) - convergeStart) / 1000;
 
   // Fully in sync, back-sync included: every virtual Service carries its host's ClusterIP (or is
   // marked unable to) and its host copy records its current uid. Waited for before measuring more.
@@ -160,11 +167,7 @@ try {
   const rawPaced = await paced(RATE * STEADY_SECONDS, async (i) => void (await host.createNamespacedService({ namespace: 'bench-raw', body: service(`paced-${i}`) })));
 
   // 3. Steady load: RATE virtual creates/s, each timed from its create call to the host watch event.
-  // CPU seconds of every process over the phase: is the machine out of CPU, or is the syncer waiting?
-  const pids = new Map<string, number>([...stack.processes].map(([name, proc]) => [name, proc.pid]));
-  pids.set('syncer', syncer.proc.pid);
-  const cpuBefore = new Map([...pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
-  const driverBefore = process.cpuUsage();
+  const steadyCpu = cpuMeter(pids);
   const clusters = [{ name: 'host', kc: hostKc }, ...stack.virtual.map((v, i) => ({ name: `virtual-${i + 1}`, kc: kubeConfigFor(v) }))];
   const requestsBefore = await Promise.all(clusters.map(({ kc }) => requestCounts(kc)));
   const syncerMetrics = async () => {
@@ -200,10 +203,7 @@ try {
       if (d > 0) requests.set(key, (requests.get(key) ?? 0) + d);
     }
   });
-  const driverCpu = process.cpuUsage(driverBefore);
-  const cpu = [...pids].map(([name, pid]) => ({ process: name, 'CPU s': round(cpuSeconds(pid) - cpuBefore.get(name)!, 1) }));
-  cpu.push({ process: 'bench driver', 'CPU s': round((driverCpu.user + driverCpu.system) / 1e6, 1) });
-  const cpuTotal = cpu.reduce((sum, r) => sum + r['CPU s'], 0);
+  const steadyCpuSplit = steadyCpu();
   const synced = SERVICES + RATE * STEADY_SECONDS;
 
   await inSync();
@@ -247,13 +247,16 @@ try {
     rssEndMB: atEnd.rssMB,
     heapUsedAfterGcEndMB: atEnd.heapUsedAfterGcMB,
     syncedHostServices: synced,
-    steadyCpu: Object.fromEntries(cpu.map((r) => [r.process, r['CPU s']])),
+    firstHostServiceSeconds: round(firstSeconds),
+    convergeCpu: Object.fromEntries(convergeCpuSplit.map((r) => [r.process, r['CPU s']])),
+    steadyCpu: Object.fromEntries(steadyCpuSplit.map((r) => [r.process, r['CPU s']])),
     steadyWallSeconds: round(steadyWall, 1),
     backSyncWaitSeconds: round(backSyncSeconds),
     restartWrites,
   };
   console.log(`sync benchmark — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
   printTable(`${SERVICES} Services across ${CLUSTERS} virtual clusters (${inFlight} in flight)`, [
+    { run: 'syncer: registrations put → first host Service', seconds: result.firstHostServiceSeconds, 'services/s': '' },
     { run: 'syncer: registrations put → every host Service present', seconds: result.convergeSeconds, 'services/s': round(SERVICES / convergeSeconds) },
     { run: 'syncer: then until back-sync is done (ClusterIPs, uids)', seconds: round(backSyncSeconds), 'services/s': '' },
     { run: 'raw: the same Services created in the host apiserver', seconds: result.rawSeconds, 'services/s': round(SERVICES / rawSeconds) },
@@ -265,10 +268,11 @@ try {
   console.log(
     `syncer Service reconciles in the phase: ${reconcileCount}, mean ${result.steadyReconcileMeanMs} ms, ${result.steadyReconcilesInFlight} in flight on average (of ${inFlight} allowed)`,
   );
-  printTable(`CPU seconds per process during the steady phase (${round(steadyWall, 1)} s wall, ${cpus().length} cores = ${round(steadyWall * cpus().length, 1)} CPU s available)`, [
-    ...cpu.sort((a, b) => b['CPU s'] - a['CPU s']),
-    { process: 'total', 'CPU s': round(cpuTotal, 1) },
-  ]);
+  const converge = new Map(convergeCpuSplit.map((r) => [r.process, r['CPU s']]));
+  printTable(
+    `CPU seconds per process — converge ${round(convergeSeconds, 1)} s wall, steady phase ${round(steadyWall, 1)} s wall (${cpus().length} cores: ${round(convergeSeconds * cpus().length, 1)} / ${round(steadyWall * cpus().length, 1)} CPU s available)`,
+    steadyCpuSplit.map((r) => ({ process: r.process, converge: converge.get(r.process) ?? '', steady: r['CPU s'] })),
+  );
   printTable(`API requests during the steady phase (${RATE * STEADY_SECONDS} virtual creates)`, [...requests].sort((a, b) => b[1] - a[1]).map(([k, n]) => ({ 'server verb resource': k, requests: n })));
   printTable('Syncer process memory (RSS as found; heap and RSS again after a forced full GC)', [
     { when: atConverge.label, 'RSS MB': atConverge.rssMB, 'heapUsed after GC MB': atConverge.heapUsedAfterGcMB, 'heapTotal MB': atConverge.heapTotalAfterGcMB, 'external MB': atConverge.externalMB, 'RSS after GC MB': atConverge.rssAfterGcMB },

@@ -142,3 +142,29 @@ export async function requestCounts(kc: KubeConfig): Promise<Map<string, number>
   }
   return counts;
 }
+
+/** CPU seconds the whole machine spent busy so far (every process, /proc/stat). */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/**
+ * Starts counting CPU seconds of the given processes, this process (`bench driver`) and the rest
+ * of the machine (`other processes`: what else runs there); the returned function reads the split.
+ */
+export function cpuMeter(pids: ReadonlyMap<string, number>): () => Array<{ process: string; 'CPU s': number }> {
+  const before = new Map([...pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const driver = process.cpuUsage();
+  const machine = machineBusySeconds();
+  return () => {
+    const rows = [...pids].map(([name, pid]) => ({ process: name, 'CPU s': cpuSeconds(pid) - before.get(name)! }));
+    const d = process.cpuUsage(driver);
+    rows.push({ process: 'bench driver', 'CPU s': (d.user + d.system) / 1e6 });
+    const ours = rows.reduce((sum, r) => sum + r['CPU s'], 0);
+    rows.sort((a, b) => b['CPU s'] - a['CPU s']);
+    rows.push({ process: 'other processes on the machine', 'CPU s': Math.max(0, machineBusySeconds() - machine - ours) });
+    return rows.map((r) => ({ process: r.process, 'CPU s': Math.round(r['CPU s'] * 10) / 10 }));
+  };
+}
