@@ -2,7 +2,7 @@
 // real syncer process (real nats-server, etcd, host + 5 virtual kube-apiservers); compared in the
 // same run with a raw loop creating the same Services in the host apiserver. Last line: one JSON line.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
@@ -11,16 +11,21 @@ import { openKv } from '@netbroker/bus';
 import { Informer } from '@netbroker/kube';
 import { annotations, hostName, labels } from '@netbroker/naming';
 import { sealSecret } from '@netbroker/runtime';
-import { buildService, connectNats, eventually, kubeconfigFile, kubeConfigFor, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
+import { buildService, connectNats, eventually, freePort, kubeconfigFile, kubeConfigFor, metricSum, metricValue, startService, startStack, type ServiceProcess } from '@netbroker/testing';
 import { median, percentile, printTable, round, runConcurrent } from '../stats';
+import { cpuMeter, Inspector, requestCounts, rssMB, summariseSnapshot } from './probe';
 
 const quick = process.env.BENCH_QUICK === '1';
 const CLUSTERS = 5;
 const SERVICES = quick ? 1_000 : 5_000;
 const NAMESPACES = 10; // per virtual cluster
-const SYNCER_CONCURRENCY = 8; // per virtual cluster: the raw loop gets the same total in flight
+const SYNCER_CONCURRENCY = Number(process.env.BENCH_SYNCER_CONCURRENCY ?? 8); // per virtual cluster (the syncer's default): the raw loop gets the same total in flight
 const RATE = 50;
 const STEADY_SECONDS = quick ? 10 : 20;
+/** Extra node flags for the syncer (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`): profiling runs only. */
+const SYNCER_NODE_ARGS = (process.env.BENCH_SYNCER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Where to write a heap snapshot of the syncer at the end, with everything synced (summarised by constructor). */
+const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT;
 
 const stack = await startStack({ virtualClusters: CLUSTERS });
 const dir = mkdtempSync(join(tmpdir(), 'netbroker-bench-sync-'));
@@ -36,10 +41,13 @@ try {
   const hostNs = (i: number) => `bench-p${i}`;
   // The syncer runs as it ships: one bundled ES module under plain node (no TypeScript loader).
   const entry = await buildService('syncer', join(dir, 'dist'));
-  const startSyncer = () =>
+  // The inspector is only activated (SIGUSR1) to read the heap after a forced GC; until then the process runs without it.
+  let inspectPort = 0;
+  const startSyncer = async () =>
     startService({
       service: 'syncer',
       entry,
+      nodeArgs: [`--inspect-port=127.0.0.1:${(inspectPort = await freePort())}`, ...SYNCER_NODE_ARGS],
       env: { NATS_URL: stack.natsUrl!, KUBECONFIG: join(dir, 'host.kubeconfig'), NETBROKER_ENCRYPTION_KEY: key.toString('base64'), LOG_LEVEL: 'warn', CONCURRENCY: String(SYNCER_CONCURRENCY) },
     });
   const service = (name: string): V1Service => ({ metadata: { name, labels: { app: name } }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
@@ -81,6 +89,10 @@ try {
   syncer = await startSyncer();
   const nc = await connectNats(stack.natsUrl!, 'bench-sync');
   const vclusters = await openKv(nc, projectBuckets.vclusters, VClusterRecord);
+  // CPU seconds of every process per phase: is the machine out of CPU, or is the syncer waiting?
+  const pids = new Map<string, number>([...stack.processes].map(([name, proc]) => [name, proc.pid]));
+  pids.set('syncer', syncer.proc.pid);
+  const convergeCpu = cpuMeter(pids);
   const convergeStart = performance.now();
   for (let c = 0; c < CLUSTERS; c++) {
     await vclusters.put(`bench.p${c}`, {
@@ -96,6 +108,9 @@ try {
   }
   await Promise.all(items.map(({ cluster, namespace, name }) => onHost(hostId(cluster, namespace, name))));
   const convergeSeconds = (performance.now() - convergeStart) / 1000;
+  const convergeCpuSplit = convergeCpu();
+  // Start-up (lease, probe, informer lists) before the first write: the part of the converge that is not applies.
+  const firstSeconds = (Math.min(...items.map(({ cluster, namespace, name }) => seen.get(hostId(cluster, namespace, name))!)) - convergeStart) / 1000;
 
   // Fully in sync, back-sync included: every virtual Service carries its host's ClusterIP (or is
   // marked unable to) and its host copy records its current uid. Waited for before measuring more.
@@ -120,7 +135,47 @@ try {
   await inSync();
   const backSyncSeconds = (performance.now() - backSyncStart) / 1000;
 
+  // Memory with SERVICES host Services synced (2 × SERVICES objects cached): resident set as it
+  // is, then the heap the process still uses after a full GC (through its inspector).
+  const memory = async (label: string, snapshot?: string) => {
+    const rss = rssMB(syncer!.proc.pid);
+    const inspector = await Inspector.attach(syncer!.proc.pid, inspectPort);
+    try {
+      const after = await inspector.memoryAfterGc();
+      if (snapshot) await inspector.heapSnapshot(snapshot);
+      const mb = (n: number) => round(n / 1048576, 1);
+      return { label, rssMB: rss, heapUsedAfterGcMB: mb(after.heapUsed), heapTotalAfterGcMB: mb(after.heapTotal), externalMB: mb(after.external), rssAfterGcMB: mb(after.rss) };
+    } finally {
+      inspector.close();
+    }
+  };
+  const atConverge = await memory(`after converge: ${SERVICES} host Services, ${2 * SERVICES} objects`);
+
+  // 3a. The floor: RATE raw host creates/s in the same run, each timed to its answer (no syncer work in it).
+  const paced = async (n: number, task: (i: number) => Promise<void>) => {
+    const out: number[] = [];
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, (i * 1000) / RATE));
+        const t0 = performance.now();
+        await task(i);
+        out.push(performance.now() - t0);
+      }),
+    );
+    return out;
+  };
+  const rawPaced = await paced(RATE * STEADY_SECONDS, async (i) => void (await host.createNamespacedService({ namespace: 'bench-raw', body: service(`paced-${i}`) })));
+
   // 3. Steady load: RATE virtual creates/s, each timed from its create call to the host watch event.
+  const steadyCpu = cpuMeter(pids);
+  const clusters = [{ name: 'host', kc: hostKc }, ...stack.virtual.map((v, i) => ({ name: `virtual-${i + 1}`, kc: kubeConfigFor(v) }))];
+  const requestsBefore = await Promise.all(clusters.map(({ kc }) => requestCounts(kc)));
+  const syncerMetrics = async () => {
+    const page = await (await fetch(`${syncer!.opsUrl}/metrics`)).text();
+    return { seconds: metricSum(page, 'netbroker_controller_reconcile_seconds_sum', 'controller="Service"'), count: metricSum(page, 'netbroker_controller_reconcile_seconds_count', 'controller="Service"') };
+  };
+  const reconcilesBefore = await syncerMetrics();
+  const steadyStart = performance.now();
   const latencies: number[] = [];
   await Promise.all(
     Array.from({ length: RATE * STEADY_SECONDS }, async (_, i) => {
@@ -134,13 +189,27 @@ try {
       latencies.push(seen.get(id)! - t0);
     }),
   );
+  const steadyWall = (performance.now() - steadyStart) / 1000;
+  // API requests over the phase by server, verb and resource (the syncer's, the bench's and the watches').
+  const requestsAfter = await Promise.all(clusters.map(({ kc }) => requestCounts(kc)));
+  const reconcilesAfter = await syncerMetrics();
+  const reconcileCount = reconcilesAfter.count - reconcilesBefore.count;
+  const reconcileSeconds = reconcilesAfter.seconds - reconcilesBefore.seconds;
+  const requests = new Map<string, number>();
+  clusters.forEach(({ name }, i) => {
+    for (const [k, n] of requestsAfter[i]!) {
+      const d = n - (requestsBefore[i]!.get(k) ?? 0);
+      const key = `${name.startsWith('virtual') ? 'virtual (5)' : name} ${k}`;
+      if (d > 0) requests.set(key, (requests.get(key) ?? 0) + d);
+    }
+  });
+  const steadyCpuSplit = steadyCpu();
   const synced = SERVICES + RATE * STEADY_SECONDS;
 
   await inSync();
 
-  // 4. Memory with everything synced: the syncer process's resident set.
-  const vmRss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${syncer.proc.pid}/status`, 'utf8'))?.[1];
-  const rssMB = round(Number(vmRss) / 1024, 1);
+  // 4. Memory with everything synced.
+  const atEnd = await memory(`after the steady phase: ${synced} host Services, ${2 * synced} objects`, HEAP_SNAPSHOT);
 
   // 5. Restart in sync: the new process reports synced; count its writes.
   await syncer.stop();
@@ -167,23 +236,50 @@ try {
     convergeRatio: round(rawSeconds / convergeSeconds),
     p50Ms: round(median(latencies)),
     p99Ms: round(percentile(latencies, 99)),
-    rssMB,
+    rawPacedP50Ms: round(median(rawPaced)),
+    rawPacedP99Ms: round(percentile(rawPaced, 99)),
+    steadyReconciles: reconcileCount,
+    steadyReconcileMeanMs: round((reconcileSeconds / reconcileCount) * 1000),
+    steadyReconcilesInFlight: round(reconcileSeconds / steadyWall, 1),
+    rssMB: atConverge.rssMB,
+    heapUsedAfterGcMB: atConverge.heapUsedAfterGcMB,
+    objectsAtMemory: 2 * SERVICES,
+    rssEndMB: atEnd.rssMB,
+    heapUsedAfterGcEndMB: atEnd.heapUsedAfterGcMB,
     syncedHostServices: synced,
+    firstHostServiceSeconds: round(firstSeconds),
+    convergeCpu: Object.fromEntries(convergeCpuSplit.map((r) => [r.process, r['CPU s']])),
+    steadyCpu: Object.fromEntries(steadyCpuSplit.map((r) => [r.process, r['CPU s']])),
+    steadyWallSeconds: round(steadyWall, 1),
     backSyncWaitSeconds: round(backSyncSeconds),
     restartWrites,
   };
   console.log(`sync benchmark — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
   printTable(`${SERVICES} Services across ${CLUSTERS} virtual clusters (${inFlight} in flight)`, [
+    { run: 'syncer: registrations put → first host Service', seconds: result.firstHostServiceSeconds, 'services/s': '' },
     { run: 'syncer: registrations put → every host Service present', seconds: result.convergeSeconds, 'services/s': round(SERVICES / convergeSeconds) },
     { run: 'syncer: then until back-sync is done (ClusterIPs, uids)', seconds: round(backSyncSeconds), 'services/s': '' },
     { run: 'raw: the same Services created in the host apiserver', seconds: result.rawSeconds, 'services/s': round(SERVICES / rawSeconds) },
   ]);
   printTable(`Virtual create → host object, ${RATE}/s for ${STEADY_SECONDS} s (host watch)`, [
-    { samples: latencies.length, 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, 'max ms': round(Math.max(...latencies)) },
+    { run: 'syncer: virtual create → host watch event', samples: latencies.length, 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, 'max ms': round(Math.max(...latencies)) },
+    { run: 'raw: host create → answer, just before', samples: rawPaced.length, 'p50 ms': result.rawPacedP50Ms, 'p99 ms': result.rawPacedP99Ms, 'max ms': round(Math.max(...rawPaced)) },
   ]);
-  printTable('Syncer process', [
-    { 'RSS MB': rssMB, 'host Services synced': synced, 'objects (host + virtual)': synced * 2, 'writes on restart in sync': restartWrites },
+  console.log(
+    `syncer Service reconciles in the phase: ${reconcileCount}, mean ${result.steadyReconcileMeanMs} ms, ${result.steadyReconcilesInFlight} in flight on average (of ${inFlight} allowed)`,
+  );
+  const converge = new Map(convergeCpuSplit.map((r) => [r.process, r['CPU s']]));
+  printTable(
+    `CPU seconds per process — converge ${round(convergeSeconds, 1)} s wall, steady phase ${round(steadyWall, 1)} s wall (${cpus().length} cores: ${round(convergeSeconds * cpus().length, 1)} / ${round(steadyWall * cpus().length, 1)} CPU s available)`,
+    steadyCpuSplit.map((r) => ({ process: r.process, converge: converge.get(r.process) ?? '', steady: r['CPU s'] })),
+  );
+  printTable(`API requests during the steady phase (${RATE * STEADY_SECONDS} virtual creates)`, [...requests].sort((a, b) => b[1] - a[1]).map(([k, n]) => ({ 'server verb resource': k, requests: n })));
+  printTable('Syncer process memory (RSS as found; heap and RSS again after a forced full GC)', [
+    { when: atConverge.label, 'RSS MB': atConverge.rssMB, 'heapUsed after GC MB': atConverge.heapUsedAfterGcMB, 'heapTotal MB': atConverge.heapTotalAfterGcMB, 'external MB': atConverge.externalMB, 'RSS after GC MB': atConverge.rssAfterGcMB },
+    { when: atEnd.label, 'RSS MB': atEnd.rssMB, 'heapUsed after GC MB': atEnd.heapUsedAfterGcMB, 'heapTotal MB': atEnd.heapTotalAfterGcMB, 'external MB': atEnd.externalMB, 'RSS after GC MB': atEnd.rssAfterGcMB },
   ]);
+  if (HEAP_SNAPSHOT) printTable(`Heap snapshot at the end (${HEAP_SNAPSHOT}), self size by constructor`, summariseSnapshot(HEAP_SNAPSHOT));
+  printTable('Writes on restart', [{ 'host Services synced': synced, 'writes on restart in sync': restartWrites }]);
   if (writeLines.length > 0) console.log(`\nwrites after the restart, by kind:\n${writeLines.join('\n')}`);
   console.log(JSON.stringify(result));
 } finally {

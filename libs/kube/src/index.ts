@@ -1,6 +1,6 @@
 export { OwnedApplier, isOwnedBy, withOwnership, type ObjectRef } from './apply';
 export { APPLIED_HASH, applyIfChanged, canonicalJson, isSubset, withAppliedHash } from './apply-if-changed';
-export { loadKubeConfig } from './config';
+export { KEEP_ALIVE, loadKubeConfig, PooledKubeConfig } from './config';
 export { addressRefusal, checkServer, matchesSuffix, parseCidr, parsePolicyEntries, type ServerPolicy, type ServerRefusal } from './server-policy';
 export { inClusterApiUrl, tenantAccessEnv, tenantAccessForService, tenantAccessFrom, TenantAccessEnv, type Infrastructure } from './tenant-access';
 export {

@@ -5,6 +5,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 import type { SealedSecret, VClusterRecord } from '@netbroker/contracts';
+import { KEEP_ALIVE } from './config';
 import { addressRefusal, checkServer, type ServerPolicy } from './server-policy';
 import { describeProblems, sanitizeKubeconfig, type KubeconfigProblem, type TenantCredentials } from './tenant-kubeconfig';
 
@@ -116,8 +117,10 @@ export class TenantKubeConfig extends KubeConfig {
     };
     this.loadFromOptions({ clusters: [cluster], users: [{ name: 'tenant' }], contexts: [{ name: 'tenant', cluster: 'tenant', user: 'tenant' }], currentContext: 'tenant' });
     const pem = (b64: string | undefined) => (b64 ? Buffer.from(b64, 'base64') : undefined);
+    // One keep-alive agent per client: connections are reused (each new one is still checked in createConnection).
     this.agent = new GuardedAgent(
       {
+        ...KEEP_ALIVE,
         ca: pem(credentials.caData),
         cert: pem(credentials.clientCertificateData),
         key: pem(credentials.clientKeyData),

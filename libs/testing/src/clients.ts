@@ -1,12 +1,13 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from '@netbroker/kube';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { ClusterInfo } from './servers';
 
-/** A ready KubeConfig for one user of a harness apiserver (`admin` or a restricted user). */
+/** A ready KubeConfig for one user of a harness apiserver (`admin` or a restricted user), with the services' keep-alive agent. */
 export function kubeConfigFor(cluster: ClusterInfo, user = 'admin'): KubeConfig {
   const token = cluster.tokens[user];
   if (!token) throw new Error(`${cluster.name} has no user ${user} (users: ${Object.keys(cluster.tokens).join(', ')})`);
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   const context = `${cluster.name}-${user}`;
   kc.loadFromOptions({
     clusters: [{ name: cluster.name, server: cluster.server, caData: Buffer.from(cluster.caPem).toString('base64'), skipTLSVerify: false }],

@@ -24,6 +24,8 @@ export interface StartServiceOptions {
   env: Record<string, string>;
   /** A bundle from `buildService` to run instead of the TypeScript sources (benchmarks measure what ships). */
   entry?: string;
+  /** Flags for node before the entry (e.g. `--inspect-port`, `--cpu-prof`): what a benchmark measures with. */
+  nodeArgs?: string[];
   timeoutMs?: number;
 }
 
@@ -31,14 +33,14 @@ export interface StartServiceOptions {
  * Starts a netbroker service from its real main.ts (what `npm start` and production run) and
  * waits until its /readyz answers 200.
  */
-export async function startService({ service, name = service, env, entry, timeoutMs = 30_000 }: StartServiceOptions): Promise<ServiceProcess> {
+export async function startService({ service, name = service, env, entry, nodeArgs = [], timeoutMs = 30_000 }: StartServiceOptions): Promise<ServiceProcess> {
   const dir = mkdtempSync(join(tmpdir(), `netbroker-svc-${name}-`));
   const opsPort = await freePort();
   const abort = new AbortController();
   const proc = new ManagedProcess(
     name,
     process.execPath,
-    entry ? ['--enable-source-maps', entry] : ['--import', 'tsx', join(repoRoot, 'services', service, 'src', 'main.ts')],
+    [...nodeArgs, ...(entry ? ['--enable-source-maps', entry] : ['--import', 'tsx', join(repoRoot, 'services', service, 'src', 'main.ts')])],
     dir,
     (e: ServerExitedError) => abort.abort(e),
     // Every server of the harness is on loopback: virtual clusters there are allowed (as in `npm start`).
