@@ -3,7 +3,7 @@ import { binaryPath } from './binaries';
 import { kubeConfigFor } from './clients';
 import type { KubeNode } from './node';
 import type { ClusterInfo } from './servers';
-import { waitForRollout } from './workloads';
+import { restrictedContainer, restrictedPodSecurity, waitForRollout } from './workloads';
 
 /** Where the kubelet points pods' resolv.conf: the 10th address of the service CIDR. */
 export function clusterDnsIp(serviceCidr: string): string {
@@ -61,13 +61,12 @@ export async function installClusterDns(host: ClusterInfo, node: KubeNode): Prom
         metadata: { labels },
         spec: {
           serviceAccountName: 'coredns',
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{
-            name: 'coredns', image, imagePullPolicy: 'Never', args: ['-conf', '/etc/coredns/Corefile'],
+          securityContext: restrictedPodSecurity,
+          containers: [restrictedContainer({
+            name: 'coredns', image, args: ['-conf', '/etc/coredns/Corefile'],
             volumeMounts: [{ name: 'config', mountPath: '/etc/coredns', readOnly: true }],
             readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 1 },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-          }],
+          })],
           volumes: [{ name: 'config', configMap: { name: 'coredns' } }],
         },
       },

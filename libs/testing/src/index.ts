@@ -16,4 +16,4 @@ export { buildImage, type ImageSpec } from './images';
 export { POD_SUPERNET, type NodeNetwork } from './node-network';
 export { type KubeNode } from './node';
 export { clusterDnsIp } from './cluster-dns';
-export { runPodToCompletion, waitForRollout } from './workloads';
+export { restrictedContainer, restrictedPodSecurity, runPodToCompletion, waitForRollout } from './workloads';

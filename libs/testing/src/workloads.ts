@@ -1,7 +1,25 @@
-import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type V1Container, type V1Pod, type V1PodSecurityContext } from '@kubernetes/client-node';
 import { kubeConfigFor } from './clients';
 import { eventually } from './eventually';
 import type { ClusterInfo } from './servers';
+
+/**
+ * What the restricted Pod Security profile asks of a pod — non-root, RuntimeDefault seccomp — as
+ * netbroker's own pods run; with `restrictedContainer`, a test pod that restricted admission takes.
+ */
+export const restrictedPodSecurity: V1PodSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 65532,
+  runAsGroup: 65532,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/** A container of a local image (never pulled) with a read-only root, no privilege escalation and no capabilities. */
+export const restrictedContainer = (c: V1Container): V1Container => ({
+  imagePullPolicy: 'Never',
+  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  ...c,
+});
 
 /** Waits until a Deployment's newest generation is fully rolled out and Available. */
 export async function waitForRollout(host: ClusterInfo, namespace: string, name: string, timeoutMs = 90_000): Promise<void> {

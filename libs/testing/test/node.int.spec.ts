@@ -1,18 +1,12 @@
-import { AppsV1Api, CoreV1Api, NetworkingV1Api, type V1Container, type V1PodSpec } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaryPath, eventually, kubeConfigFor, runPodToCompletion, startStack, waitForRollout, type Stack } from '../src';
+import { binaryPath, eventually, kubeConfigFor, restrictedContainer, restrictedPodSecurity, runPodToCompletion, startStack, waitForRollout, type Stack } from '../src';
 
 // The real node: pods run, Services route, namespaces finish deleting. Every pod here runs
 // restricted (non-root, read-only root, no capabilities, RuntimeDefault seccomp), as netbroker's
 // own pods will.
-const restricted: Pick<V1PodSpec, 'securityContext'> = {
-  securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-};
-const container = (c: V1Container): V1Container => ({
-  imagePullPolicy: 'Never',
-  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-  ...c,
-});
+const restricted = { securityContext: restrictedPodSecurity };
+const container = restrictedContainer;
 
 describe('a stack with a real node', () => {
   let stack: Stack;

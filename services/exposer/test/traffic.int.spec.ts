@@ -1,9 +1,11 @@
-import { AppsV1Api, CoreV1Api, type V1Container, type V1PodSpec } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { CreatedToken, Exposure, Project } from '@netbroker/contracts';
 import {
   binaryPath,
   eventually,
   kubeConfigFor,
+  restrictedContainer,
+  restrictedPodSecurity,
   runPodToCompletion,
   startPrivatePlatform,
   startStack,
@@ -27,14 +29,8 @@ const pools = [
   { name: 'egress-public', kind: 'address', prefixes: ['198.51.100.0/24'] },
 ];
 
-const restricted: Pick<V1PodSpec, 'securityContext'> = {
-  securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-};
-const container = (c: V1Container): V1Container => ({
-  imagePullPolicy: 'Never',
-  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-  ...c,
-});
+const restricted = { securityContext: restrictedPodSecurity };
+const container = restrictedContainer;
 
 describe('an exposure on a real node', () => {
   let stack: Stack;
