@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { copyFile, link, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +149,7 @@ export class ContainerBackend implements SharedBackend {
       // Containers a killed run left in this slot's data root: their processes are gone.
       const leftovers = (await daemon.docker(['ps', '-aq'])).split('\n').filter(Boolean);
       if (leftovers.length) await daemon.docker(['rm', '-f', ...leftovers]);
+      weighCgroup(daemon.cgroupParent);
       const client = await testcontainersClient(daemon);
       backend = new ContainerBackend(dir, daemon, reaper, client, source);
       for (const [server, hash] of hashes) backend.hashes.set(server, hash);
@@ -216,6 +217,26 @@ export class ContainerBackend implements SharedBackend {
     await run('bash', ['-c', UNMOUNT_LISTED, 'unmount', join(this.dir, 'mounts')]);
     await this.reaper.close();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The CPU scheduler weighs a cgroup like one process (cpu.shares 1024 on cgroup v1, cpu.weight 100
+ * on v2) against every process outside it, and all containers of the daemon share one cgroup
+ * parent: on a loaded machine a stack's servers would get the time of one process between them,
+ * where as plain processes each of their threads gets its own share. The parent is weighed like
+ * CPU_WEIGHT processes instead (created here; dockerd creates its children, KILL_CGROUP removes it).
+ */
+const CPU_WEIGHT = 8;
+function weighCgroup(parent: string): void {
+  for (const [root, file, value] of [
+    ['/sys/fs/cgroup/cpu', 'cpu.shares', 1024 * CPU_WEIGHT], // v1 (or hybrid)
+    ['/sys/fs/cgroup', 'cpu.weight', 100 * CPU_WEIGHT], // v2
+  ] as const) {
+    // Only where that controller is mounted (on v1, /sys/fs/cgroup itself is a plain tmpfs).
+    if (!existsSync(join(root, file === 'cpu.shares' ? file : 'cgroup.controllers'))) continue;
+    mkdirSync(join(root, parent), { recursive: true });
+    if (existsSync(join(root, parent, file))) writeFileSync(join(root, parent, file), String(value));
   }
 }
 
