@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { GenericContainer, getContainerRuntimeClient, PullPolicy, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import type * as TestcontainersModule from 'testcontainers';
+import type { ContainerRuntimeClient, StartedTestContainer } from 'testcontainers';
 import { exitFromStatus, type LaunchSpec, type OnExit, type ServerProcess, type SharedBackend } from './backends';
 import { binaryPath, cacheDir, pinnedVersions } from './binaries';
 import { KILL_CGROUP, startDockerDaemon, type DockerDaemon } from './docker';
@@ -16,6 +17,9 @@ import { ServerExitedError, type ExitInfo } from './process';
 import { Reaper } from './reaper';
 
 const run = promisify(execFile);
+
+/** testcontainers takes ~0.7 s to load here: it loads while the daemon starts. */
+type Testcontainers = typeof TestcontainersModule;
 
 const TAIL_LINES = 40;
 const DAEMON_DIR_PREFIX = 'netbroker-dockerd-';
@@ -116,6 +120,7 @@ export class ContainerBackend implements SharedBackend {
     private readonly dir: string,
     private readonly daemon: DockerDaemon,
     private readonly reaper: Reaper,
+    private readonly tc: Testcontainers,
     private readonly client: ContainerRuntimeClient,
     private readonly source: ImageSource,
   ) {}
@@ -132,6 +137,8 @@ export class ContainerBackend implements SharedBackend {
     const reaper = await Reaper.start(dir);
     // Registered first, so it runs last: after startDockerDaemon's KILL_CGROUP emptied the cgroup.
     const unmount = reaper.onDeath(['bash', '-c', UNMOUNT_LISTED, 'unmount', mountsFile]);
+    const loading = import('testcontainers');
+    loading.catch(() => undefined); // awaited below, once the daemon is up
     const hashes = source === 'local' ? (['nats-server', 'etcd', 'kube-apiserver'] as const).map((s) => [s, binarySha256(binaryPath(s))] as const) : [];
     hashes.forEach(([, h]) => h.catch(() => undefined)); // awaited by the launch that needs it
     let backend: ContainerBackend | undefined;
@@ -150,8 +157,9 @@ export class ContainerBackend implements SharedBackend {
       const leftovers = (await daemon.docker(['ps', '-aq'])).split('\n').filter(Boolean);
       if (leftovers.length) await daemon.docker(['rm', '-f', ...leftovers]);
       weighCgroup(daemon.cgroupParent);
-      const client = await testcontainersClient(daemon);
-      backend = new ContainerBackend(dir, daemon, reaper, client, source);
+      const tc = await loading;
+      const client = await testcontainersClient(tc, daemon);
+      backend = new ContainerBackend(dir, daemon, reaper, tc, client, source);
       for (const [server, hash] of hashes) backend.hashes.set(server, hash);
       if (source === 'local') for (const [server] of hashes) backend.image(server).catch(() => undefined); // built ahead; awaited by its launch
       return backend;
@@ -183,7 +191,7 @@ export class ContainerBackend implements SharedBackend {
     if (!isImagedServer(spec.binary)) throw new Error(`${spec.binary} has no server image: run it with the process backend`);
     const image = await this.image(spec.binary);
     const log = new LogTail(join(spec.dir, `${spec.name}.log`));
-    let container = new GenericContainer(image.image)
+    let container = new this.tc.GenericContainer(image.image)
       .withName(`${spec.name}-${randomBytes(4).toString('hex')}`)
       .withEntrypoint([image.entrypoint])
       .withCommand(spec.args)
@@ -193,7 +201,7 @@ export class ContainerBackend implements SharedBackend {
       .withWorkingDir(spec.dir)
       .withLabels({ 'io.netbroker.server': spec.name })
       .withLogConsumer((stream) => log.follow(stream));
-    if (!image.pull) container = container.withPullPolicy(PullPolicy.neverPull());
+    if (!image.pull) container = container.withPullPolicy(this.tc.PullPolicy.neverPull());
     let started: StartedTestContainer;
     try {
       started = await container.start();
@@ -245,14 +253,14 @@ function weighCgroup(parent: string): void {
  * `127.0.0.1` (this machine has /.dockerenv, which would make it look for a bridge gateway), and no
  * Ryuk. Refuses to go on if its client talks to any other daemon.
  */
-async function testcontainersClient(daemon: DockerDaemon): Promise<ContainerRuntimeClient> {
+async function testcontainersClient(tc: Testcontainers, daemon: DockerDaemon): Promise<ContainerRuntimeClient> {
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   const saved = { DOCKER_HOST: process.env.DOCKER_HOST, TESTCONTAINERS_HOST_OVERRIDE: process.env.TESTCONTAINERS_HOST_OVERRIDE };
   process.env.DOCKER_HOST = daemon.host;
   process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
   let client: ContainerRuntimeClient;
   try {
-    client = await getContainerRuntimeClient();
+    client = await tc.getContainerRuntimeClient();
   } finally {
     // testcontainers read them once; the servers and services this process starts need not see them.
     for (const [key, value] of Object.entries(saved)) {
