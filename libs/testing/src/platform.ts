@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, kubeconfigFile } from './clients';
 import { freePort } from './ports';
-import type { ManagedProcess } from './process';
+import type { ServerProcess } from './backends';
 import { startNats, type ClusterInfo } from './servers';
 import { startService, type ServiceProcess } from './services';
 
@@ -49,7 +49,7 @@ export interface PrivatePlatformOptions {
 export async function startPrivatePlatform(opts: PrivatePlatformOptions): Promise<PrivatePlatform> {
   const dir = mkdtempSync(join(tmpdir(), `netbroker-${opts.name}-`));
   const started: ServiceProcess[] = [];
-  let nats: { url: string; proc: ManagedProcess } | undefined;
+  let nats: { url: string; proc: ServerProcess } | undefined;
   let nc: NatsConnection | undefined;
   const stop = async () => {
     for (const s of started.reverse()) await s.stop();

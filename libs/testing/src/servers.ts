@@ -2,11 +2,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { binaryPath } from './binaries';
 import { eventually } from './eventually';
 import { httpsGet } from './http';
 import { freePort } from './ports';
-import { ManagedProcess, ServerExitedError } from './process';
+import { standaloneBackend, type ServerBackend, type ServerProcess } from './backends';
+import { ServerExitedError } from './process';
 
 export type OnExit = (e: ServerExitedError) => void;
 
@@ -23,8 +23,8 @@ async function startOnFreePorts<T>(
   name: string,
   portCount: number,
   onExit: OnExit,
-  launch: (ports: number[], attempt: number, onExit: OnExit) => Promise<{ proc: ManagedProcess; ready: () => Promise<T> }>,
-): Promise<{ proc: ManagedProcess; value: T }> {
+  launch: (ports: number[], attempt: number, onExit: OnExit) => Promise<{ proc: ServerProcess; ready: () => Promise<T> }>,
+): Promise<{ proc: ServerProcess; value: T }> {
   for (let attempt = 1; ; attempt++) {
     const ports = await Promise.all(Array.from({ length: portCount }, () => freePort()));
     // Deaths during start-up are this function's to report; after it, the caller's.
@@ -51,21 +51,21 @@ async function startOnFreePorts<T>(
 
 export interface EtcdServer {
   url: string;
-  proc: ManagedProcess;
+  proc: ServerProcess;
 }
 
-export async function startEtcd(dir: string, onExit: OnExit): Promise<EtcdServer> {
+export async function startEtcd(dir: string, onExit: OnExit, backend: ServerBackend = standaloneBackend): Promise<EtcdServer> {
   const { proc, value: url } = await startOnFreePorts('etcd', 2, onExit, async ([client, peer], attempt, onExit) => {
     const url = `http://127.0.0.1:${client}`;
     const peerUrl = `http://127.0.0.1:${peer}`;
-    const proc = new ManagedProcess('etcd', binaryPath('etcd'), [
+    const proc = await backend.launch({ name: 'etcd', binary: 'etcd', dir, onExit, args: [
       '--name', 'default',
       '--data-dir', join(dir, `etcd-${attempt}`),
       '--listen-client-urls', url, '--advertise-client-urls', url,
       '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
       '--initial-cluster', `default=${peerUrl}`,
       '--unsafe-no-fsync', '--log-level', 'warn',
-    ], dir, onExit);
+    ] });
     const ready = () =>
       eventually(async () => {
         const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
@@ -83,15 +83,15 @@ export async function startEtcd(dir: string, onExit: OnExit): Promise<EtcdServer
 export interface NatsServer {
   url: string;
   monitorUrl: string;
-  proc: ManagedProcess;
+  proc: ServerProcess;
 }
 
-export async function startNats(dir: string, onExit: OnExit, name = 'nats-server'): Promise<NatsServer> {
+export async function startNats(dir: string, onExit: OnExit, name = 'nats-server', backend: ServerBackend = standaloneBackend): Promise<NatsServer> {
   const { proc, value } = await startOnFreePorts(name, 2, onExit, async ([port, monitor], attempt, onExit) => {
     const storeDir = join(dir, `${name}-js-${attempt}`);
-    const proc = new ManagedProcess(name, binaryPath('nats-server'), [
+    const proc = await backend.launch({ name, binary: 'nats-server', dir, onExit, args: [
       '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
-    ], dir, onExit);
+    ] });
     const monitorUrl = `http://127.0.0.1:${monitor}`;
     const ready = () =>
       eventually(async () => {
@@ -120,7 +120,7 @@ export interface ClusterInfo {
 
 export interface KubeApiserver {
   info: ClusterInfo;
-  proc: ManagedProcess;
+  proc: ServerProcess;
 }
 
 export interface KubeApiserverOptions {
@@ -141,7 +141,7 @@ export interface KubeApiserverOptions {
 
 const token = () => randomBytes(24).toString('base64url');
 
-export async function startKubeApiserver(root: string, opts: KubeApiserverOptions, onExit: OnExit): Promise<KubeApiserver> {
+export async function startKubeApiserver(root: string, opts: KubeApiserverOptions, onExit: OnExit, backend: ServerBackend = standaloneBackend): Promise<KubeApiserver> {
   const dir = join(root, opts.name);
   await mkdir(join(dir, 'pki'), { recursive: true });
   const tokens: Record<string, string> = { admin: token() };
@@ -156,7 +156,7 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
   const etcdPrefix = `/${opts.name}/registry`;
   const address = opts.nodeLink ?? '127.0.0.1';
   const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, async ([port], _attempt, onExit) => {
-    const proc = new ManagedProcess(`kube-apiserver-${opts.name}`, binaryPath('kube-apiserver'), [
+    const proc = await backend.launch({ name: `kube-apiserver-${opts.name}`, binary: 'kube-apiserver', dir, onExit, args: [
       `--etcd-servers=${opts.etcdUrl}`, `--etcd-prefix=${etcdPrefix}`,
       `--bind-address=${address}`, `--secure-port=${port}`, `--advertise-address=${address}`,
       `--endpoint-reconciler-type=${opts.nodeLink ? 'lease' : 'none'}`, `--cert-dir=${join(dir, 'pki')}`,
@@ -166,7 +166,7 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
       `--service-cluster-ip-range=${opts.serviceCidr}`, '--allow-privileged=true',
       ...(opts.nodeLink ? [] : ['--disable-admission-plugins=ServiceAccount']), '--profiling=false',
       ...(opts.compaction ? [] : ['--etcd-compaction-interval=0']),
-    ], dir, onExit);
+    ] });
     const server = `https://${address}:${port}`;
     const certFile = join(dir, 'pki', 'apiserver.crt');
     const ready = () =>

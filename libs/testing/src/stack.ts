@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acquireServerBackend, type ServerProcess } from './backends';
 import { kubeConfigFor } from './clients';
 import { installClusterDns } from './cluster-dns';
 import { LoadBalancerStandIn } from './load-balancer';
@@ -8,7 +9,7 @@ import { createNodeLoadBalancer, type NodeLoadBalancer } from './node-lb';
 import { startDockerDaemon, type DockerDaemon } from './docker';
 import { startNode, type KubeNode } from './node';
 import { createNodeNetwork, type NodeNetwork } from './node-network';
-import type { ManagedProcess, ServerExitedError } from './process';
+import type { ServerExitedError } from './process';
 import { Reaper } from './reaper';
 import { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
 
@@ -47,7 +48,7 @@ export interface Stack extends StackInfo {
   readonly dir: string;
   /** The real node (with `node`). */
   readonly node?: KubeNode;
-  readonly processes: ReadonlyMap<string, ManagedProcess>;
+  readonly processes: ReadonlyMap<string, ServerProcess>;
   /** Aborted, with a ServerExitedError as reason, when any server stops unexpectedly. */
   readonly signal: AbortSignal;
   /** Throws the ServerExitedError of a server that died. */
@@ -86,10 +87,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   sweepStaleDirs();
   const dir = mkdtempSync(join(tmpdir(), PREFIX));
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
-  const processes = new Map<string, ManagedProcess>();
+  const processes = new Map<string, ServerProcess>();
   const abort = new AbortController();
   const onExit = (e: ServerExitedError) => abort.abort(e);
-  const track = <T extends { proc: ManagedProcess }>(server: T): T => {
+  // Processes or containers (backends.ts); the container backend's dockerd starts with the first server.
+  const servers = acquireServerBackend(onExit);
+  const track = <T extends { proc: ServerProcess }>(server: T): T => {
     processes.set(server.proc.name, server.proc);
     return server;
   };
@@ -104,6 +107,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await balancer?.lb.remove();
     await node?.stop();
     await Promise.all([...processes.values()].map((p) => p.stop()));
+    await servers.release();
     await docker?.stop();
     await network?.remove();
     await reaper?.close();
@@ -117,11 +121,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       [docker, network] = await Promise.all([startDockerDaemon(dir, reaper, onExit), createNodeNetwork(reaper, [serviceCidr, ...blackholes])]);
     }
     const [natsServer, etcd] = await Promise.all([
-      nats ? startNats(dir, onExit).then(track) : undefined,
-      host ? startEtcd(dir, onExit).then(track) : undefined,
+      nats ? startNats(dir, onExit, undefined, servers.backend).then(track) : undefined,
+      host ? startEtcd(dir, onExit, servers.backend).then(track) : undefined,
     ]);
     const apiserver = (name: string, compaction: boolean, nodeLink?: string) =>
-      startKubeApiserver(dir, { name, etcdUrl: etcd!.url, serviceCidr, users, compaction, nodeLink }, onExit).then(track);
+      startKubeApiserver(dir, { name, etcdUrl: etcd!.url, serviceCidr, users, compaction, nodeLink }, onExit, servers.backend).then(track);
     const [hostServer, ...virtual] = host
       ? await Promise.all([
           apiserver('host', true, network?.hostIp),

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNats, eventually, isServerExited, kubeConfigFor, repoRoot, startStack, type Stack } from '../src';
+import { cacheDir, connectNats, dockerUsable, eventually, isServerExited, kubeConfigFor, repoRoot, startStack, type Stack } from '../src';
 
 const alive = (pid: number) => {
   try {
@@ -15,6 +16,31 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+const read = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return ''; // the process is gone
+  }
+};
+
+/** Processes (pid and name) in the private Docker daemon's cgroup of the test process `owner`: dockerd, containerd, shims, containers. */
+const inDockerCgroupOf = (owner: number) => {
+  const cgroup = new RegExp(`/netbroker-docker-(\\d+)-${owner}(/|$)`, 'm');
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      const slot = cgroup.exec(read(`/proc/${pid}/cgroup`))?.[1];
+      return slot === undefined ? [] : [{ pid: Number(pid), name: read(`/proc/${pid}/comm`).trim(), slot }];
+    });
+};
+
+const mountPointsUnder = (prefix: string) =>
+  read('/proc/self/mountinfo')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point.startsWith(prefix));
 
 describe('a server killed mid-suite', () => {
   let stack: Stack;
@@ -61,9 +87,15 @@ describe('teardown', () => {
     expect(existsSync(stack.dir)).toBe(false);
   });
 
-  it('kills the servers of a test process that was itself SIGKILLed, and sweeps its dir later', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'libs/testing/test/fixtures/hold-stack.ts')], {
+});
+
+describe.each(['process', ...(dockerUsable() ? ['containers'] : [])])('a test process SIGKILLed while holding a stack (%s)', (backend) => {
+  it('takes its servers along, leaves nothing running, and its dir is swept by the next stack', async () => {
+    // With containers, etcd and an apiserver too: three containers, three shims.
+    const args = backend === 'containers' ? ['--host'] : [];
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'libs/testing/test/fixtures/hold-stack.ts'), ...args], {
       cwd: repoRoot,
+      env: { ...process.env, NETBROKER_SERVER_BACKEND: backend },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const line = await new Promise<string>((resolve, reject) => {
@@ -73,9 +105,26 @@ describe('teardown', () => {
     const { pids, dir } = JSON.parse(line) as { pids: number[]; dir: string };
     expect(pids.length).toBeGreaterThan(0);
     expect(pids.every(alive)).toBe(true);
+    const docker = inDockerCgroupOf(child.pid!);
+    if (backend === 'containers') {
+      // The servers are containers of the fixture's own dockerd, which runs containerd and a shim per container.
+      expect(docker.map((p) => p.name)).toEqual(expect.arrayContaining(['dockerd', 'containerd', 'containerd-shim']));
+      expect(docker.map((p) => p.pid)).toEqual(expect.arrayContaining(pids));
+    } else {
+      expect(docker).toEqual([]);
+    }
 
     child.kill('SIGKILL');
     await eventually(() => expect(pids.filter(alive)).toEqual([]), { timeoutMs: 10_000 });
+    // Not a container process, a dockerd, a containerd or a shim of its daemon is left, nor any mount of it.
+    await eventually(() => expect(inDockerCgroupOf(child.pid!)).toEqual([]), { timeoutMs: 15_000 });
+    const slot = docker[0]?.slot;
+    if (slot !== undefined) {
+      await eventually(() => {
+        expect(mountPointsUnder(`${tmpdir()}/netbroker-dockerd-${child.pid}/`)).toEqual([]);
+        expect(mountPointsUnder(join(cacheDir(), 'docker', `data-${slot}`))).toEqual([]); // the data root itself is a mount too
+      }, { timeoutMs: 15_000 });
+    }
     expect(existsSync(dir)).toBe(true);
     // The next stack to start removes directories whose owner is gone.
     const next = await startStack({ nats: true, host: false });

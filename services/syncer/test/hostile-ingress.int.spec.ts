@@ -15,7 +15,7 @@ import {
   startEtcd,
   startKubeApiserver,
   startNats,
-  type ManagedProcess,
+  type ServerProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -49,7 +49,7 @@ const policy = {
 };
 
 let dir: string;
-const procs: ManagedProcess[] = [];
+const procs: ServerProcess[] = [];
 let nc: NatsConnection;
 let statuses: JsonKv<typeof VClusterStatus>;
 let syncer: ServiceProcess | undefined;

@@ -11,7 +11,7 @@ import {
   kubeconfigFile,
   startNats,
   type CountingListener,
-  type ManagedProcess,
+  type ServerProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -28,7 +28,7 @@ const tenant = `hk${suffix}`;
 const key = randomBytes(32);
 
 let dir: string;
-let nats: { url: string; proc: ManagedProcess };
+let nats: { url: string; proc: ServerProcess };
 let nc: NatsConnection;
 let vclusters: JsonKv<typeof VClusterRecord>;
 let statuses: JsonKv<typeof VClusterStatus>;

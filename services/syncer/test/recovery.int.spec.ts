@@ -15,7 +15,7 @@ import {
   kubeconfigFile,
   kubeConfigFor,
   startNats,
-  type ManagedProcess,
+  type ServerProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -35,7 +35,7 @@ const key = randomBytes(32);
 const upstream = new URL(stack.virtual[1]!.server);
 
 let dir: string;
-let nats: { url: string; proc: ManagedProcess };
+let nats: { url: string; proc: ServerProcess };
 let nc: NatsConnection;
 let statuses: JsonKv<typeof VClusterStatus>;
 let syncer: ServiceProcess | undefined;

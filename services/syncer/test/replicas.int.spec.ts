@@ -15,7 +15,7 @@ import {
   kubeConfigFor,
   metricValue,
   startNats,
-  type ManagedProcess,
+  type ServerProcess,
   type ServiceProcess,
 } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -36,7 +36,7 @@ const key = randomBytes(32);
 const LEASE_MS = 4_000;
 
 let dir: string;
-let nats: { url: string; proc: ManagedProcess };
+let nats: { url: string; proc: ServerProcess };
 let nc: NatsConnection;
 let leases: JsonKv<typeof SyncerLease>;
 let statuses: JsonKv<typeof VClusterStatus>;

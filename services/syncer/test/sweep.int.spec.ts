@@ -7,7 +7,7 @@ import { projectBuckets, syncerBuckets, VClusterRecord, VClusterStatus } from '@
 import { openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { isNotFound } from '@netbroker/kube';
 import { hostName } from '@netbroker/naming';
-import { connectNats, eventually, kubeconfigFile, kubeConfigFor, startNats, type ManagedProcess, type ServiceProcess } from '@netbroker/testing';
+import { connectNats, eventually, kubeconfigFile, kubeConfigFor, startNats, type ServerProcess, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSyncer, vclusterRecord } from './registration';
 
@@ -24,7 +24,7 @@ const hostNs = `${tenant}-${project}`;
 const key = randomBytes(32);
 
 let dir: string;
-let nats: { url: string; proc: ManagedProcess };
+let nats: { url: string; proc: ServerProcess };
 let nc: NatsConnection;
 let vclusters: JsonKv<typeof VClusterRecord>;
 let statuses: JsonKv<typeof VClusterStatus>;
