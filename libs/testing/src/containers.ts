@@ -11,7 +11,7 @@ import type * as TestcontainersModule from 'testcontainers';
 import type { ContainerRuntimeClient, StartedTestContainer } from 'testcontainers';
 import { exitFromStatus, type LaunchSpec, type OnExit, type ServerProcess, type SharedBackend } from './backends';
 import { binaryPath, cacheDir, pinnedVersions } from './binaries';
-import { KILL_CGROUP, startDockerDaemon, type DockerDaemon } from './docker';
+import { KILL_CGROUP, startDockerDaemon, UNMOUNT_UNDER, type DockerDaemon } from './docker';
 import { imageSourceFrom, isImagedServer, LOCAL_REGISTRY, localDockerfile, serverImage, serverVersion, type ImagedServer, type ImageSource, type ServerImage } from './server-images';
 import { ServerExitedError, type ExitInfo } from './process';
 import { Reaper } from './reaper';
@@ -24,18 +24,6 @@ type Testcontainers = typeof TestcontainersModule;
 const TAIL_LINES = 40;
 const DAEMON_DIR_PREFIX = 'netbroker-dockerd-';
 
-/**
- * `bash -c UNMOUNT_LISTED unmount FILE`: lazily unmounts every mount point under the paths listed
- * in FILE (one a line), deepest first. A SIGKILLed dockerd leaves its overlay and shm mounts in
- * the host's mount table; the reaper runs this after it emptied the daemon's cgroup.
- */
-const UNMOUNT_LISTED = `
-[ -f "$1" ] || exit 0
-while read -r p; do
-  [ -n "$p" ] && awk -v p="$p/" 'index($5, p) == 1 || $5 == substr(p, 1, length(p) - 1) { print $5 }' /proc/self/mountinfo
-done < "$1" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-exit 0
-`;
 
 const alive = (pid: number) => {
   try {
@@ -53,7 +41,7 @@ async function sweepStaleDaemonDirs(): Promise<void> {
     const pid = Number(entry.slice(DAEMON_DIR_PREFIX.length));
     if (!pid || pid === process.pid || alive(pid)) continue;
     const dir = join(tmpdir(), entry);
-    await run('bash', ['-c', UNMOUNT_LISTED, 'unmount', join(dir, 'mounts')]);
+    await run('bash', ['-c', UNMOUNT_UNDER, 'unmount', dir]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -133,10 +121,7 @@ export class ContainerBackend implements SharedBackend {
     const dir = join(tmpdir(), `${DAEMON_DIR_PREFIX}${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const mountsFile = join(dir, 'mounts');
     const reaper = await Reaper.start(dir);
-    // Registered first, so it runs last: after startDockerDaemon's KILL_CGROUP emptied the cgroup.
-    const unmount = reaper.onDeath(['bash', '-c', UNMOUNT_LISTED, 'unmount', mountsFile]);
     const loading = import('testcontainers');
     loading.catch(() => undefined); // awaited below, once the daemon is up
     const hashes = source === 'local' ? (['nats-server', 'etcd', 'kube-apiserver'] as const).map((s) => [s, binarySha256(binaryPath(s))] as const) : [];
@@ -146,13 +131,10 @@ export class ContainerBackend implements SharedBackend {
     try {
       daemon = await startDockerDaemon(dir, reaper, (e) => void backend?.daemonDied(e, onDaemonExit));
     } catch (e) {
-      reaper.drop(unmount);
       await reaper.close();
       throw e;
     }
     try {
-      const dataRoot = (await daemon.docker(['info', '--format', '{{.DockerRootDir}}'])).trim();
-      writeFileSync(mountsFile, `${dataRoot}\n${join(dir, 'docker')}\n`);
       // Containers a killed run left in this slot's data root: their processes are gone.
       const leftovers = (await daemon.docker(['ps', '-aq'])).split('\n').filter(Boolean);
       if (leftovers.length) await daemon.docker(['rm', '-f', ...leftovers]);
@@ -221,8 +203,7 @@ export class ContainerBackend implements SharedBackend {
   }
 
   async stop(): Promise<void> {
-    await this.daemon.stop();
-    await run('bash', ['-c', UNMOUNT_LISTED, 'unmount', join(this.dir, 'mounts')]);
+    await this.daemon.stop(); // it unmounts its exec root and data root
     await this.reaper.close();
     rmSync(this.dir, { recursive: true, force: true });
   }

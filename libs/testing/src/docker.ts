@@ -46,6 +46,9 @@ export async function startDockerDaemon(dir: string, reaper: Reaper, onExit: (e:
     '-H', `unix://${socket}`, '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
     '--cgroup-parent', cgroupParent, '--log-level=warn', '--config-file', join(execRoot, 'daemon.json'),
   ]), dir, (e) => (abort.signal.aborted ? onExit(e) : abort.abort(e)));
+  // The reaper runs newest first: the processes die, then their overlay and shm mounts go (a
+  // SIGKILLed dockerd leaves its data root mounted over itself).
+  const unmount = reaper.onDeath(['bash', '-c', UNMOUNT_UNDER, 'unmount', dataRoot, execRoot]);
   const reap = reaper.onDeath(['bash', '-c', KILL_CGROUP, 'reap', cgroupParent]);
   const host = `unix://${socket}`;
   const docker = async (args: string[], opts: { input?: string; maxBuffer?: number } = {}) => {
@@ -58,7 +61,9 @@ export async function startDockerDaemon(dir: string, reaper: Reaper, onExit: (e:
   } catch (e) {
     await proc.stop();
     await run('bash', ['-c', KILL_CGROUP, 'reap', cgroupParent]);
+    await run('bash', ['-c', UNMOUNT_UNDER, 'unmount', dataRoot, execRoot]);
     reaper.drop(reap);
+    reaper.drop(unmount);
     slot.release();
     throw new Error(`private dockerd did not start: ${(e as Error).message}\n${proc.tail()}`);
   }
@@ -69,7 +74,9 @@ export async function startDockerDaemon(dir: string, reaper: Reaper, onExit: (e:
     if (ids.length) await docker(['rm', '-f', ...ids]).catch(() => undefined);
     await proc.stop(15_000);
     await run('bash', ['-c', KILL_CGROUP, 'reap', cgroupParent]);
+    await run('bash', ['-c', UNMOUNT_UNDER, 'unmount', dataRoot, execRoot]);
     reaper.drop(reap);
+    reaper.drop(unmount);
     slot.release();
   };
   return { host, socket, cgroupParent, proc, docker, stop };
@@ -102,5 +109,16 @@ for root in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
   done
   find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 done
+exit 0
+`;
+
+/**
+ * `bash -c UNMOUNT_UNDER unmount DIR...`: lazily unmounts every mount at or below each DIR,
+ * deepest first. Idempotent.
+ */
+export const UNMOUNT_UNDER = `
+for d in "$@"; do
+  awk -v d="$d" 'index($5, d "/") == 1 || $5 == d { print $5 }' /proc/self/mountinfo
+done | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 exit 0
 `;

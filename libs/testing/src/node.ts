@@ -6,7 +6,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { binaryPath } from './binaries';
 import { clusterDnsIp } from './cluster-dns';
 import { kubeConfigFor, kubeconfigFile } from './clients';
-import { inCgroup, KILL_CGROUP, type DockerDaemon } from './docker';
+import { inCgroup, KILL_CGROUP, UNMOUNT_UNDER, type DockerDaemon } from './docker';
 import { eventually } from './eventually';
 import { buildImage, type ImageSpec } from './images';
 import type { NodeNetwork } from './node-network';
@@ -167,11 +167,6 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
 
 const ctr = async (socket: string, args: string[]) => (await run('ctr', ['--address', socket, '--namespace', 'k8s.io', ...args])).stdout;
 
-/** `bash -c UNMOUNT_UNDER x DIR`: lazily unmounts every mount below DIR, deepest first. */
-const UNMOUNT_UNDER = `
-awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
-exit 0
-`;
 
 function containerdConfig(dir: string, socket: string, cniConf: string, sandboxImage: string): string {
   return `version = 2

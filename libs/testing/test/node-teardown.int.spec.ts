@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { backendKind, eventually, repoRoot } from '../src';
+import { backendKind, eventually } from '../src';
+import { holdInChild } from './fixtures/hold';
 
 const alive = (pid: number) => {
   try {
@@ -22,15 +20,7 @@ const mountsUnder = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8'
 
 describe('a real node whose test process is SIGKILLed', () => {
   it('leaves no pod, container, daemon, network namespace, link, mount or cgroup behind', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'libs/testing/test/fixtures/hold-node-stack.ts')], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
-    });
-    const held = JSON.parse(line) as { pids: number[]; dir: string; netns: string; podNetns: string[]; slot: number };
+    const { child, held } = await holdInChild<{ pids: number[]; dir: string; netns: string; podNetns: string[]; slot: number }>('hold-node-stack.ts');
     try {
       expect(held.podNetns).toHaveLength(2); // CoreDNS and the held pod
       expect(held.pids.every(alive)).toBe(true);

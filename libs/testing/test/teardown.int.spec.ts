@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheDir, connectNats, dockerUsable, eventually, isServerExited, kubeConfigFor, repoRoot, startStack, type Stack } from '../src';
+import { cacheDir, connectNats, dockerUsable, eventually, isServerExited, kubeConfigFor, startStack, type Stack } from '../src';
+import { holdInChild } from './fixtures/hold';
 
 const alive = (pid: number) => {
   try {
@@ -93,16 +92,8 @@ describe.each(['process', ...(dockerUsable() ? ['containers'] : [])])('a test pr
   it('takes its servers along, leaves nothing running, and its dir is swept by the next stack', async () => {
     // With containers, etcd and an apiserver too: three containers, three shims.
     const args = backend === 'containers' ? ['--host'] : [];
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'libs/testing/test/fixtures/hold-stack.ts'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NETBROKER_SERVER_BACKEND: backend },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
-    });
-    const { pids, dir } = JSON.parse(line) as { pids: number[]; dir: string };
+    const { child, held } = await holdInChild<{ pids: number[]; dir: string }>('hold-stack.ts', args, { ...process.env, NETBROKER_SERVER_BACKEND: backend });
+    const { pids, dir } = held;
     expect(pids.length).toBeGreaterThan(0);
     expect(pids.every(alive)).toBe(true);
     const docker = inDockerCgroupOf(child.pid!);
