@@ -68,8 +68,13 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
   const reapMounts = reaper.onDeath(['bash', '-c', UNMOUNT_UNDER, 'unmount', root]);
   const reapCgroup = reaper.onDeath(['bash', '-c', KILL_CGROUP, 'reap', cgroup]);
   const inNode = (argv: string[]): [string, string[]] => inCgroup(`${cgroup}/daemons`, ['nsenter', `--net=/run/netns/${network.netns}`, '--', ...argv]);
+  // A daemon that dies while the node comes up fails the start at once, naming it.
+  const starting = new AbortController();
   const start = (procName: string, [cmd, args]: [string, string[]]) => {
-    const proc = new ManagedProcess(procName, cmd, args, dir, onExit);
+    const proc = new ManagedProcess(procName, cmd, args, dir, (e) => {
+      starting.abort(e);
+      onExit(e);
+    });
     processes.push(proc);
     return proc;
   };
@@ -100,7 +105,7 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
     await writeFile(join(paths.containerd, 'config.toml'), containerdConfig(paths.containerd, socket, paths.cniConf, pause));
     await writeFile(join(paths.cniConf, '10-netbroker.conflist'), cniConfig(network.podCidr, paths.cniData));
     start('containerd', inNode(['containerd', '--config', join(paths.containerd, 'config.toml'), '--log-level', 'warn']));
-    await eventually(() => ctr(socket, ['version']), { timeoutMs: 30_000 });
+    await eventually(() => ctr(socket, ['version']), { timeoutMs: 30_000, signal: starting.signal });
     await importImage(pause);
 
     const dns = clusterDnsIp(host.serviceCidr);
@@ -125,7 +130,7 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
       const node = await core.readNode({ name });
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
       if (ready?.status !== 'True') throw new Error(`node ${name} not Ready: ${ready?.reason ?? 'no condition yet'} ${ready?.message ?? ''}`);
-    }, { timeoutMs: 90_000 });
+    }, { timeoutMs: 90_000, signal: starting.signal });
     // kube-router finds its Node by name at start: only once the kubelet has registered it.
     if (opts.networkPolicy) {
       start('kube-router', inNode([

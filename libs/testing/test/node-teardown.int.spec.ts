@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { backendKind, eventually } from '../src';
+import { backendKind, eventually, isServerExited, startStack } from '../src';
 import { holdInChild } from './fixtures/hold';
 
 const alive = (pid: number) => {
@@ -41,4 +41,26 @@ describe('a real node whose test process is SIGKILLed', () => {
       { timeoutMs: 30_000 },
     );
   }, 180_000);
+});
+
+describe('a real node whose kubelet cannot start', () => {
+  it('fails the stack at once, naming the kubelet, and cleans up what it had started', async () => {
+    process.env.NETBROKER_BIN_KUBELET = '/bin/false';
+    try {
+      const started = Date.now();
+      const failure = await startStack({ nats: false, node: true }).then(
+        async (stack) => {
+          await stack.stop();
+          throw new Error('the stack started with a kubelet that exits at once');
+        },
+        (e: unknown) => e,
+      );
+      expect(isServerExited(failure)).toBe(true);
+      expect(String(failure)).toMatch(/^ServerExitedError: kubelet exited unexpectedly \(exit code 1\)/);
+      expect(Date.now() - started).toBeLessThan(60_000); // not the 90 s wait for Ready
+      expect(cgroupsOf(process.pid)).toEqual([]);
+    } finally {
+      delete process.env.NETBROKER_BIN_KUBELET;
+    }
+  }, 120_000);
 });
