@@ -13,7 +13,7 @@ import { exitFromStatus, type LaunchSpec, type OnExit, type ServerProcess, type 
 import { binaryPath, cacheDir, pinnedVersions } from './binaries';
 import { KILL_CGROUP, startDockerDaemon, UNMOUNT_UNDER, type DockerDaemon } from './docker';
 import { imageSourceFrom, isImagedServer, LOCAL_REGISTRY, localDockerfile, serverImage, serverVersion, type ImagedServer, type ImageSource, type ServerImage } from './server-images';
-import { ServerExitedError, type ExitInfo } from './process';
+import { isAlive as alive, ServerExitedError, type ExitInfo } from './process';
 import { Reaper } from './reaper';
 
 const run = promisify(execFile);
@@ -25,14 +25,6 @@ const TAIL_LINES = 40;
 const DAEMON_DIR_PREFIX = 'netbroker-dockerd-';
 
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Daemon dirs of processes that died: their reaper has run; what it could not remove goes here. */
 async function sweepStaleDaemonDirs(): Promise<void> {

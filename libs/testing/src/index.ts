@@ -2,7 +2,7 @@ export { binaryPath, cacheDir, pinnedVersions, repoRoot, schemathesisPath, type 
 export { connectNats, kubeConfigFor, kubeconfigFile } from './clients';
 export { eventually, type EventuallyOptions } from './eventually';
 export { countingListener, freePort, type CountingListener } from './ports';
-export { ManagedProcess, ServerExitedError, isServerExited, type ExitInfo } from './process';
+export { ManagedProcess, ServerExitedError, isAlive, isServerExited, type ExitInfo } from './process';
 export { backendKind, dockerUsable, type ServerBackend, type ServerProcess } from './backends';
 export { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
 export { startStack, type Stack, type StackInfo, type StackOptions } from './stack';

@@ -23,6 +23,16 @@ export class ServerExitedError extends Error {
 
 export const isServerExited = (e: unknown): e is ServerExitedError => e instanceof ServerExitedError;
 
+/** Whether a process exists (one of another user's counts: signalling it was refused, not missed). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const live = new Set<ManagedProcess>();
 let exitHookInstalled = false;
 

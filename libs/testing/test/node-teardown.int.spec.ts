@@ -1,16 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { backendKind, eventually, isServerExited, startStack } from '../src';
+import { backendKind, eventually, isAlive, isServerExited, startStack } from '../src';
 import { holdInChild } from './fixtures/hold';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 /** Every cgroup (v1 pids hierarchy or v2) whose name says it belongs to this process. */
 const cgroupsOf = (pid: number) => {
   const root = existsSync('/sys/fs/cgroup/pids') ? '/sys/fs/cgroup/pids' : '/sys/fs/cgroup';

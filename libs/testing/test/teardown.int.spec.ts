@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheDir, connectNats, dockerUsable, eventually, isServerExited, kubeConfigFor, startStack, type Stack } from '../src';
+import { cacheDir, connectNats, dockerUsable, eventually, isAlive, isServerExited, kubeConfigFor, startStack, type Stack } from '../src';
 import { holdInChild } from './fixtures/hold';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 
 const read = (path: string) => {
   try {
