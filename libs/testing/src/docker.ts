@@ -48,8 +48,8 @@ export async function startDockerDaemon(dir: string, reaper: Reaper, onExit: (e:
   ]), dir, (e) => (abort.signal.aborted ? onExit(e) : abort.abort(e)));
   // The reaper runs newest first: the processes die, then their overlay and shm mounts go (a
   // SIGKILLed dockerd leaves its data root mounted over itself).
-  const unmount = reaper.onDeath(['bash', '-c', UNMOUNT_UNDER, 'unmount', dataRoot, execRoot]);
-  const reap = reaper.onDeath(['bash', '-c', KILL_CGROUP, 'reap', cgroupParent]);
+  const unmount = reaper.cleanup(['bash', '-c', UNMOUNT_UNDER, 'unmount', dataRoot, execRoot]);
+  const killCgroup = reaper.cleanup(['bash', '-c', KILL_CGROUP, 'reap', cgroupParent]);
   const host = `unix://${socket}`;
   const docker = async (args: string[], opts: { input?: string; maxBuffer?: number } = {}) => {
     const child = run('docker', args, { env: { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0' }, maxBuffer: opts.maxBuffer ?? 16 << 20 });
@@ -60,10 +60,8 @@ export async function startDockerDaemon(dir: string, reaper: Reaper, onExit: (e:
     await eventually(() => docker(['version', '--format', '{{.Server.Version}}']), { timeoutMs: 30_000, signal: abort.signal });
   } catch (e) {
     await proc.stop();
-    await run('bash', ['-c', KILL_CGROUP, 'reap', cgroupParent]);
-    await run('bash', ['-c', UNMOUNT_UNDER, 'unmount', dataRoot, execRoot]);
-    reaper.drop(reap);
-    reaper.drop(unmount);
+    await killCgroup();
+    await unmount();
     slot.release();
     throw new Error(`private dockerd did not start: ${(e as Error).message}\n${proc.tail()}`);
   }
@@ -73,10 +71,8 @@ export async function startDockerDaemon(dir: string, reaper: Reaper, onExit: (e:
     const ids = (await docker(['ps', '-aq']).catch(() => '')).split('\n').filter(Boolean);
     if (ids.length) await docker(['rm', '-f', ...ids]).catch(() => undefined);
     await proc.stop(15_000);
-    await run('bash', ['-c', KILL_CGROUP, 'reap', cgroupParent]);
-    await run('bash', ['-c', UNMOUNT_UNDER, 'unmount', dataRoot, execRoot]);
-    reaper.drop(reap);
-    reaper.drop(unmount);
+    await killCgroup();
+    await unmount();
     slot.release();
   };
   return { host, socket, cgroupParent, proc, docker, stop };

@@ -32,11 +32,7 @@ export async function createNodeLoadBalancer(network: NodeNetwork, reaper: Reape
   const sh = async (args: string[]) => (await run(args[0]!, args.slice(1))).stdout;
   const removeArgs = ['bash', '-c', '[ -e "/run/netns/$1" ] && ip netns del "$1"; exit 0', 'remove-lb', netns];
   await sh(removeArgs);
-  const reap = reaper.onDeath(removeArgs);
-  const remove = async () => {
-    await sh(removeArgs);
-    reaper.drop(reap);
-  };
+  const remove = reaper.cleanup(removeArgs);
   try {
     await sh(['ip', 'netns', 'add', netns]);
     await network.ip(['link', 'add', 'name', nodeSide, 'type', 'veth', 'peer', 'name', lbSide, 'netns', netns]);

@@ -68,10 +68,9 @@ export async function createNodeNetwork(reaper: Reaper, blackholes: string[]): P
   const removeArgs = ['bash', '-c', REMOVE_NETWORK, 'remove-network', netns, hostLink];
   // A run that died before its reaper could act leaves the slot's names behind: clear them.
   await sh(removeArgs[0]!, removeArgs.slice(1));
-  const reap = reaper.onDeath(removeArgs);
+  const removeNetwork = reaper.cleanup(removeArgs);
   const remove = async () => {
-    await sh(removeArgs[0]!, removeArgs.slice(1));
-    reaper.drop(reap);
+    await removeNetwork();
     slot.release();
   };
   try {

@@ -58,15 +58,15 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
     cniData: join(root, 'cni', 'data'),
     kubelet: join(root, 'kubelet'),
     podLogs: join(root, 'pod-logs'),
-    kubeconfig: join(root, 'admin.kubeconfig'),
   };
-  for (const p of Object.values(paths)) if (!p.endsWith('.kubeconfig')) await mkdir(p, { recursive: true });
-  await writeFile(paths.kubeconfig, kubeconfigFile(host, 'admin'), { mode: 0o600 });
+  for (const p of Object.values(paths)) await mkdir(p, { recursive: true });
+  const kubeconfig = join(root, 'admin.kubeconfig');
+  await writeFile(kubeconfig, kubeconfigFile(host, 'admin'), { mode: 0o600 });
   const socket = join(paths.containerd, 'containerd.sock');
   const processes: ManagedProcess[] = [];
   // The reaper runs newest first: processes die before their mounts go.
-  const reapMounts = reaper.onDeath(['bash', '-c', UNMOUNT_UNDER, 'unmount', root]);
-  const reapCgroup = reaper.onDeath(['bash', '-c', KILL_CGROUP, 'reap', cgroup]);
+  const unmount = reaper.cleanup(['bash', '-c', UNMOUNT_UNDER, 'unmount', root]);
+  const killCgroup = reaper.cleanup(['bash', '-c', KILL_CGROUP, 'reap', cgroup]);
   const inNode = (argv: string[]): [string, string[]] => inCgroup(`${cgroup}/daemons`, ['nsenter', `--net=/run/netns/${network.netns}`, '--', ...argv]);
   // A daemon that dies while the node comes up fails the start at once, naming it.
   const starting = new AbortController();
@@ -88,16 +88,14 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
   };
 
   const stop = async () => {
-    // Pods first (through the kubelet's runtime), then the daemons in reverse start order.
+    // Pods first (their containerd tasks), then the daemons in reverse start order.
     await ctr(socket, ['tasks', 'ls', '-q']).then(
       (ids) => Promise.all(ids.split('\n').filter(Boolean).map((id) => ctr(socket, ['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined))),
       () => undefined,
     );
     for (const proc of [...processes].reverse()) await proc.stop(10_000);
-    await run('bash', ['-c', KILL_CGROUP, 'reap', cgroup]);
-    await run('bash', ['-c', UNMOUNT_UNDER, 'unmount', root]);
-    reaper.drop(reapCgroup);
-    reaper.drop(reapMounts);
+    await killCgroup();
+    await unmount();
   };
 
   try {
@@ -112,17 +110,17 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
     await writeFile(join(paths.kubelet, 'config.yaml'), kubeletConfig({ nodeIp: network.nodeIp, cgroupRoot: `${cgroup}/pods`, socket, podLogs: paths.podLogs, dns, resolv: join(root, 'resolv.conf') }));
     await writeFile(join(root, 'resolv.conf'), 'nameserver 127.0.0.1\n');
     start('kubelet', inNode([
-      binaryPath('kubelet'), `--config=${join(paths.kubelet, 'config.yaml')}`, `--kubeconfig=${paths.kubeconfig}`,
+      binaryPath('kubelet'), `--config=${join(paths.kubelet, 'config.yaml')}`, `--kubeconfig=${kubeconfig}`,
       `--root-dir=${paths.kubelet}`, `--hostname-override=${name}`, `--node-ip=${network.nodeIp}`, '--v=1',
     ]));
-    await writeFile(join(root, 'kube-proxy.yaml'), kubeProxyConfig(paths.kubeconfig, name, network));
+    await writeFile(join(root, 'kube-proxy.yaml'), kubeProxyConfig(kubeconfig, name, network));
     start('kube-proxy', inNode([binaryPath('kube-proxy'), `--config=${join(root, 'kube-proxy.yaml')}`, '--v=1']));
     start('kube-controller-manager', [binaryPath('kube-controller-manager'), [
-      `--kubeconfig=${paths.kubeconfig}`, '--controllers=*,-serviceaccount-token', '--leader-elect=false',
+      `--kubeconfig=${kubeconfig}`, '--controllers=*,-serviceaccount-token', '--leader-elect=false',
       '--bind-address=127.0.0.1', '--secure-port=0', '--use-service-account-credentials=false', '--v=1',
     ]]);
     start('kube-scheduler', [binaryPath('kube-scheduler'), [
-      `--kubeconfig=${paths.kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--v=1',
+      `--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--v=1',
     ]]);
 
     const core = kubeConfigFor(host).makeApiClient(CoreV1Api);
@@ -134,7 +132,7 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
     // kube-router finds its Node by name at start: only once the kubelet has registered it.
     if (opts.networkPolicy) {
       start('kube-router', inNode([
-        binaryPath('kube-router'), `--kubeconfig=${paths.kubeconfig}`, `--hostname-override=${name}`,
+        binaryPath('kube-router'), `--kubeconfig=${kubeconfig}`, `--hostname-override=${name}`,
         '--run-firewall=true', '--run-router=false', '--run-service-proxy=false', '--enable-cni=false',
         `--service-cluster-ip-range=${host.serviceCidr}`, '--health-port=0', '--iptables-sync-period=5s', '--v=1',
       ]));

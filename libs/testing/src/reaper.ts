@@ -1,7 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 const script = fileURLToPath(new URL('./reaper-main.mjs', import.meta.url));
 
@@ -44,6 +47,18 @@ export class Reaper {
 
   drop(id: number): void {
     this.send({ drop: id });
+  }
+
+  /**
+   * The usual pair: `argv` runs if the owner dies; the returned function runs it now (the
+   * harness's own orderly clean-up) and drops it from the reaper's list.
+   */
+  cleanup(argv: string[]): () => Promise<void> {
+    const id = this.onDeath(argv);
+    return async () => {
+      await run(argv[0]!, argv.slice(1));
+      this.drop(id);
+    };
   }
 
   /** Normal end: the harness cleaned up; the reaper exits without running anything. */

@@ -82,8 +82,9 @@ function sweepStaleDirs(): void {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const { nats = true, host = true, virtualClusters = 0, serviceCidr = '10.96.0.0/16', users = ['alice', 'bob'] } = opts;
   if (virtualClusters > 0 && !host) throw new Error('virtual clusters share the host etcd: host must be true');
-  if (opts.node && !host) throw new Error('a node belongs to the host cluster: host must be true');
-  if (opts.node && process.getuid?.() !== 0) throw new Error('a real node needs root (network namespaces, cgroups, mounts): run the tests as root');
+  const nodeOpts = opts.node === true ? {} : opts.node || undefined;
+  if (nodeOpts && !host) throw new Error('a node belongs to the host cluster: host must be true');
+  if (nodeOpts && process.getuid?.() !== 0) throw new Error('a real node needs root (network namespaces, cgroups, mounts): run the tests as root');
   sweepStaleDirs();
   const dir = mkdtempSync(join(tmpdir(), PREFIX));
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
@@ -115,10 +116,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 
   try {
-    if (opts.node) {
-      const blackholes = typeof opts.node === 'object' ? (opts.node.blackholes ?? []) : [];
+    if (nodeOpts) {
       reaper = await Reaper.start(dir);
-      [docker, network] = await Promise.all([startDockerDaemon(dir, reaper, onExit), createNodeNetwork(reaper, [serviceCidr, ...blackholes])]);
+      [docker, network] = await Promise.all([startDockerDaemon(dir, reaper, onExit), createNodeNetwork(reaper, [serviceCidr, ...(nodeOpts.blackholes ?? [])])]);
     }
     const [natsServer, etcd] = await Promise.all([
       nats ? startNats(dir, onExit, undefined, servers.backend).then(track) : undefined,
@@ -132,14 +132,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           ...Array.from({ length: virtualClusters }, (_, i) => apiserver(`virtual-${i + 1}`, false)),
         ])
       : [];
-    if (network) {
-      const networkPolicy = typeof opts.node === 'object' && opts.node.networkPolicy === true;
-      node = await startNode({ dir, host: hostServer!.info, network, docker: docker!, reaper: reaper!, onExit, networkPolicy });
+    if (nodeOpts && network) {
+      node = await startNode({ dir, host: hostServer!.info, network, docker: docker!, reaper: reaper!, onExit, networkPolicy: nodeOpts.networkPolicy });
       for (const proc of node.processes) processes.set(proc.name, proc);
       await installClusterDns(hostServer!.info, node);
-      const eipRanges = typeof opts.node === 'object' ? (opts.node.loadBalancer ?? []) : [];
-      if (eipRanges.length) {
-        const lb = await createNodeLoadBalancer(network, reaper!, eipRanges);
+      if (nodeOpts.loadBalancer?.length) {
+        const lb = await createNodeLoadBalancer(network, reaper!, nodeOpts.loadBalancer);
         const standIn = new LoadBalancerStandIn(kubeConfigFor(hostServer!.info), (e) => process.stderr.write(`[load balancer] ${String(e)}\n`), lb.program);
         balancer = { lb, standIn };
         await standIn.start();
