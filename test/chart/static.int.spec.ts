@@ -92,7 +92,7 @@ describe('the chart, statically', () => {
       const refused: string[] = [];
       for (const pod of [...pods, ...hooks]) {
         const r = await applyDryRun(host, pod);
-        if (r.status >= 300) refused.push(`${pod.metadata.name}: ${r.message}`);
+        if (r.status >= 300) refused.push(`${pod.metadata?.name}: ${r.message}`);
       }
       expect(refused).toEqual([]);
     });
