@@ -33,4 +33,15 @@ describe('issueCertificate', () => {
     expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
     expect(cert.verify(new X509Certificate(issueCertificate({ cn: 'other CA', kind: 'ca', now }).certPem).publicKey)).toBe(false);
   });
+
+  it.each([
+    ['a leading zero byte', '00017f'],
+    ['leading zero bytes before a high bit', '000080ff'],
+    ['a high bit', '80'],
+    ['zero', '00'],
+  ])('writes the serial number in shortest DER whatever it is: %s', (_, hex) => {
+    const cert = new X509Certificate(issueCertificate({ cn: 'svc', kind: 'client', issuer: ca, now, serial: Buffer.from(hex, 'hex') }).certPem);
+    expect(BigInt(`0x${cert.serialNumber}`)).toBe(BigInt(`0x${hex}`));
+    expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+  });
 });

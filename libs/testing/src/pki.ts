@@ -11,7 +11,13 @@ const tlv = (tag: number, content: Buffer): Buffer => {
 };
 const seq = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
 const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
-const integer = (bytes: Buffer) => tlv(0x02, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/** A non-negative INTEGER in DER's shortest form: no redundant leading zero, a zero before a high bit. */
+function integer(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0 && bytes[start + 1]! < 0x80) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
+}
 const bitString = (bytes: Buffer, unusedBits = 0) => tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), bytes]));
 const octetString = (bytes: Buffer) => tlv(0x04, bytes);
 const utf8 = (text: string) => tlv(0x0c, Buffer.from(text, 'utf8'));
@@ -66,13 +72,14 @@ export interface CertificateSpec {
   issuer?: Certificate;
   /** Valid from an hour before this instant for a day. */
   now: Date;
+  /** Big-endian; 16 random bytes when unset. */
+  serial?: Buffer;
 }
 
 /** An ECDSA P-256 certificate, signed with SHA-256 by its issuer (or itself). */
 export function issueCertificate(spec: CertificateSpec): Certificate {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  const serial = spec.serial ?? randomBytes(16);
   const hour = 3_600_000;
   const extensions = [
     extension('2.5.29.19', true, spec.kind === 'ca' ? seq(TRUE) : seq()),
