@@ -25,8 +25,9 @@ afterAll(async () => {
 });
 
 const common = { HOST_SERVICE_CIDRS: '10.96.0.0/16', LOG_LEVEL: 'debug' };
+// A refused start ends as soon as the process exits; the time-out only bounds a slow (loaded) start.
 const startFailure = (name: string, env: Record<string, string>) =>
-  startService({ service: 'ipam', name, env: { ...common, ...env }, timeoutMs: 15_000 }).then(
+  startService({ service: 'ipam', name, env: { ...common, ...env }, timeoutMs: 45_000 }).then(
     async (service) => {
       await service.stop();
       throw new Error(`${name} started`);
