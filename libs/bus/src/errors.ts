@@ -29,8 +29,27 @@ export class InvalidPayloadError extends Error {
   }
 }
 
+/** The first connect was refused: the server rejected the credentials, or TLS failed (an unknown CA, a missing client certificate). */
+export class BusConnectError extends Error {
+  override readonly name = 'BusConnectError';
+  constructor(
+    readonly servers: readonly string[],
+    readonly kind: 'authorization' | 'tls',
+    options?: ErrorOptions,
+  ) {
+    const cause = options?.cause instanceof Error ? options.cause.message : String(options?.cause);
+    super(
+      kind === 'authorization'
+        ? `nats-server at ${servers.join(', ')} refused the credentials (${cause}): check the token, creds or user/password files`
+        : `TLS with nats-server at ${servers.join(', ')} failed (${cause}): check the CA file, and the client certificate when the server verifies clients`,
+      options,
+    );
+  }
+}
+
 export const isConflict = (e: unknown): e is ConflictError => e instanceof ConflictError;
 export const isRequestFailed = (e: unknown): e is RequestFailedError => e instanceof RequestFailedError;
+export const isBusConnectError = (e: unknown): e is BusConnectError => e instanceof BusConnectError;
 export const isInvalidPayload = (e: unknown): e is InvalidPayloadError => e instanceof InvalidPayloadError;
 
 const WRONG_LAST_SEQUENCE = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence, JetStreamApiCodes.StreamWrongLastSequenceUnknown]);

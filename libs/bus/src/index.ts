@@ -1,10 +1,12 @@
 export { decodeJson, encodeJson } from './codec';
-export { connectBus, type BusOptions, type NatsConnection } from './connection';
+export { connectBus, type BusAuth, type BusOptions, type NatsConnection } from './connection';
 export { ack, consumeDurable, nak, term, type DurableConsumerOptions, type Outcome, type RunningConsumer } from './consumer';
 export {
+  BusConnectError,
   ConflictError,
   InvalidPayloadError,
   RequestFailedError,
+  isBusConnectError,
   isConflict,
   isInvalidPayload,
   isRequestFailed,

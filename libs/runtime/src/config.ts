@@ -1,14 +1,8 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error';
+import { natsEnv } from './nats-env';
 
-/** Every bad or missing variable of a service's environment, reported at once. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
-
-export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;
+export { ConfigError, isConfigError } from './config-error';
 
 /**
  * Parses the environment with a zod object schema whose keys are the variable names.
@@ -42,7 +36,8 @@ export const env = {
  * (`z.object({ ...serviceEnv, MY_SETTING: … })`).
  */
 export const serviceEnv = {
-  NATS_URL: z.string().min(1),
+  /** NATS_URL, its credentials and TLS, as files: nats-env.ts, docs/security.md "NATS credentials". */
+  ...natsEnv,
   /** The /healthz /readyz /metrics endpoint (0: any free port). */
   OPS_PORT: env.port(0),
   OPS_HOST: z.string().default('127.0.0.1'),

@@ -7,6 +7,8 @@ import { httpsGet } from './http';
 import { freePort } from './ports';
 import { standaloneBackend, type ServerBackend, type ServerProcess } from './backends';
 import { ServerExitedError } from './process';
+import { operatorSetup } from './nats-jwt';
+import { issueCertificate } from './pki';
 
 export type OnExit = (e: ServerExitedError) => void;
 
@@ -84,24 +86,85 @@ export interface NatsServer {
   url: string;
   monitorUrl: string;
   proc: ServerProcess;
+  /** What a client needs besides the URL, as files in the server's dir (with `NatsOptions`). */
+  files: NatsClientFiles;
 }
 
-export async function startNats(dir: string, onExit: OnExit, name = 'nats-server', backend: ServerBackend = standaloneBackend): Promise<NatsServer> {
+export interface NatsClientFiles {
+  /** The CA of the serving certificate (`tls`). */
+  caFile?: string;
+  /** A client certificate and key of that CA (`tls.verify`). */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  /** A user's .creds file (`auth.operator`). */
+  credsFile?: string;
+}
+
+export interface NatsOptions {
+  /**
+   * Who may connect: a token, users with passwords, or decentralised JWT auth (an operator with
+   * one JetStream account, whose user's .creds file lands in `files.credsFile`).
+   */
+  auth?: { token: string } | { users: ReadonlyArray<{ user: string; password: string }> } | { operator: true };
+  /**
+   * TLS required, with a CA and a certificate for 127.0.0.1 made here (node:crypto, no openssl);
+   * the URL is `tls://`. `verify`: clients must present a certificate of that CA (mTLS).
+   */
+  tls?: { verify?: boolean };
+}
+
+/** nats-server's arguments for `opts` (a configuration file, when any), and the files clients need. */
+async function natsConfig(dir: string, name: string, opts: NatsOptions): Promise<{ args: string[]; files: NatsClientFiles }> {
+  const lines: string[] = [];
+  const files: NatsClientFiles = {};
+  const write = async (file: string, body: string) => {
+    await writeFile(join(dir, file), body);
+    return join(dir, file);
+  };
+  const auth = opts.auth;
+  if (auth && 'token' in auth) lines.push(`authorization { token: ${JSON.stringify(auth.token)} }`);
+  if (auth && 'users' in auth) lines.push(`authorization { users: [${auth.users.map((u) => `{ user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)} }`).join(', ')}] }`);
+  if (auth && 'operator' in auth) {
+    const setup = operatorSetup(new Date());
+    lines.push(setup.serverConfig);
+    files.credsFile = await write(`${name}-user.creds`, setup.creds);
+  }
+  if (opts.tls) {
+    const now = new Date();
+    const ca = issueCertificate({ cn: `${name} test CA`, kind: 'ca', now });
+    const server = issueCertificate({ cn: name, kind: 'server', hosts: ['127.0.0.1', 'localhost'], issuer: ca, now });
+    files.caFile = await write(`${name}-ca.pem`, ca.certPem);
+    const [certFile, keyFile] = [await write(`${name}-server.pem`, server.certPem), await write(`${name}-server-key.pem`, server.keyPem)];
+    if (opts.tls.verify) {
+      const client = issueCertificate({ cn: `${name} client`, kind: 'client', issuer: ca, now });
+      files.clientCertFile = await write(`${name}-client.pem`, client.certPem);
+      files.clientKeyFile = await write(`${name}-client-key.pem`, client.keyPem);
+    }
+    const settings = { cert_file: certFile, key_file: keyFile, ca_file: files.caFile };
+    lines.push(`tls { ${Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')}${opts.tls.verify ? ', verify: true' : ''} }`);
+  }
+  if (lines.length === 0) return { args: [], files };
+  return { args: ['-c', await write(`${name}.conf`, `${lines.join('\n')}\n`)], files };
+}
+
+export async function startNats(dir: string, onExit: OnExit, name = 'nats-server', backend: ServerBackend = standaloneBackend, opts: NatsOptions = {}): Promise<NatsServer> {
+  const { args: configArgs, files } = await natsConfig(dir, name, opts);
+  const scheme = opts.tls ? 'tls' : 'nats';
   const { proc, value } = await startOnFreePorts(name, 2, onExit, async ([port, monitor], attempt, onExit) => {
     const storeDir = join(dir, `${name}-js-${attempt}`);
     const proc = await backend.launch({ name, binary: 'nats-server', dir, onExit, args: [
-      '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
+      ...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
     ] });
     const monitorUrl = `http://127.0.0.1:${monitor}`;
     const ready = () =>
       eventually(async () => {
         const res = await fetch(`${monitorUrl}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1_000) });
         if (!res.ok) throw new Error(`nats-server not healthy: ${res.status} ${await res.text()}`);
-        return { url: `nats://127.0.0.1:${port}`, monitorUrl };
+        return { url: `${scheme}://127.0.0.1:${port}`, monitorUrl };
       }, { timeoutMs: STARTUP_TIMEOUT_MS });
     return { proc, ready };
   });
-  return { ...value, proc };
+  return { ...value, proc, files };
 }
 
 // --- kube-apiserver -----------------------------------------------------------------------------

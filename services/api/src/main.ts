@@ -1,7 +1,7 @@
 import { eventStream } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher, Facts, IpamClient } from '@netbroker/bus';
 import { Manager } from '@netbroker/controller';
-import { createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
+import { busOptionsFrom, createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
 import { inClusterApiUrl, tenantAccessFrom } from '@netbroker/kube';
 import { ApiConfig } from './config';
 import { buildServer } from './http/server';
@@ -16,7 +16,7 @@ const logger = createLogger({ service: 'api', level: config.LOG_LEVEL });
 // Request/reply, no controllers: the runtime's Manager gives the ops server and the orderly stop.
 const manager = new Manager({ service: 'api', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
 const key = encryptionKey(config.NETBROKER_ENCRYPTION_KEY);
-const nc = await connectBus({ servers: config.NATS_URL, name: 'api' });
+const nc = await connectBus(busOptionsFrom(config, 'api'));
 manager.onStop('nats', () => nc.drain());
 manager.check('nats', () => !nc.isClosed());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });

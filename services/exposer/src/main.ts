@@ -3,7 +3,7 @@ import { eventStream, exposureBuckets, ExposureRecord, ExposureStatus, GrantReco
 import { connectBus, ensureStream, EventPublisher, Facts, IpamClient, openKv } from '@netbroker/bus';
 import { KvSource, LeaseHolder, Manager, VirtualClusterPool } from '@netbroker/controller';
 import { loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
-import { createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
+import { busOptionsFrom, createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
 import type { z } from 'zod';
 import { exporterOfObject, ExposerCaches, FIELD_MANAGER } from './caches';
 import { ExposerConfig, lbConfig } from './config';
@@ -14,7 +14,7 @@ import { exporterReconciler, type WriteKind } from './reconcilers';
 const config = loadConfig(ExposerConfig);
 const logger = createLogger({ service: 'exposer', level: config.LOG_LEVEL });
 const manager = new Manager({ service: 'exposer', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
-const nc = await connectBus({ servers: config.NATS_URL, name: 'exposer' });
+const nc = await connectBus(busOptionsFrom(config, 'exposer'));
 manager.check('nats', () => !nc.isClosed());
 manager.onStop('nats', () => nc.drain());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });

@@ -1,7 +1,7 @@
 import { Allocation, eventStream, ipamBuckets, PoolRecord } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher, Facts, openKv } from '@netbroker/bus';
 import { Manager } from '@netbroker/controller';
-import { createLogger, loadConfig } from '@netbroker/runtime';
+import { busOptionsFrom, createLogger, loadConfig } from '@netbroker/runtime';
 import { IpamConfig } from './config';
 import { serveIpam } from './handlers';
 import { Ipam } from './ipam';
@@ -11,7 +11,7 @@ const config = loadConfig(IpamConfig);
 const logger = createLogger({ service: 'ipam', level: config.LOG_LEVEL });
 // Request/reply, no controllers: the runtime's Manager gives the ops server and the orderly stop.
 const manager = new Manager({ service: 'ipam', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
-const nc = await connectBus({ servers: config.NATS_URL, name: 'ipam' });
+const nc = await connectBus(busOptionsFrom(config, 'ipam'));
 manager.onStop('nats', () => nc.drain());
 manager.check('nats', () => !nc.isClosed());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });

@@ -3,7 +3,7 @@ import { Lease, leaseBuckets, mappingBuckets, MappingRecord, MappingStatus, proj
 import { connectBus, openKv } from '@netbroker/bus';
 import { KvSource, LeaseHolder, Manager, VirtualClusterPool } from '@netbroker/controller';
 import { loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
-import { createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
+import { busOptionsFrom, createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
 import type { z } from 'zod';
 import { FIELD_MANAGER, MapperCaches } from './caches';
 import { MapperConfig } from './config';
@@ -13,7 +13,7 @@ import { MappingReconciler } from './reconcilers/mapping';
 const config = loadConfig(MapperConfig);
 const logger = createLogger({ service: 'mapper', level: config.LOG_LEVEL });
 const manager = new Manager({ service: 'mapper', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
-const nc = await connectBus({ servers: config.NATS_URL, name: 'mapper' });
+const nc = await connectBus(busOptionsFrom(config, 'mapper'));
 manager.check('nats', () => !nc.isClosed());
 manager.onStop('nats', () => nc.drain());
 const open = <S extends z.ZodType>(name: string, schema: S) => openKv(nc, name, schema, { replicas: config.NATS_REPLICAS });

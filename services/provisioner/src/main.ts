@@ -3,7 +3,7 @@ import { eventStream, Lease, leaseBuckets, ProjectRecord, ProjectStatus, project
 import { connectBus, ensureStream, EventPublisher, Facts, IpamClient, openKv } from '@netbroker/bus';
 import { KvSource, LeaseHolder, Manager, shardOf } from '@netbroker/controller';
 import { loadKubeConfig, OwnedApplier } from '@netbroker/kube';
-import { createLogger, loadConfig } from '@netbroker/runtime';
+import { busOptionsFrom, createLogger, loadConfig } from '@netbroker/runtime';
 import { ProvisionerConfig } from './config';
 import { ProjectReconciler } from './reconcilers/project';
 
@@ -12,7 +12,7 @@ const SHARDS = 16;
 const config = loadConfig(ProvisionerConfig);
 const logger = createLogger({ service: 'provisioner', level: config.LOG_LEVEL });
 const manager = new Manager({ service: 'provisioner', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
-const nc = await connectBus({ servers: config.NATS_URL, name: 'provisioner' });
+const nc = await connectBus(busOptionsFrom(config, 'provisioner'));
 manager.check('nats', () => !nc.isClosed());
 manager.onStop('nats', () => nc.drain());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });

@@ -3,7 +3,7 @@ import { projectBuckets, SyncerLease, syncerBuckets, VClusterRecord, VClusterSta
 import { connectBus, openKv } from '@netbroker/bus';
 import { KvSource, LeaseHolder, Manager, VirtualClusterPool } from '@netbroker/controller';
 import { loadKubeConfig, OwnedApplier, tenantAccessForService } from '@netbroker/kube';
-import { createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
+import { busOptionsFrom, createLogger, encryptionKey, loadConfig } from '@netbroker/runtime';
 import { openSyncBuckets } from './claims';
 import { SyncerConfig } from './config';
 import { startOrphanSweep, SWEEP_INTERVAL_MS, SWEEP_LEASE } from './handlers/sweep';
@@ -15,7 +15,7 @@ const config = loadConfig(SyncerConfig);
 const replica = config.REPLICA_ID ?? randomUUID();
 const logger = createLogger({ service: 'syncer', level: config.LOG_LEVEL }).child({ replica });
 const manager = new Manager({ service: 'syncer', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
-const nc = await connectBus({ servers: config.NATS_URL, name: 'syncer' });
+const nc = await connectBus(busOptionsFrom(config, 'syncer'));
 manager.onStop('nats', () => nc.drain());
 manager.check('nats', () => !nc.isClosed());
 const kv = { replicas: config.NATS_REPLICAS };
