@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { eventually } from './eventually';
 import { httpsGet } from './http';
 import { freePort } from './ports';
+import { auditFlags, type AuditOptions } from './audit';
 import { standaloneBackend, type ServerBackend, type ServerProcess } from './backends';
 import { ServerExitedError } from './process';
 
@@ -116,6 +117,8 @@ export interface ClusterInfo {
   tokens: Record<string, string>;
   serviceCidr: string;
   etcdPrefix: string;
+  /** The audit log (JSON lines) of an apiserver started with `audit`: read it with `auditEvents`. */
+  auditLog?: string;
 }
 
 export interface KubeApiserver {
@@ -137,6 +140,8 @@ export interface KubeApiserverOptions {
    * pods with their ServiceAccount tokens.
    */
   nodeLink?: string;
+  /** Writes an audit log (`ClusterInfo.auditLog`). */
+  audit?: AuditOptions;
 }
 
 const token = () => randomBytes(24).toString('base64url');
@@ -155,6 +160,7 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
 
   const etcdPrefix = `/${opts.name}/registry`;
   const address = opts.nodeLink ?? '127.0.0.1';
+  const audit = opts.audit ? await auditFlags(dir, opts.audit) : undefined;
   const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, async ([port], _attempt, onExit) => {
     const proc = await backend.launch({ name: `kube-apiserver-${opts.name}`, binary: 'kube-apiserver', dir, onExit, args: [
       `--etcd-servers=${opts.etcdUrl}`, `--etcd-prefix=${etcdPrefix}`,
@@ -166,6 +172,7 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
       `--service-cluster-ip-range=${opts.serviceCidr}`, '--allow-privileged=true',
       ...(opts.nodeLink ? [] : ['--disable-admission-plugins=ServiceAccount']), '--profiling=false',
       ...(opts.compaction ? [] : ['--etcd-compaction-interval=0']),
+      ...(audit?.args ?? []),
     ] });
     const server = `https://${address}:${port}`;
     const certFile = join(dir, 'pki', 'apiserver.crt');
@@ -184,6 +191,6 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
   });
   return {
     proc,
-    info: { name: opts.name, ...value, tokens, serviceCidr: opts.serviceCidr, etcdPrefix },
+    info: { name: opts.name, ...value, tokens, serviceCidr: opts.serviceCidr, etcdPrefix, ...(audit ? { auditLog: audit.log } : {}) },
   };
 }

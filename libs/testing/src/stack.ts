@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuditOptions } from './audit';
 import { acquireServerBackend, type ServerProcess } from './backends';
 import { kubeConfigFor } from './clients';
 import { installClusterDns } from './cluster-dns';
@@ -11,7 +12,7 @@ import { startNode, type KubeNode } from './node';
 import { createNodeNetwork, type NodeNetwork } from './node-network';
 import type { ServerExitedError } from './process';
 import { Reaper } from './reaper';
-import { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
+import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions } from './servers';
 
 export interface StackOptions {
   /** Start nats-server -js (default true). */
@@ -33,6 +34,8 @@ export interface StackOptions {
    * `networkPolicy` runs kube-router's policy controller: NetworkPolicies are enforced.
    */
   node?: boolean | { blackholes?: string[]; loadBalancer?: string[]; networkPolicy?: boolean };
+  /** The host apiserver writes an audit log (`auditEvents(stack)`); default policy SERVICE_ACCOUNT_AUDIT_POLICY. */
+  audit?: AuditOptions;
 }
 
 /** The part of a stack that crosses process boundaries (vitest `provide`, `.netbroker/stack.json`). */
@@ -124,12 +127,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       nats ? startNats(dir, onExit, undefined, servers.backend).then(track) : undefined,
       host ? startEtcd(dir, onExit, servers.backend).then(track) : undefined,
     ]);
-    const apiserver = (name: string, compaction: boolean, nodeLink?: string) =>
-      startKubeApiserver(dir, { name, etcdUrl: etcd!.url, serviceCidr, users, compaction, nodeLink }, onExit, servers.backend).then(track);
+    const apiserver = (o: Pick<KubeApiserverOptions, 'name' | 'compaction' | 'nodeLink' | 'audit'>) =>
+      startKubeApiserver(dir, { etcdUrl: etcd!.url, serviceCidr, users, ...o }, onExit, servers.backend).then(track);
     const [hostServer, ...virtual] = host
       ? await Promise.all([
-          apiserver('host', true, network?.hostIp),
-          ...Array.from({ length: virtualClusters }, (_, i) => apiserver(`virtual-${i + 1}`, false)),
+          apiserver({ name: 'host', compaction: true, nodeLink: network?.hostIp, audit: opts.audit }),
+          ...Array.from({ length: virtualClusters }, (_, i) => apiserver({ name: `virtual-${i + 1}`, compaction: false })),
         ])
       : [];
     if (nodeOpts && network) {
