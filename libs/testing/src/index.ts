@@ -5,7 +5,7 @@ export { countingListener, freePort, type CountingListener } from './ports';
 export { ManagedProcess, ServerExitedError, isAlive, isServerExited, type ExitInfo } from './process';
 export { backendKind, dockerUsable, type ServerBackend, type ServerProcess } from './backends';
 export { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions } from './servers';
-export { startStack, type Stack, type StackInfo, type StackOptions } from './stack';
+export { startStack, type InClusterInfo, type Stack, type StackInfo, type StackOptions } from './stack';
 export { auditedAccess, auditEvents, parseAuditLog, SERVICE_ACCOUNT_AUDIT_POLICY, AuditEvent, type AuditedAccess, type AuditFilter, type AuditOptions, type AuditPolicy, type AuditRule } from './audit';
 export { metricSum, metricValue, startService, type ServiceProcess, type StartServiceOptions } from './services';
 export { LoadBalancerStandIn, requestedAddress } from './load-balancer';

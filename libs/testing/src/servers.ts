@@ -87,18 +87,19 @@ export interface NatsServer {
   proc: ServerProcess;
 }
 
-export async function startNats(dir: string, onExit: OnExit, name = 'nats-server', backend: ServerBackend = standaloneBackend): Promise<NatsServer> {
+/** `address`: where it listens (and its monitoring port too); default loopback. */
+export async function startNats(dir: string, onExit: OnExit, name = 'nats-server', backend: ServerBackend = standaloneBackend, address = '127.0.0.1'): Promise<NatsServer> {
   const { proc, value } = await startOnFreePorts(name, 2, onExit, async ([port, monitor], attempt, onExit) => {
     const storeDir = join(dir, `${name}-js-${attempt}`);
     const proc = await backend.launch({ name, binary: 'nats-server', dir, onExit, args: [
-      '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
+      '-js', '-a', address, '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
     ] });
-    const monitorUrl = `http://127.0.0.1:${monitor}`;
+    const monitorUrl = `http://${address}:${monitor}`;
     const ready = () =>
       eventually(async () => {
         const res = await fetch(`${monitorUrl}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1_000) });
         if (!res.ok) throw new Error(`nats-server not healthy: ${res.status} ${await res.text()}`);
-        return { url: `nats://127.0.0.1:${port}`, monitorUrl };
+        return { url: `nats://${address}:${port}`, monitorUrl };
       }, { timeoutMs: STARTUP_TIMEOUT_MS });
     return { proc, ready };
   });
@@ -140,6 +141,8 @@ export interface KubeApiserverOptions {
    * pods with their ServiceAccount tokens.
    */
   nodeLink?: string;
+  /** Where it listens and what it advertises (its certificate covers it) when not `nodeLink`; default 127.0.0.1. */
+  address?: string;
   /** Writes an audit log (`ClusterInfo.auditLog`). */
   audit?: AuditOptions;
 }
@@ -159,7 +162,7 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
   await writeFile(join(dir, 'sa.key'), privateKey.export({ format: 'pem', type: 'sec1' }), { mode: 0o600 });
 
   const etcdPrefix = `/${opts.name}/registry`;
-  const address = opts.nodeLink ?? '127.0.0.1';
+  const address = opts.nodeLink ?? opts.address ?? '127.0.0.1';
   const audit = opts.audit ? await auditFlags(dir, opts.audit) : undefined;
   const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, async ([port], _attempt, onExit) => {
     const proc = await backend.launch({ name: `kube-apiserver-${opts.name}`, binary: 'kube-apiserver', dir, onExit, args: [
