@@ -14,11 +14,12 @@ export function httpsGet(url: string, opts: HttpsGetOptions): Promise<{ status: 
 export interface HttpsRequestOptions extends HttpsGetOptions {
   body?: string;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 /** Any request over TLS with a bearer token and a private CA (an apiserver's raw endpoints: server-side apply with query flags client-node does not pass). */
-export function httpsRequest(method: string, url: string, { ca, token, timeoutMs = 2_000, body, contentType }: HttpsRequestOptions): Promise<{ status: number; body: string }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) };
+export function httpsRequest(method: string, url: string, { ca, token, timeoutMs = 2_000, body, contentType, headers: extra }: HttpsRequestOptions): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> = { ...extra, authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) };
   return new Promise((resolve, reject) => {
     const req = request(url, { method, ca, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { eventually } from './eventually';
 import { httpsGet } from './http';
 import { freePort } from './ports';
+import { auditFlags, type AuditOptions } from './audit';
 import { standaloneBackend, type ServerBackend, type ServerProcess } from './backends';
 import { ServerExitedError } from './process';
 import { operatorSetup } from './nats-jwt';
@@ -111,6 +112,8 @@ export interface NatsOptions {
    * the URL is `tls://`. `verify`: clients must present a certificate of that CA (mTLS).
    */
   tls?: { verify?: boolean };
+  /** Where it listens (the monitoring port too); default loopback. */
+  address?: string;
 }
 
 /** nats-server's arguments for `opts` (a configuration file, when any), and the files clients need. */
@@ -132,7 +135,7 @@ async function natsConfig(dir: string, name: string, opts: NatsOptions): Promise
   if (opts.tls) {
     const now = new Date();
     const ca = issueCertificate({ cn: `${name} test CA`, kind: 'ca', now });
-    const server = issueCertificate({ cn: name, kind: 'server', hosts: ['127.0.0.1', 'localhost'], issuer: ca, now });
+    const server = issueCertificate({ cn: name, kind: 'server', hosts: [...new Set([opts.address ?? '127.0.0.1', '127.0.0.1', 'localhost'])], issuer: ca, now });
     files.caFile = await write(`${name}-ca.pem`, ca.certPem);
     const [certFile, keyFile] = [await write(`${name}-server.pem`, server.certPem), await write(`${name}-server-key.pem`, server.keyPem)];
     if (opts.tls.verify) {
@@ -150,17 +153,18 @@ async function natsConfig(dir: string, name: string, opts: NatsOptions): Promise
 export async function startNats(dir: string, onExit: OnExit, name = 'nats-server', backend: ServerBackend = standaloneBackend, opts: NatsOptions = {}): Promise<NatsServer> {
   const { args: configArgs, files } = await natsConfig(dir, name, opts);
   const scheme = opts.tls ? 'tls' : 'nats';
+  const address = opts.address ?? '127.0.0.1';
   const { proc, value } = await startOnFreePorts(name, 2, onExit, async ([port, monitor], attempt, onExit) => {
     const storeDir = join(dir, `${name}-js-${attempt}`);
     const proc = await backend.launch({ name, binary: 'nats-server', dir, onExit, args: [
-      ...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
+      ...configArgs, '-js', '-a', address, '-p', String(port), '-m', String(monitor), '-sd', storeDir, '-n', name,
     ] });
-    const monitorUrl = `http://127.0.0.1:${monitor}`;
+    const monitorUrl = `http://${address}:${monitor}`;
     const ready = () =>
       eventually(async () => {
         const res = await fetch(`${monitorUrl}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1_000) });
         if (!res.ok) throw new Error(`nats-server not healthy: ${res.status} ${await res.text()}`);
-        return { url: `${scheme}://127.0.0.1:${port}`, monitorUrl };
+        return { url: `${scheme}://${address}:${port}`, monitorUrl };
       }, { timeoutMs: STARTUP_TIMEOUT_MS });
     return { proc, ready };
   });
@@ -179,6 +183,8 @@ export interface ClusterInfo {
   tokens: Record<string, string>;
   serviceCidr: string;
   etcdPrefix: string;
+  /** The audit log (JSON lines) of an apiserver started with `audit`: read it with `auditEvents`. */
+  auditLog?: string;
 }
 
 export interface KubeApiserver {
@@ -200,6 +206,10 @@ export interface KubeApiserverOptions {
    * pods with their ServiceAccount tokens.
    */
   nodeLink?: string;
+  /** Where it listens and what it advertises (its certificate covers it) when not `nodeLink`; default 127.0.0.1. */
+  address?: string;
+  /** Writes an audit log (`ClusterInfo.auditLog`). */
+  audit?: AuditOptions;
 }
 
 const token = () => randomBytes(24).toString('base64url');
@@ -217,7 +227,8 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
   await writeFile(join(dir, 'sa.key'), privateKey.export({ format: 'pem', type: 'sec1' }), { mode: 0o600 });
 
   const etcdPrefix = `/${opts.name}/registry`;
-  const address = opts.nodeLink ?? '127.0.0.1';
+  const address = opts.nodeLink ?? opts.address ?? '127.0.0.1';
+  const audit = opts.audit ? await auditFlags(dir, opts.audit) : undefined;
   const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, async ([port], _attempt, onExit) => {
     const proc = await backend.launch({ name: `kube-apiserver-${opts.name}`, binary: 'kube-apiserver', dir, onExit, args: [
       `--etcd-servers=${opts.etcdUrl}`, `--etcd-prefix=${etcdPrefix}`,
@@ -229,6 +240,7 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
       `--service-cluster-ip-range=${opts.serviceCidr}`, '--allow-privileged=true',
       ...(opts.nodeLink ? [] : ['--disable-admission-plugins=ServiceAccount']), '--profiling=false',
       ...(opts.compaction ? [] : ['--etcd-compaction-interval=0']),
+      ...(audit?.args ?? []),
     ] });
     const server = `https://${address}:${port}`;
     const certFile = join(dir, 'pki', 'apiserver.crt');
@@ -247,6 +259,6 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
   });
   return {
     proc,
-    info: { name: opts.name, ...value, tokens, serviceCidr: opts.serviceCidr, etcdPrefix },
+    info: { name: opts.name, ...value, tokens, serviceCidr: opts.serviceCidr, etcdPrefix, ...(audit ? { auditLog: audit.log } : {}) },
   };
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuditOptions } from './audit';
 import { acquireServerBackend, type ServerProcess } from './backends';
 import { kubeConfigFor } from './clients';
 import { installClusterDns } from './cluster-dns';
@@ -11,7 +12,7 @@ import { startNode, type KubeNode } from './node';
 import { createNodeNetwork, type NodeNetwork } from './node-network';
 import type { ServerExitedError } from './process';
 import { Reaper } from './reaper';
-import { startEtcd, startKubeApiserver, startNats, type ClusterInfo } from './servers';
+import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions } from './servers';
 
 export interface StackOptions {
   /** Start nats-server -js (default true). */
@@ -31,8 +32,27 @@ export interface StackOptions {
    * ranges served by a load balancer beside the node (node-lb.ts): the stack runs the
    * LoadBalancerStandIn, and packets to a LoadBalancer Service's address reach its pods.
    * `networkPolicy` runs kube-router's policy controller: NetworkPolicies are enforced.
+   * `reachableFromPods`: NATS listens on the node link's root end (beside the host apiserver) and
+   * the virtual apiservers on an address of their own (`NodeNetwork.tenantServersIp`), so that
+   * netbroker installed as pods reaches them (`StackInfo.inCluster`). Off by default: netbroker
+   * run as processes on this machine counts these root-namespace addresses as its own and
+   * refuses tenant servers there; their loopback allowance covers servers on 127.0.0.1 only.
    */
-  node?: boolean | { blackholes?: string[]; loadBalancer?: string[]; networkPolicy?: boolean };
+  node?: boolean | { blackholes?: string[]; loadBalancer?: string[]; networkPolicy?: boolean; reachableFromPods?: boolean };
+  /** The host apiserver writes an audit log (`auditEvents(stack)`); default policy SERVICE_ACCOUNT_AUDIT_POLICY. */
+  audit?: AuditOptions;
+}
+
+/** What netbroker installed as pods on the node is configured with (a stack with `node.reachableFromPods`). */
+export interface InClusterInfo {
+  /** NATS as pods (and this process) reach it. */
+  natsUrl?: string;
+  /** The address of every virtual apiserver, as a CIDR: `VCLUSTER_SERVERS_ALLOWED`. */
+  virtualServersCidr: string;
+  /** The host apiserver's address on the node link (pods use the `kubernetes` Service in front of it). */
+  hostApiserverIp: string;
+  podCidr: string;
+  serviceCidr: string;
 }
 
 /** The part of a stack that crosses process boundaries (vitest `provide`, `.netbroker/stack.json`). */
@@ -42,6 +62,7 @@ export interface StackInfo {
   etcdUrl?: string;
   host?: ClusterInfo;
   virtual: ClusterInfo[];
+  inCluster?: InClusterInfo;
 }
 
 export interface Stack extends StackInfo {
@@ -120,16 +141,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       reaper = await Reaper.start(dir);
       [docker, network] = await Promise.all([startDockerDaemon(dir, reaper, onExit), createNodeNetwork(reaper, [serviceCidr, ...(nodeOpts.blackholes ?? [])])]);
     }
+    // With a node reachable from pods: NATS beside the host apiserver, virtual apiservers apart.
+    const forPods = nodeOpts?.reachableFromPods ? network : undefined;
     const [natsServer, etcd] = await Promise.all([
-      nats ? startNats(dir, onExit, undefined, servers.backend).then(track) : undefined,
+      nats ? startNats(dir, onExit, undefined, servers.backend, { address: forPods?.hostIp }).then(track) : undefined,
       host ? startEtcd(dir, onExit, servers.backend).then(track) : undefined,
     ]);
-    const apiserver = (name: string, compaction: boolean, nodeLink?: string) =>
-      startKubeApiserver(dir, { name, etcdUrl: etcd!.url, serviceCidr, users, compaction, nodeLink }, onExit, servers.backend).then(track);
+    const apiserver = (o: Pick<KubeApiserverOptions, 'name' | 'compaction' | 'nodeLink' | 'address' | 'audit'>) =>
+      startKubeApiserver(dir, { etcdUrl: etcd!.url, serviceCidr, users, ...o }, onExit, servers.backend).then(track);
     const [hostServer, ...virtual] = host
       ? await Promise.all([
-          apiserver('host', true, network?.hostIp),
-          ...Array.from({ length: virtualClusters }, (_, i) => apiserver(`virtual-${i + 1}`, false)),
+          apiserver({ name: 'host', compaction: true, nodeLink: network?.hostIp, audit: opts.audit }),
+          ...Array.from({ length: virtualClusters }, (_, i) => apiserver({ name: `virtual-${i + 1}`, compaction: false, address: forPods?.tenantServersIp })),
         ])
       : [];
     if (nodeOpts && network) {
@@ -143,7 +166,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         await standIn.start();
       }
     }
-    const info: StackInfo = { natsUrl: natsServer?.url, etcdUrl: etcd?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info) };
+    const inCluster: InClusterInfo | undefined = forPods && {
+      natsUrl: natsServer?.url,
+      virtualServersCidr: `${forPods.tenantServersIp}/32`,
+      hostApiserverIp: forPods.hostIp,
+      podCidr: forPods.podCidr,
+      serviceCidr,
+    };
+    const info: StackInfo = { natsUrl: natsServer?.url, etcdUrl: etcd?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info), ...(inCluster ? { inCluster } : {}) };
     return {
       ...info,
       dir,
