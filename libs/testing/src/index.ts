@@ -1,4 +1,4 @@
-export { binaryPath, cacheDir, pinnedVersions, repoRoot, schemathesisPath, type ServerBinary } from './binaries';
+export { binaryPath, cacheDir, hadolintPath, helmUnittestEnv, imageNodeDir, pinnedVersions, repoRoot, schemathesisPath, type ServerBinary } from './binaries';
 export { connectNats, kubeConfigFor, kubeconfigFile } from './clients';
 export { eventually, type EventuallyOptions } from './eventually';
 export { countingListener, freePort, type CountingListener } from './ports';
