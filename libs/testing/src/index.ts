@@ -14,6 +14,7 @@ export { controllerFigures } from './controller-figures';
 export { Reaper } from './reaper';
 export { startDockerDaemon, type DockerDaemon } from './docker';
 export { buildImage, type ImageSpec } from './images';
+export { buildNetbrokerImage, contextFiles, type NetbrokerImage } from './netbroker-image';
 export { POD_SUPERNET, type NodeNetwork } from './node-network';
 export { type KubeNode } from './node';
 export { clusterDnsIp } from './cluster-dns';
