@@ -36,6 +36,11 @@ export async function buildNetbrokerImage(docker: DockerDaemon): Promise<Netbrok
       throw new Error(`docker build of the netbroker image failed: ${e.stderr ?? e.message}\n${(e.stdout ?? '').slice(-4_000)}`, { cause: e });
     });
   }
+  // Earlier builds' images go: the data root is kept between runs and would otherwise gain a
+  // runtime image per change. The build stages' untagged images stay: they are the layer cache
+  // (the two `npm ci` layers) of the next build.
+  const tags = (await docker.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', 'netbroker.local/netbroker'])).split('\n').filter((t) => t && t !== ref);
+  if (tags.length) await docker.docker(['rmi', ...tags]);
   const sizeBytes = Number(await docker.docker(['image', 'inspect', '-f', '{{.Size}}', ref]));
   return { ref, sizeBytes, bases };
 }
@@ -67,8 +72,8 @@ type Entry = { path: string; mode: number; uid?: number } & ({ from: string } | 
  * root and nonroot (65532), CA certificates, /tmp. `runtime` is laid out like the distroless
  * Node image (node at /nodejs/bin/node, no shell); `build` like the official Node image (node and
  * npm on PATH under /usr/local/bin), with /bin/sh, /usr/bin/env and rm for npm's scripts and
- * the Dockerfile's. npm is this
- * machine's (`npm root -g`): a build tool only, none of it reaches the runtime image.
+ * the Dockerfile's. npm is this machine's (`npm root -g`): a build tool only, none of it reaches
+ * the runtime image.
  */
 async function buildBase(docker: DockerDaemon, kind: Base): Promise<string> {
   const node = join(imageNodeDir(), 'bin', 'node');
@@ -100,7 +105,7 @@ async function buildBase(docker: DockerDaemon, kind: Base): Promise<string> {
   // `cafile`): the registry may be reached through a TLS-inspecting proxy whose CA only the
   // bundle has. Node itself reads only its own CA list.
   const env = kind === 'runtime'
-    ? ['PATH=/usr/local/bin:/usr/bin:/bin']
+    ? ['PATH=/nodejs/bin:/usr/bin:/bin']
     : ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/root', 'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'];
   const digest = createHash('sha256').update(JSON.stringify({ kind, env, npm: npm?.version }));
   for (const e of entries) digest.update(`${JSON.stringify({ ...e, from: undefined })}\0${'from' in e ? await fileHash(e.from) : ''}\0`);
