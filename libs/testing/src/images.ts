@@ -16,7 +16,8 @@ export interface ImageSpec {
   user?: string;
 }
 
-const fileHash = (path: string) =>
+/** sha256 of a file's contents, hex. */
+export const fileHash = (path: string) =>
   new Promise<string>((resolve, reject) => {
     const hash = createHash('sha256');
     createReadStream(path).on('data', (c) => hash.update(c)).on('error', reject).on('end', () => resolve(hash.digest('hex')));

@@ -1,4 +1,4 @@
-export { binaryPath, cacheDir, pinnedVersions, repoRoot, schemathesisPath, type ServerBinary } from './binaries';
+export { binaryPath, cacheDir, hadolintPath, helmUnittestEnv, imageNodeDir, pinnedVersions, repoRoot, schemathesisPath, type ServerBinary } from './binaries';
 export { connectNats, kubeConfigFor, kubeconfigFile } from './clients';
 export { eventually, type EventuallyOptions } from './eventually';
 export { httpsGet, httpsRequest } from './http';
@@ -17,6 +17,7 @@ export { controllerFigures } from './controller-figures';
 export { Reaper } from './reaper';
 export { startDockerDaemon, type DockerDaemon } from './docker';
 export { buildImage, type ImageSpec } from './images';
+export { buildNetbrokerImage, contextFiles, type NetbrokerImage } from './netbroker-image';
 export { POD_SUPERNET, type NodeNetwork } from './node-network';
 export { type KubeNode } from './node';
 export { clusterDnsIp } from './cluster-dns';

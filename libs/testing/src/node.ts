@@ -23,8 +23,15 @@ export interface KubeNode {
   readonly containerdSocket: string;
   /** containerd, kubelet, kube-proxy, kube-controller-manager, kube-scheduler. */
   readonly processes: readonly ManagedProcess[];
+  /** The stack's private dockerd, which builds the node's images (buildNetbrokerImage(node.docker)). */
+  readonly docker: DockerDaemon;
   /** Builds an image on the stack's private dockerd and imports it into the node's containerd. */
   loadImage(spec: ImageSpec): Promise<string>;
+  /**
+   * Imports an image the stack's private dockerd has (e.g. buildNetbrokerImage(stack.docker).ref)
+   * into the node's containerd; pods use it with `imagePullPolicy: Never`.
+   */
+  importImage(ref: string): Promise<void>;
   /** A container's log as the kubelet wrote it (newest attempt), without the CRI line prefixes. */
   podLogs(namespace: string, pod: string, container?: string): Promise<string>;
   stop(): Promise<void>;
@@ -147,11 +154,13 @@ export async function startNode(opts: NodeStartOptions): Promise<KubeNode> {
     network,
     containerdSocket: socket,
     processes,
+    docker,
     loadImage: async (spec) => {
       const ref = await buildImage(docker, spec);
       await importImage(ref);
       return ref;
     },
+    importImage,
     podLogs: async (namespace, pod, container) => {
       const dirs = (await readdir(paths.podLogs)).filter((d) => d.startsWith(`${namespace}_${pod}_`));
       if (dirs.length !== 1) throw new Error(`no log directory for pod ${namespace}/${pod}`);
