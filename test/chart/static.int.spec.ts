@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
-import { kubeConfigFor } from '@netbroker/testing';
+import { helmUnittestEnv, kubeConfigFor } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generated } from '../../scripts/chart/generate';
 import { applyDryRun, CHART, helm, KUBE_VERSION, render, valuesArgs } from './helm';
@@ -34,6 +34,13 @@ describe('the chart, statically', () => {
     const r = await helm(['lint', '--strict', '--kube-version', KUBE_VERSION, CHART, ...valuesArgs([file])]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('0 chart(s) failed');
+  });
+
+  it('passes its helm-unittest suites (helm/netbroker/tests: asserts and snapshots)', async () => {
+    const r = await helm(['unittest', '--strict', CHART], helmUnittestEnv());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Tests:\s+\d+ passed, \d+ total/);
+    expect(r.stdout).not.toMatch(/failed/);
   });
 
   it.each([
