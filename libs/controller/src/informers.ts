@@ -78,10 +78,15 @@ export class SharedInformer<T extends KubernetesObject> {
     });
   }
 
-  /** Adds a handler (starting the watch on the first); the returned function removes it (stopping the watch on the last). */
+  /**
+   * Adds a handler (starting the watch on the first); the returned function removes it (stopping
+   * the watch on the last). The handler is told of every object already cached — also while the
+   * first list is delivered and the watch not yet open, when the cache holds objects whose events
+   * went only to the handlers before it.
+   */
   subscribe(handler: Handler<T>): () => Promise<void> {
     this.handlers.add(handler);
-    if (this.inner.hasSynced) for (const obj of this.inner.list()) handler.onChange(obj);
+    for (const obj of this.inner.list()) handler.onChange(obj);
     this.started ??= this.inner.start();
     return async () => {
       if (!this.handlers.delete(handler) || this.handlers.size > 0) return;

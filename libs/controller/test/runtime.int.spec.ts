@@ -86,6 +86,30 @@ describe('shared informers', () => {
     await leave();
     await leaveLate();
   });
+
+  it('tell a subscriber that arrives while the first list is being delivered of every object (the cache is not marked filled yet)', async () => {
+    const ns = await namespace();
+    const names = ['a', 'b', 'c'];
+    for (const name of names) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name } } });
+    const informer = new SharedInformers(logger).informer(cluster, { ...configMaps, namespace: ns });
+    const late: string[] = [];
+    let leaveLate: (() => Promise<void>) | undefined;
+    let syncedThen: boolean | undefined;
+    // Subscribing just after the first list was delivered, while the watch is being opened: the
+    // informer does not count as synced yet (a syncer loop starting a moment after another).
+    const leave = informer.subscribe({
+      onChange: () =>
+        void setImmediate(() => {
+          syncedThen ??= informer.hasSynced;
+          leaveLate ??= informer.subscribe({ onChange: (o) => void late.push(o.metadata!.name!) });
+        }),
+    });
+    await informer.waitForSync();
+    expect(syncedThen).toBe(false);
+    expect([...new Set(late)].filter((n) => names.includes(n)).sort()).toEqual(names);
+    await leave();
+    await leaveLate?.();
+  });
 });
 
 describe('listResource', () => {
