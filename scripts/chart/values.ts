@@ -43,6 +43,12 @@ const workload = {
   livenessProbe: probe,
   readinessProbe: probe,
   terminationGracePeriodSeconds: z.number().int().min(1).describe('Seconds a pod has to finish in-flight work when stopped.'),
+  shutdownDelaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(120)
+    .describe('A stopping pod keeps serving this long before it is signalled (preStop sleep), so Services stop sending it new connections first.'),
 };
 
 const Workload = z.strictObject(workload);
