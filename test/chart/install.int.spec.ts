@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -37,6 +37,7 @@ const RELEASE = 'nb';
 const NS = 'netbroker';
 const EIP_RANGE = '100.68.0.0/24';
 const tenant = 'acme';
+const natsToken = randomUUID();
 const COMPONENTS = ['api', 'ipam', 'provisioner', 'syncer', 'mapper', 'exposer'] as const;
 const KUBE_COMPONENTS = ['provisioner', 'syncer', 'mapper', 'exposer'] as const;
 const sa = (component: string) => `${RELEASE}-netbroker-${component}`;
@@ -84,7 +85,7 @@ describe('the chart installed on a real node', () => {
     const inCluster = stack.inCluster!;
     return {
       image: { repository, tag, pullPolicy: 'Never' },
-      nats: { url: inCluster.natsUrl },
+      nats: { url: inCluster.natsUrl, auth: { existingSecret: 'nats-auth', tokenKey: 'token' }, tls: { existingSecret: 'nats-tls', caKey: 'ca.crt' } },
       config: {
         logLevel: process.env.NETBROKER_CHART_LOG_LEVEL ?? 'info',
         ipam: {
@@ -106,7 +107,8 @@ describe('the chart installed on a real node', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ virtualClusters: 1, node: { reachableFromPods: true, loadBalancer: [EIP_RANGE] }, audit: {} });
+    // NATS with a token over TLS: the chart hands both to the pods from Secrets, as files.
+    stack = await startStack({ virtualClusters: 1, nats: { auth: { token: natsToken }, tls: {} }, node: { reachableFromPods: true, loadBalancer: [EIP_RANGE] }, audit: {} });
     host = stack.host!;
     const t0 = Date.now();
     image = await buildNetbrokerImage(stack.node!.docker);
@@ -117,6 +119,8 @@ describe('the chart installed on a real node', () => {
     valuesFile = join(stack.dir, 'values.yaml');
     await writeFile(valuesFile, stringify(values(image.ref)));
     await core().createNamespace({ body: { metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } } });
+    await core().createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nats-auth' }, stringData: { token: natsToken } } });
+    await core().createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nats-tls' }, stringData: { 'ca.crt': await readFile(stack.natsFiles!.caFile!, 'utf8') } } });
   }, 600_000);
   afterAll(() => stack?.stop());
   // A failed step shows what netbroker's pods said (the stack, and their logs, go at the end).
@@ -263,6 +267,19 @@ describe('the chart installed on a real node', () => {
         expect(gone).toBe(true);
       }, opts(150_000));
     }, 200_000);
+
+    it('ran the flows without a restart; what each pod used (for the chart README)', async () => {
+      const pods = (await core().listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/part-of=netbroker' })).items;
+      const rows: string[] = [];
+      for (const pod of pods) {
+        expect(pod.status?.containerStatuses?.[0]?.restartCount, pod.metadata?.name).toBe(0);
+        const res = await fetch(`http://${pod.status!.podIP}:9090/metrics`);
+        const text = await res.text();
+        const metric = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))?.split(' ').at(-1));
+        rows.push(`| ${pod.metadata!.labels!['app.kubernetes.io/component']} | ${(metric('netbroker_process_resident_memory_bytes') / 2 ** 20).toFixed(0)} MiB | ${(metric('netbroker_nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0)} MiB | ${metric('netbroker_process_cpu_seconds_total').toFixed(1)} s |`);
+      }
+      console.log(`[chart] after the flows:\n| component | RSS | heap used | CPU since start |\n|---|---|---|---|\n${rows.sort().join('\n')}`);
+    });
 
     it('was never refused: no request of a netbroker ServiceAccount got a 403', async () => {
       for (const svc of (await core().listServiceForAllNamespaces()).items.filter((x) => x.metadata?.namespace?.startsWith(`${tenant}-`))) {

@@ -12,11 +12,11 @@ import { startNode, type KubeNode } from './node';
 import { createNodeNetwork, type NodeNetwork } from './node-network';
 import type { ServerExitedError } from './process';
 import { Reaper } from './reaper';
-import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions } from './servers';
+import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions, type NatsClientFiles, type NatsOptions } from './servers';
 
 export interface StackOptions {
-  /** Start nats-server -js (default true). */
-  nats?: boolean;
+  /** Start nats-server -js (default true); with options, with auth and TLS (the client's files in `StackInfo.natsFiles`). */
+  nats?: boolean | Omit<NatsOptions, 'address'>;
   /** Start etcd and the host apiserver (default true). */
   host?: boolean;
   /** Number of virtual apiservers sharing the host's etcd (default 0). */
@@ -58,6 +58,8 @@ export interface InClusterInfo {
 /** The part of a stack that crosses process boundaries (vitest `provide`, `.netbroker/stack.json`). */
 export interface StackInfo {
   natsUrl?: string;
+  /** What a NATS client needs besides the URL (a stack started with `nats: { auth, tls }`). */
+  natsFiles?: NatsClientFiles;
   /** etcd's client URL (the apiservers' store). */
   etcdUrl?: string;
   host?: ClusterInfo;
@@ -144,7 +146,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // With a node reachable from pods: NATS beside the host apiserver, virtual apiservers apart.
     const forPods = nodeOpts?.reachableFromPods ? network : undefined;
     const [natsServer, etcd] = await Promise.all([
-      nats ? startNats(dir, onExit, undefined, servers.backend, { address: forPods?.hostIp }).then(track) : undefined,
+      nats ? startNats(dir, onExit, undefined, servers.backend, { ...(nats === true ? {} : nats), address: forPods?.hostIp }).then(track) : undefined,
       host ? startEtcd(dir, onExit, servers.backend).then(track) : undefined,
     ]);
     const apiserver = (o: Pick<KubeApiserverOptions, 'name' | 'compaction' | 'nodeLink' | 'address' | 'audit'>) =>
@@ -173,7 +175,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       podCidr: forPods.podCidr,
       serviceCidr,
     };
-    const info: StackInfo = { natsUrl: natsServer?.url, etcdUrl: etcd?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info), ...(inCluster ? { inCluster } : {}) };
+    const natsFiles = natsServer && Object.keys(natsServer.files).length > 0 ? { natsFiles: natsServer.files } : {};
+    const info: StackInfo = { natsUrl: natsServer?.url, ...natsFiles, etcdUrl: etcd?.url, host: hostServer?.info, virtual: virtual.map((v) => v.info), ...(inCluster ? { inCluster } : {}) };
     return {
       ...info,
       dir,
