@@ -56,6 +56,8 @@ describe('the chart installed on a real node', () => {
   const apps = () => kubeConfigFor(host).makeApiClient(AppsV1Api);
   const ns = (project: string) => `${tenant}-${project}`;
   const opts = (timeoutMs = 90_000) => ({ timeoutMs, signal: stack.signal });
+  /** What the host apiserver's audit log recorded of netbroker's ServiceAccounts. */
+  const ofServiceAccounts = (stage?: string) => auditEvents(stack, { username: new RegExp(`^system:serviceaccount:${NS}:`), ...(stage ? { stage } : {}) });
   const helmIn = (args: string[], timeoutMs?: number) => helm([...args, '--kubeconfig', kubeconfig, '--namespace', NS], {}, timeoutMs);
 
   /** One request to the API through its Service (a NodePort on the node), on a connection of its own. */
@@ -87,7 +89,7 @@ describe('the chart installed on a real node', () => {
       image: { repository, tag, pullPolicy: 'Never' },
       nats: { url: inCluster.natsUrl, auth: { existingSecret: 'nats-auth', tokenKey: 'token' }, tls: { existingSecret: 'nats-tls', caKey: 'ca.crt' } },
       config: {
-        logLevel: process.env.NETBROKER_CHART_LOG_LEVEL ?? 'info',
+        logLevel: 'info',
         ipam: {
           pools: [
             { name: 'projects', kind: 'prefix', prefixes: ['10.182.0.0/16'] },
@@ -131,14 +133,9 @@ describe('the chart installed on a real node', () => {
       const log = await stack.node.podLogs(NS, pod.metadata!.name!).catch((e: Error) => e.message);
       console.log(`--- ${pod.metadata!.name} (last 40 lines)\n${log.split('\n').slice(-40).join('\n')}`);
     }
-    for (const svc of (await core().listServiceForAllNamespaces()).items.filter((x) => x.metadata?.namespace?.startsWith(`${tenant}-`))) {
-      console.log(`--- host Service ${svc.metadata?.namespace}/${svc.metadata?.name} ${JSON.stringify(svc.metadata?.annotations)}`);
-    }
     const virtualEvents = await kubeConfigFor(stack.virtual[0]!).makeApiClient(CoreV1Api).listEventForAllNamespaces().catch(() => ({ items: [] }));
     console.log(`--- virtual cluster Events:\n${virtualEvents.items.map((e) => `${e.involvedObject.kind} ${e.involvedObject.namespace}/${e.involvedObject.name}: ${e.reason} ${e.message}`).join('\n')}`);
-    const onServices = await auditEvents(stack, { username: new RegExp(`^system:serviceaccount:${NS}:`), resource: 'services', stage: 'ResponseComplete' });
-    console.log(`--- requests on services:\n${onServices.filter((e) => e.verb !== 'list' && e.verb !== 'watch').map((e) => `${e.user.username} ${e.verb} ${e.objectRef?.namespace}/${e.objectRef?.name}: ${e.responseStatus?.code}`).join('\n')}`);
-    const refused = (await auditEvents(stack, { username: new RegExp(`^system:serviceaccount:${NS}:`), stage: 'ResponseComplete' })).filter((e) => (e.responseStatus?.code ?? 0) >= 400);
+    const refused = (await ofServiceAccounts('ResponseComplete')).filter((e) => (e.responseStatus?.code ?? 0) >= 400);
     console.log(`--- requests of netbroker's ServiceAccounts that failed:\n${refused.slice(-30).map((e) => `${e.user.username} ${e.verb} ${e.objectRef?.resource} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}: ${e.responseStatus?.code} ${e.responseStatus?.reason ?? ''}`).join('\n')}`);
   });
 
@@ -282,14 +279,7 @@ describe('the chart installed on a real node', () => {
     });
 
     it('was never refused: no request of a netbroker ServiceAccount got a 403', async () => {
-      for (const svc of (await core().listServiceForAllNamespaces()).items.filter((x) => x.metadata?.namespace?.startsWith(`${tenant}-`))) {
-      console.log(`--- host Service ${svc.metadata?.namespace}/${svc.metadata?.name} ${JSON.stringify(svc.metadata?.annotations)}`);
-    }
-    const virtualEvents = await kubeConfigFor(stack.virtual[0]!).makeApiClient(CoreV1Api).listEventForAllNamespaces().catch(() => ({ items: [] }));
-    console.log(`--- virtual cluster Events:\n${virtualEvents.items.map((e) => `${e.involvedObject.kind} ${e.involvedObject.namespace}/${e.involvedObject.name}: ${e.reason} ${e.message}`).join('\n')}`);
-    const onServices = await auditEvents(stack, { username: new RegExp(`^system:serviceaccount:${NS}:`), resource: 'services', stage: 'ResponseComplete' });
-    console.log(`--- requests on services:\n${onServices.filter((e) => e.verb !== 'list' && e.verb !== 'watch').map((e) => `${e.user.username} ${e.verb} ${e.objectRef?.namespace}/${e.objectRef?.name}: ${e.responseStatus?.code}`).join('\n')}`);
-    const refused = (await auditEvents(stack, { username: new RegExp(`^system:serviceaccount:${NS}:`), stage: 'ResponseComplete' })).filter((e) => e.responseStatus?.code === 403);
+      const refused = (await ofServiceAccounts('ResponseComplete')).filter((e) => e.responseStatus?.code === 403);
       expect(refused.map((e) => `${e.user.username} ${e.verb} ${e.objectRef?.resource} ${e.objectRef?.namespace ?? ''}`)).toEqual([]);
     });
   });
@@ -297,7 +287,7 @@ describe('the chart installed on a real node', () => {
   describe('least privilege', () => {
     it('grants each ServiceAccount exactly what the flows used, the rest listed with its reason', async () => {
       // Every stage: a watch that is still open has only ResponseStarted.
-      const used = auditedAccess(await auditEvents(stack, { username: new RegExp(`^system:serviceaccount:${NS}:`) }));
+      const used = auditedAccess(await ofServiceAccounts());
       // api and ipam have no token: they never appear.
       expect(used.filter((u) => u.username === saUser('api') || u.username === saUser('ipam'))).toEqual([]);
       const rbac = kubeConfigFor(host).makeApiClient(RbacAuthorizationV1Api);
