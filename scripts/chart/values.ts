@@ -52,7 +52,7 @@ const workload = {
 };
 
 const Workload = z.strictObject(workload);
-const ComponentValues = z.strictObject(Object.fromEntries(Object.entries(workload).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof workload]: z.ZodOptional<(typeof workload)[K]> });
+const ComponentValues = Workload.partial();
 
 const ApiValues = ComponentValues.extend({
   service: z
