@@ -56,6 +56,7 @@ export async function render(namespace: string, files: string[] = [], set: Recor
     .filter((o): o is KubernetesObject => o !== null);
 }
 
+/** client-node's own resolution of an object's URL path (discovery decides namespaced or not). */
 class Paths extends KubernetesObjectApi {
   path(spec: KubernetesObject): Promise<string> {
     return this.specUriPath(spec, 'patch');
@@ -68,8 +69,7 @@ class Paths extends KubernetesObjectApi {
  * the apiserver's message.
  */
 export async function applyDryRun(cluster: ClusterInfo, obj: KubernetesObject): Promise<{ status: number; message: string }> {
-  const paths = KubernetesObjectApi.makeApiClient(kubeConfigFor(cluster)) as unknown as Paths;
-  const path = await Paths.prototype.path.call(paths, obj);
+  const path = await kubeConfigFor(cluster).makeApiClient(Paths).path(obj);
   const url = `${cluster.server}${path}?dryRun=All&fieldManager=chart-check&fieldValidation=Strict&force=true`;
   const res = await httpsRequest('PATCH', url, { ca: cluster.caPem, token: cluster.tokens.admin!, body: JSON.stringify(obj), contentType: 'application/apply-patch+yaml', timeoutMs: 10_000 });
   const message = res.status >= 300 ? ((JSON.parse(res.body) as { message?: string }).message ?? res.body) : '';
