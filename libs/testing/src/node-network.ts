@@ -43,19 +43,14 @@ const sh = async (cmd: string, args: string[]) => (await run(cmd, args)).stdout;
 
 /**
  * `bash -c REMOVE_NETWORK x NETNS HOSTLINK`: removes what a node's network leaves behind — the
- * network namespaces of its pods (found by their veth peers on the node's bridge), the node's
- * namespace (its bridge, veths, routes and kube-proxy's iptables rules go with it) and the root
- * end of the link. Idempotent: what is already gone is skipped.
+ * node's namespace (its bridge, veths, routes and kube-proxy's iptables rules go with it) and the
+ * root end of the link. The pods' namespaces are mounts under the node's containerd state dir
+ * (node.ts), which the node's own teardown unmounts. Idempotent: what is already gone is skipped.
  */
 const REMOVE_NETWORK = `
 set -u
 ns=$1 hostlink=$2
-if [ -e "/run/netns/$ns" ]; then
-  for name in $(ip -n "$ns" -o link show type veth | sed -n 's/.* link-netns \\([^ ]*\\).*/\\1/p' | sort -u); do
-    case "$name" in cni-*) ip netns del "$name" ;; esac
-  done
-  ip netns del "$ns"
-fi
+[ -e "/run/netns/$ns" ] && ip netns del "$ns"
 ip link del "$hostlink" 2>/dev/null
 exit 0
 `;

@@ -195,6 +195,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   sandbox_image = "${sandboxImage}"
   # This VM forbids lowering oom_score_adj: without this every sandbox fails to start.
   restrict_oom_score_adj = true
+  # Pods' network namespaces are mounted under the state dir, not /run/netns: the node's teardown
+  # unmounts everything under its dir, so a sandbox stopped but not yet removed leaves none behind.
+  netns_mounts_under_state_dir = true
   enable_selinux = false
   disable_apparmor = true
   [plugins."io.containerd.grpc.v1.cri".cni]
