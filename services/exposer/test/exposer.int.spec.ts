@@ -417,9 +417,14 @@ describe('exposures', () => {
     // Another Service takes that address inside the virtual cluster before the entry comes back:
     // one the syncer leaves alone (a mapping's, whose ClusterIP is the virtual cluster's own), as
     // the syncer would otherwise move a tenant's Service to the host's address.
-    await virtual.deleteNamespacedService({ name: 'nats-ext', namespace: entryNs });
+    // The exposer puts its entry back as soon as it sees it gone, and the apiserver may release the
+    // address a moment after the delete: whoever asks first gets it. Until the squatter has it,
+    // the entry is taken away again.
     const squatter = { name: 'squatter', labels: { 'netbroker.io/mapping': 'm0000000000000000' } };
-    await virtual.createNamespacedService({ namespace: entryNs, body: { metadata: squatter, spec: { clusterIP: hostIp, ports: [{ port: 1 }] } } });
+    await eventually(async () => {
+      if (await virtualService('nats-ext')) await virtual.deleteNamespacedService({ name: 'nats-ext', namespace: entryNs }).catch(() => undefined);
+      await virtual.createNamespacedService({ namespace: entryNs, body: { metadata: squatter, spec: { clusterIP: hostIp, ports: [{ port: 1 }] } } });
+    }, opts());
     await eventually(async () => {
       const e = await exposure(acme, 'shop', 'nats');
       expect(e.status.consumers).toMatchObject([{ project: `${acme}/billing`, ready: false, reason: 'ClusterIPUnavailable' }]);
