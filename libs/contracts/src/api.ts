@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Cidr, IpAddress } from './addresses';
 import { IpamErrorReason, Name, PoolSpec, PoolStatus } from './ipam';
-import { EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
+import { AddressesPerPool, EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
 import { VClusterStatus } from './syncer';
 import { text } from './text';
 
@@ -173,7 +173,7 @@ export const UpdateTenantRequest = z
     quotas: z
       .object({
         maxProjects: z.number().int().min(0).max(100_000).optional(),
-        maxAddressesPerPool: z.record(z.string(), z.number().int().min(0)).optional(),
+        maxAddressesPerPool: AddressesPerPool.optional(),
       })
       .strict()
       .optional(),

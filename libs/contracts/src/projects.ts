@@ -47,11 +47,14 @@ export type EgressNetworkType = z.infer<typeof EgressNetworkType>;
 
 // --- Tenants ---------------------------------------------------------------------------------
 
+/** Pool name -> addresses. The keys are pool names, so no key can be `__proto__` or `constructor`. */
+export const AddressesPerPool = z.record(Name, z.number().int().min(0));
+
 export const Quotas = z
   .object({
     maxProjects: z.number().int().min(0).max(100_000).default(50),
-    /** Addresses a tenant may hold per pool (a /24 counts 256). */
-    maxAddressesPerPool: z.record(z.string(), z.number().int().min(0)).default({}),
+    /** Addresses a tenant may hold per pool (a /24 counts 256), keyed by pool name. */
+    maxAddressesPerPool: AddressesPerPool.default({}),
   })
   .strict();
 export type Quotas = z.infer<typeof Quotas>;

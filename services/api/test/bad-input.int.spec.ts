@@ -198,6 +198,13 @@ const table: Array<[string, Row, number, string, string[]?]> = [
   ['admin: a duplicate tenant', admin('POST', '/admin/tenants', { name: tenant }), 409, 'already-exists'],
   ['admin: a negative quota', admin('POST', '/admin/tenants', { name: `neg-${run}`, quotas: { maxProjects: -1 } }), 422, 'invalid-body', ['quotas.maxProjects']],
   ['admin: an unknown quota', admin('PATCH', `/admin/tenants/${tenant}`, { quotas: { maxPods: 3 } }), 422, 'invalid-body', ['quotas.maxPods']],
+  [
+    'admin: an address quota keyed by something that cannot be a pool name',
+    admin('PATCH', `/admin/tenants/${tenant}`, { quotas: { maxAddressesPerPool: { Not_A_Pool: 4 } } }),
+    422,
+    'invalid-body',
+    ['quotas.maxAddressesPerPool.Not_A_Pool'],
+  ],
   ['admin: a token without a name', admin('POST', `/admin/tenants/${tenant}/tokens`, {}), 422, 'invalid-body', ['name']],
   ['admin: a token for a missing tenant', admin('POST', `/admin/tenants/missing-${run}/tokens`, { name: 'x' }), 404, 'not-found'],
   ['admin: deleting a tenant that has projects', admin('DELETE', `/admin/tenants/${full}`), 409, 'tenant-not-empty'],
