@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { z } from 'zod';
 import { decodeJson, encodeJson } from './codec';
@@ -19,6 +19,8 @@ export const decodeKeyToken = (s: string): string => s.replace(/-/g, '.').replac
 
 /** A JetStream KV bucket of JSON values checked against one zod schema, with compare-and-set. */
 export class JsonKv<S extends z.ZodType> {
+  private jsm: Promise<JetStreamManager> | undefined;
+
   constructor(
     readonly kv: KV,
     readonly bucket: string,
@@ -60,7 +62,10 @@ export class JsonKv<S extends z.ZodType> {
 
   /** The bucket's last revision: every change up to it is visible to a follower started now. */
   async lastRevision(): Promise<number> {
-    const info = await (await jetstreamManager(this.nc)).streams.info(`KV_${this.bucket}`);
+    // One manager, without the account-info request jetstreamManager() makes by default: this
+    // runs before every read behind a barrier, so it costs one request, not two.
+    this.jsm ??= jetstreamManager(this.nc, { checkAPI: false });
+    const info = await (await this.jsm).streams.info(`KV_${this.bucket}`);
     return info.state.last_seq;
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listOf } from './paging';
 import { Cidr, IpAddress } from './addresses';
 import { IpamErrorReason, Name, PoolSpec, PoolStatus } from './ipam';
 import { AddressesPerPool, EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
@@ -197,7 +198,7 @@ export const Tenant = z.object({
 });
 export type Tenant = z.infer<typeof Tenant>;
 
-export const TenantList = z.object({ items: z.array(Tenant) });
+export const TenantList = listOf(Tenant);
 export type TenantList = z.infer<typeof TenantList>;
 
 // --- Admin: tenant tokens --------------------------------------------------------------------
@@ -215,7 +216,7 @@ export type TokenInfo = z.infer<typeof TokenInfo>;
 export const CreatedToken = TokenInfo.extend({ token: z.string() });
 export type CreatedToken = z.infer<typeof CreatedToken>;
 
-export const TokenList = z.object({ items: z.array(TokenInfo) });
+export const TokenList = listOf(TokenInfo);
 export type TokenList = z.infer<typeof TokenList>;
 
 // --- Admin: address pools (proxied to the ipam service) --------------------------------------
@@ -290,20 +291,7 @@ export const Project = z.object({
 });
 export type Project = z.infer<typeof Project>;
 
-export const ListProjectsQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).optional(),
-    /** The previous page's `continue` (opaque; any token of this alphabet resumes after the position it encodes). */
-    continue: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'must be the continue token of a previous page').optional(),
-  })
-  .strict();
-export type ListProjectsQuery = z.infer<typeof ListProjectsQuery>;
-
-export const ProjectList = z.object({
-  items: z.array(Project),
-  /** Present when there are more: pass it as `?continue=` for the next page. */
-  continue: z.string().optional(),
-});
+export const ProjectList = listOf(Project);
 export type ProjectList = z.infer<typeof ProjectList>;
 
 // --- Tenant: virtual cluster registration ----------------------------------------------------

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Name } from './ipam';
 import { EgressNetworkType, parseProjectKey, projectKey } from './projects';
+import { listOf } from './paging';
 import { dnsLabel } from './text';
 
 // Cross-project access (Kube-DC model: projects meet only through external IPs). An exporting
@@ -185,7 +186,7 @@ export const Exposure = z.object({
   status: ExposureResourceStatus,
 });
 export type Exposure = z.infer<typeof Exposure>;
-export const ExposureList = z.object({ items: z.array(Exposure) });
+export const ExposureList = listOf(Exposure);
 export type ExposureList = z.infer<typeof ExposureList>;
 
 /** What a consumer project is offered or has accepted. */
@@ -205,7 +206,7 @@ export const Import = z.object({
   acceptedAt: z.string().optional(),
 });
 export type Import = z.infer<typeof Import>;
-export const ImportList = z.object({ items: z.array(Import) });
+export const ImportList = listOf(Import);
 export type ImportList = z.infer<typeof ImportList>;
 
 /** Audit facts: every change of an exposure or grant, with who did it. */

@@ -9,4 +9,5 @@ export * from './leases';
 export * from './exposures';
 export * from './annotation-policy';
 export * from './addresses';
+export * from './paging';
 export { text, dnsLabel } from './text';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Name } from './ipam';
+import { listOf } from './paging';
 import { dnsLabel, text } from './text';
 
 // Service mappings between a project's host namespace and its virtual cluster (vcluster's
@@ -75,7 +76,7 @@ export type MappingResourceStatus = z.infer<typeof MappingResourceStatus>;
 export const Mapping = MappingSpec.extend({ id: z.string(), createdAt: z.string(), status: MappingResourceStatus });
 export type Mapping = z.infer<typeof Mapping>;
 
-export const MappingList = z.object({ items: z.array(Mapping) });
+export const MappingList = listOf(Mapping);
 export type MappingList = z.infer<typeof MappingList>;
 
 export const MappingEvent = z.object({

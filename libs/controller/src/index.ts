@@ -1,3 +1,4 @@
+export { ReadBarrier } from './barrier';
 export { every, ManualClock, settle, systemClock, type Cancel, type Clock } from './clock';
 export { Controller, type ControllerMetrics, type ControllerOptions, type Keys, type Sharding } from './controller';
 export { EventRecorder, eventName, type EventNote, type EventSubject } from './events';

@@ -48,7 +48,8 @@ function controllerMetrics(registry: Registry, depth: () => Array<[string, numbe
  * The runtime of one service process: its sources (informers, bucket followers), its
  * controllers, their leases, the ops server (/healthz, /readyz from every source's sync state and
  * the checks added, /metrics with per-controller figures) and an orderly shutdown: ops server,
- * controllers (running reconciles finish), leases released, sources, then what `onStop` added.
+ * what `onDrain` added, controllers (running reconciles finish), leases released, sources, then
+ * what `onStop` added.
  */
 export class Manager {
   readonly registry: Registry;
@@ -60,6 +61,7 @@ export class Manager {
   private readonly leaseHolders: LeaseHolder[] = [];
   private readonly checks: Record<string, ReadinessCheck> = {};
   private readonly stoppers: Array<{ name: string; stop: () => unknown }> = [];
+  private readonly drainers: Array<{ name: string; stop: () => unknown }> = [];
   /** Per-controller figures, for queues a service runs itself (e.g. one per virtual cluster). */
   readonly metrics: ControllerMetrics;
   private readonly shutdown: Shutdown;
@@ -98,6 +100,14 @@ export class Manager {
   /** A readiness check besides the sources' sync state (e.g. the NATS connection). */
   check(name: string, check: ReadinessCheck): void {
     this.checks[name] = check;
+  }
+
+  /**
+   * Stopped first, right after the ops server and before the controllers and sources, all at
+   * once: what serves requests from the sources (an HTTP server finishing its requests).
+   */
+  onDrain(name: string, stop: () => unknown): void {
+    this.drainers.push({ name, stop });
   }
 
   /** Stopped after everything the manager runs, last added first (e.g. draining NATS). */
@@ -150,6 +160,7 @@ export class Manager {
       }
     };
     await step('ops', () => this.ops?.close());
+    await Promise.all(this.drainers.map(({ name, stop }) => step(name, stop)));
     await Promise.all(this.controllers.map((c) => step(`controller ${c.name}`, () => c.stop())));
     await Promise.all(this.leaseHolders.map((l) => step('leases', () => l.stop())));
     await Promise.all(this.sources.map((s) => step(s.name, () => s.stop())));

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TenantRecord } from '@netbroker/contracts';
 import { problem } from './problems';
-import type { Store } from './store';
+import type { ApiView } from './view';
 
 export type Auth = 'admin' | 'tenant' | 'public';
 
@@ -26,18 +26,16 @@ export function sameSecret(a: string, b: string): boolean {
 const unauthenticated = (detail: string) => problem('unauthenticated', detail, { headers: { 'www-authenticate': 'Bearer realm="netbroker"' } });
 
 /** Who is calling: the admin token, or a tenant token whose tenant still exists. 401 otherwise. */
-export async function authenticate(header: string | undefined, adminToken: string, store: Store): Promise<Principal> {
+export async function authenticate(header: string | undefined, adminToken: string, view: Pick<ApiView, 'principal'>): Promise<Principal> {
   if (header === undefined) throw unauthenticated('a bearer token is required');
   const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(header.trim());
   if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
   const token = match[1]!;
   if (sameSecret(token, adminToken)) return { kind: 'admin' };
   if (!token.startsWith(TOKEN_PREFIX)) throw unauthenticated('the token is not valid');
-  const record = await store.tokens.get(sha256Hex(token));
-  if (!record) throw unauthenticated('the token is not valid');
-  const tenant = await store.tenants.get(record.value.tenant);
-  if (!tenant) throw unauthenticated('the token is not valid');
-  return { kind: 'tenant', tenant: tenant.value, tokenId: record.value.id };
+  const found = await view.principal(sha256Hex(token));
+  if (!found) throw unauthenticated('the token is not valid');
+  return { kind: 'tenant', tenant: found.tenant, tokenId: found.token.id };
 }
 
 /** Admin routes only for the admin token, tenant routes only for tenant tokens. */

@@ -5,12 +5,15 @@ import type { ApiConfig } from './config';
 import type { Idempotency } from './idempotency';
 import type { RateLimiter } from './rate-limit';
 import type { Store } from './store';
+import type { ApiView } from './view';
 
 /** Everything a route needs, built once in main.ts and passed down. */
 export interface ApiDeps {
   config: ApiConfig;
   logger: Logger;
   store: Store;
+  /** Tokens, tenants, projects and their status followed into memory: what reads are answered from. */
+  view: ApiView;
   ipam: IpamClient;
   facts: Facts;
   idempotency: Idempotency;

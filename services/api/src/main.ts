@@ -10,6 +10,7 @@ import { Idempotency } from './idempotency';
 import { buildOpenApi } from './openapi';
 import { RateLimiter } from './rate-limit';
 import { openStore } from './store';
+import { ApiView } from './view';
 
 const config = loadConfig(ApiConfig);
 const logger = createLogger({ service: 'api', level: config.LOG_LEVEL });
@@ -21,6 +22,8 @@ manager.onStop('nats', () => nc.drain());
 manager.check('nats', () => !nc.isClosed());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
 const store = await openStore(nc, config.NATS_REPLICAS);
+const view = new ApiView(store, logger);
+view.sources.forEach((s) => manager.source(s));
 const limiter = new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
 const sweep = setInterval(() => limiter.sweep(Date.now()), 60_000).unref();
 manager.onStop('rate limiter', () => clearInterval(sweep));
@@ -30,6 +33,7 @@ const app = await buildServer(
     config,
     logger,
     store,
+    view,
     ipam: new IpamClient(nc),
     facts: new Facts(new EventPublisher(nc), { registry: manager.registry, log: logger }),
     idempotency: new Idempotency({ kv: store.idempotency, key, now: () => new Date() }),
@@ -41,10 +45,11 @@ const app = await buildServer(
   routes,
   document,
 );
-await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
-manager.onStop('http', () => app.close());
 manager.check('http', () => app.server.listening);
+// The view's followers start first: a request arriving before they caught up waits behind the read barrier.
+await manager.start();
+await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+manager.onDrain('http', () => app.close());
 const address = app.server.address();
 const url = typeof address === 'object' && address ? `http://${config.HTTP_HOST.includes(':') ? `[${config.HTTP_HOST}]` : config.HTTP_HOST}:${address.port}` : String(address);
-await manager.start();
 logger.info({ url, ops: manager.opsUrl, docs: `${url}/docs` }, `api listening on ${url}`);

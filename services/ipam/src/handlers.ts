@@ -13,7 +13,7 @@ import {
 import { serve, type InvalidPayloadError, type NatsConnection } from '@netbroker/bus';
 import type { Logger } from '@netbroker/runtime';
 import type { Subscription } from '@nats-io/transport-node';
-import { ReadBarrier } from './barrier';
+import { ReadBarrier } from '@netbroker/controller';
 import type { Ipam } from './ipam';
 
 const QUEUE = 'ipam';

@@ -1,4 +1,6 @@
 import {
+  ListQuery,
+  pageOf,
   AddGrantRequest,
   CreateExposureRequest,
   Exposure,
@@ -25,7 +27,7 @@ import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import { loadProject } from './projects';
-import { defineRoute, json, links, pathParams } from './route';
+import { defineRoute, json, links, PAGE_DESCRIPTION, pathParams } from './route';
 
 // Cross-project exposures (the exporter's side): an exposure puts a Service of the project on an
 // EIP, grants name the consumer projects. The exposer reconciles the records; the consumer's side
@@ -153,10 +155,10 @@ async function resolveGrants(deps: ApiDeps, exporter: ProjectRecord, refs: strin
       continue;
     }
     if (consumer.project === exporter.name) throw problem('self-grant', `project ${exporter.name} cannot be granted its own exposure`);
-    const found = await deps.store.projects.get(projectKey(consumer.tenant, consumer.project));
+    const found = await deps.view.project(projectKey(consumer.tenant, consumer.project));
     if (!found) throw problem('unknown-reference', `grant ${consumer.project}: the tenant has no such project`);
-    if (found.value.deletionRequestedAt !== undefined) throw problem('project-deleting', `grant ${consumer.project}: the project is being deleted`);
-    resolved.push({ consumer, uid: found.value.uid });
+    if (found.deletionRequestedAt !== undefined) throw problem('project-deleting', `grant ${consumer.project}: the project is being deleted`);
+    resolved.push({ consumer, uid: found.uid });
   }
   return resolved;
 }
@@ -194,7 +196,7 @@ async function writeExposure(deps: ApiDeps, record: ExposureRecord): Promise<num
 }
 
 async function writableProject(deps: ApiDeps, tenant: string, name: string): Promise<ProjectRecord> {
-  const project = (await loadProject(deps, tenant, name)).value;
+  const project = await loadProject(deps, tenant, name);
   if (project.deletionRequestedAt !== undefined) throw problem('project-deleting', `project ${project.name} is being deleted`);
   return project;
 }
@@ -276,12 +278,14 @@ export const exposureRoutes = [
     summary: "List the project's exposures with their grants and status",
     tag: 'exposures',
     params: exposuresPath,
-    responses: { 200: { description: 'Every exposure, by name', schema: ExposureList } },
+    query: ListQuery,
+    responses: { 200: { description: `Exposures by name. ${PAGE_DESCRIPTION}`, schema: ExposureList } },
     problems: ['not-found'],
-    async handler({ params, principal, deps }) {
-      const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
-      const records = await projectExposures(deps, project);
-      return json(200, { items: await Promise.all(records.map((r) => withDetails(deps, project, r))) } satisfies ExposureList);
+    async handler({ params, query, principal, deps }) {
+      const project = await loadProject(deps, principal.tenant.name, params.project);
+      const byName = new Map((await projectExposures(deps, project)).map((r) => [r.name, r]));
+      const page = pageOf([...byName.keys()], query);
+      return json(200, { items: await Promise.all(page.keys.map((n) => withDetails(deps, project, byName.get(n)!))), ...page.next } satisfies ExposureList);
     },
   }),
   defineRoute({
@@ -295,7 +299,7 @@ export const exposureRoutes = [
     responses: { 200: { description: 'The exposure', schema: Exposure } },
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
-      const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
+      const project = await loadProject(deps, principal.tenant.name, params.project);
       const found = await loadExposure(deps, project, params.name);
       return json(200, await withDetails(deps, project, found.value));
     },
@@ -311,7 +315,7 @@ export const exposureRoutes = [
     responses: { 202: { description: 'Deleted; the objects are removed asynchronously' } },
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
-      const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
+      const project = await loadProject(deps, principal.tenant.name, params.project);
       const found = await loadExposure(deps, project, params.name);
       for (const g of await exposureGrants(deps, project, params.name)) await deps.store.grants.delete(g.key);
       await deps.store.exposures.delete(found.key);
@@ -372,7 +376,7 @@ export const exposureRoutes = [
     responses: { 202: { description: 'Revoked; the objects are removed asynchronously' } },
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
-      const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
+      const project = await loadProject(deps, principal.tenant.name, params.project);
       await loadExposure(deps, project, params.name);
       const consumer = { tenant: params.consumerTenant, project: params.consumerProject };
       const found = await deps.store.grants.get(grantKey(refOf(project), params.name, consumer));

@@ -1,4 +1,6 @@
 import {
+  ListQuery,
+  pageOf,
   exposureKey,
   ExposureName,
   exposureSubjects,
@@ -21,7 +23,7 @@ import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import { exposureEvent, grantMsgId, refText } from './exposures';
 import { loadProject } from './projects';
-import { defineRoute, json, pathParams } from './route';
+import { defineRoute, json, PAGE_DESCRIPTION, pathParams } from './route';
 
 // Cross-project exposures, the consumer's side: what other projects offer this project, accepting
 // an offer (another tenant's grants start pending), declining or leaving one.
@@ -82,12 +84,13 @@ export const importRoutes = [
     summary: "What other projects expose to this project: pending offers (another tenant's grants) and accepted imports with their status",
     tag: 'imports',
     params: importsPath,
-    responses: { 200: { description: 'Every import, by exporter and exposure', schema: ImportList } },
+    query: ListQuery,
+    responses: { 200: { description: `Imports by exporter and exposure. ${PAGE_DESCRIPTION}`, schema: ImportList } },
     problems: ['not-found'],
-    async handler({ params, principal, deps }) {
-      const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
-      const keys = (await keysOf(deps.store.grants, `*.*.*.${projectKey(project.tenant, project.name)}`)).sort();
-      const grants = (await Promise.all(keys.map((k) => deps.store.grants.get(k)))).filter(
+    async handler({ params, query, principal, deps }) {
+      const project = await loadProject(deps, principal.tenant.name, params.project);
+      const page = pageOf((await keysOf(deps.store.grants, `*.*.*.${projectKey(project.tenant, project.name)}`)).sort(), query);
+      const grants = (await Promise.all(page.keys.map((k) => deps.store.grants.get(k)))).filter(
         // An accepted grant of an earlier project of the same name is not this project's.
         (r): r is KvRecord<GrantRecord> => r !== undefined && (r.value.state === 'pending' || r.value.consumer.uid === project.uid),
       );
@@ -97,7 +100,7 @@ export const importRoutes = [
           return exposure ? [await withStatus(deps, project, g, exposure)] : [];
         }),
       );
-      return json(200, { items: items.flat() } satisfies ImportList);
+      return json(200, { items: items.flat(), ...page.next } satisfies ImportList);
     },
   }),
   defineRoute({
@@ -111,7 +114,7 @@ export const importRoutes = [
     responses: { 200: { description: 'Accepted', schema: Import } },
     problems: ['not-found', 'project-deleting', 'conflict'],
     async handler({ params, principal, deps }) {
-      const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
+      const project = await loadProject(deps, principal.tenant.name, params.project);
       if (project.deletionRequestedAt !== undefined) throw problem('project-deleting', `project ${project.name} is being deleted`);
       const key = importKey(project, params);
       const grant = await deps.store.grants.get(key);
@@ -143,7 +146,7 @@ export const importRoutes = [
     responses: { 202: { description: 'Declined; the entry is removed asynchronously' } },
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
-      const project = (await loadProject(deps, principal.tenant.name, params.project)).value;
+      const project = await loadProject(deps, principal.tenant.name, params.project);
       const found = await deps.store.grants.get(importKey(project, params));
       if (!found) throw importNotFound(params);
       await deps.store.grants.delete(found.key);

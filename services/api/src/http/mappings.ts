@@ -1,5 +1,7 @@
 import {
   CreateMappingRequest,
+  ListQuery,
+  pageOf,
   Mapping,
   mappingKey,
   MappingList,
@@ -20,7 +22,7 @@ import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
 import { keysOf } from '../store';
 import { loadProject } from './projects';
-import { defineRoute, json, links, pathParams } from './route';
+import { defineRoute, json, links, PAGE_DESCRIPTION, pathParams } from './route';
 
 const mappingsPath = pathParams({ project: ProjectName });
 const mappingPath = pathParams({ project: ProjectName, id: z.string().regex(/^m[0-9a-f]{16}$/, 'must be a mapping id, m and 16 hex digits') });
@@ -85,7 +87,7 @@ export const mappingRoutes = [
     problems: ['not-found', 'invalid-mapping', 'import-not-allowed', 'project-deleting'],
     async handler({ params, body, principal, deps }) {
       const tenant = principal.tenant;
-      const project = (await loadProject(deps, tenant.name, params.project)).value;
+      const project = await loadProject(deps, tenant.name, params.project);
       if (project.deletionRequestedAt !== undefined) throw problem('project-deleting', `project ${project.name} is being deleted`);
       const hostNs = hostNamespace(tenant.name, project.name);
       const specs = requestedMappings(body, hostNs);
@@ -117,15 +119,16 @@ export const mappingRoutes = [
     summary: "List the project's Service mappings with their status",
     tag: 'mappings',
     params: mappingsPath,
-    responses: { 200: { description: 'Every mapping, by id', schema: MappingList } },
+    query: ListQuery,
+    responses: { 200: { description: `Mappings by id. ${PAGE_DESCRIPTION}`, schema: MappingList } },
     problems: ['not-found'],
-    async handler({ params, principal, deps }) {
+    async handler({ params, query, principal, deps }) {
       const tenant = principal.tenant.name;
-      const project = (await loadProject(deps, tenant, params.project)).value;
-      const keys = (await keysOf(deps.store.mappings, `${projectKey(tenant, project.name)}.*`)).sort();
-      const records = await Promise.all(keys.map((k) => deps.store.mappings.get(k)));
+      const project = await loadProject(deps, tenant, params.project);
+      const page = pageOf((await keysOf(deps.store.mappings, `${projectKey(tenant, project.name)}.*`)).sort(), query);
+      const records = await Promise.all(page.keys.map((k) => deps.store.mappings.get(k)));
       const mine = records.flatMap((r) => (r && r.value.projectUid === project.uid ? [r.value] : []));
-      return json(200, { items: await Promise.all(mine.map((r) => withStatus(deps, r))) } satisfies MappingList);
+      return json(200, { items: await Promise.all(mine.map((r) => withStatus(deps, r))), ...page.next } satisfies MappingList);
     },
   }),
   defineRoute({
@@ -140,7 +143,7 @@ export const mappingRoutes = [
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
       const tenant = principal.tenant.name;
-      const project = (await loadProject(deps, tenant, params.project)).value;
+      const project = await loadProject(deps, tenant, params.project);
       const found = await loadMapping(deps, tenant, project, params.id);
       if (!found) throw notFound(`mapping ${params.id}`);
       return json(200, await withStatus(deps, found.value));
@@ -158,7 +161,7 @@ export const mappingRoutes = [
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
       const tenant = principal.tenant.name;
-      const project = (await loadProject(deps, tenant, params.project)).value;
+      const project = await loadProject(deps, tenant, params.project);
       const found = await loadMapping(deps, tenant, project, params.id);
       if (!found) throw notFound(`mapping ${params.id}`);
       await deps.store.mappings.delete(found.key);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   CreateProjectRequest,
-  ListProjectsQuery,
-  parseProjectKey,
+  ListQuery,
+  pageOf,
   ProjectName,
   Project,
   projectKey,
@@ -21,29 +21,21 @@ import { updateWithRetry } from '../cas';
 import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
 import { projectView } from '../project-view';
+import { readable } from '../view';
 import { addressesOf, familyOf, usageByPool } from '../quota';
-import { keysOf } from '../store';
-import { defineRoute, json, links, pathParams } from './route';
+import { defineRoute, json, links, PAGE_DESCRIPTION, pathParams } from './route';
 
 export const projectPath = pathParams({ project: ProjectName });
-const DEFAULT_PAGE = 50;
 
-/**
- * The `continue` token: the last name of the previous page, base64url-encoded. Any token of that
- * alphabet is accepted (ListProjectsQuery says so) and resumes after the position it encodes.
- */
-export const encodeContinue = (after: string) => Buffer.from(after, 'utf8').toString('base64url');
-export const decodeContinue = (token: string): string => Buffer.from(token, 'base64url').toString('utf8');
-
-export async function loadProject(deps: ApiDeps, tenant: string, name: string) {
-  const record = await deps.store.projects.get(projectKey(tenant, name));
+/** A project of the tenant as of now (from the followed view); 404 when it has none of that name. */
+export async function loadProject(deps: ApiDeps, tenant: string, name: string): Promise<ProjectRecord> {
+  const record = await deps.view.project(projectKey(tenant, name));
   if (!record) throw notFound(`project ${name}`);
   return record;
 }
 
 async function view(deps: ApiDeps, record: ProjectRecord) {
-  const status = await deps.store.status.get(projectKey(record.tenant, record.name));
-  return projectView(record, status?.value);
+  return projectView(record, await deps.view.statusOf(projectKey(record.tenant, record.name)));
 }
 
 const egressPoolOf = (deps: ApiDeps) => (type: EgressNetworkType) => (type === 'cloud' ? deps.config.EGRESS_POOL_CLOUD : deps.config.EGRESS_POOL_PUBLIC);
@@ -53,7 +45,8 @@ async function checkAddressQuota(deps: ApiDeps, tenant: TenantRecord, body: Crea
   const limits = tenant.quotas.maxAddressesPerPool;
   const egressPool = egressPoolOf(deps)(body.egressNetworkType);
   if (limits[pool] === undefined && limits[egressPool] === undefined) return;
-  const [allocations, projects] = await Promise.all([deps.ipam.lookup({ owner: { tenant: tenant.name } }), deps.store.projects.list(`${tenant.name}.>`)]);
+  const [allocations, names] = await Promise.all([deps.ipam.lookup({ owner: { tenant: tenant.name } }), deps.view.projectNames(tenant.name)]);
+  const projects = names.flatMap((n) => deps.view.projects.get(projectKey(tenant.name, n)) ?? []);
   let defaultBlock = addressesOf(block);
   if (body.cidr !== undefined || body.prefixLength !== undefined) {
     // The pool's default block, for projects that asked for none: what a dry run without a size
@@ -66,7 +59,7 @@ async function checkAddressQuota(deps: ApiDeps, tenant: TenantRecord, body: Crea
   }
   const usage = usageByPool({
     allocations,
-    projects: projects.map((p) => p.value),
+    projects,
     projectPool: pool,
     egressPool: egressPoolOf(deps),
     family: familyOf(block),
@@ -154,8 +147,8 @@ export const projectRoutes = [
         });
       }
       const key = projectKey(tenant.name, body.name);
-      const existing = await keysOf(deps.store.projects, `${tenant.name}.>`);
-      if (existing.includes(key)) throw problem('already-exists', `project ${body.name} already exists`);
+      const existing = await deps.view.projectNames(tenant.name);
+      if (existing.includes(body.name)) throw problem('already-exists', `project ${body.name} already exists`);
       if (existing.length >= tenant.quotas.maxProjects) {
         throw problem('quota-exceeded', `the tenant has ${existing.length} project(s); the quota is ${tenant.quotas.maxProjects}`);
       }
@@ -191,22 +184,18 @@ export const projectRoutes = [
     operationId: 'listProjects',
     summary: 'List projects, by name, a page at a time',
     tag: 'projects',
-    query: ListProjectsQuery,
-    responses: { 200: { description: 'One page; `continue` is present when there are more', schema: ProjectList } },
+    query: ListQuery,
+    responses: { 200: { description: PAGE_DESCRIPTION, schema: ProjectList } },
     async handler({ query, principal, deps }) {
       const tenant = principal.tenant.name;
-      const limit = query.limit ?? DEFAULT_PAGE;
-      const after = query.continue !== undefined ? decodeContinue(query.continue) : undefined;
-      const names = (await keysOf(deps.store.projects, `${tenant}.>`))
-        .flatMap((k) => parseProjectKey(k)?.project ?? [])
-        .filter((n) => after === undefined || n > after)
-        .sort();
-      const page = names.slice(0, limit);
-      const records = await Promise.all(page.map((n) => deps.store.projects.get(projectKey(tenant, n))));
-      const items = await Promise.all(records.flatMap((r) => (r ? [view(deps, r.value)] : [])));
-      const last = page[page.length - 1];
-      const list: ProjectList = { items, ...(names.length > limit && last !== undefined ? { continue: encodeContinue(last) } : {}) };
-      return json(200, list);
+      const page = pageOf(await deps.view.projectNames(tenant), query);
+      await deps.view.status.current();
+      const items = page.keys.flatMap((n) => {
+        const key = projectKey(tenant, n);
+        const record = readable(deps.view.projects, key);
+        return record ? [projectView(record, readable(deps.view.status, key))] : [];
+      });
+      return json(200, { items, ...page.next } satisfies ProjectList);
     },
   }),
   defineRoute({
@@ -220,8 +209,7 @@ export const projectRoutes = [
     responses: { 200: { description: 'The project', schema: Project } },
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
-      const record = await loadProject(deps, principal.tenant.name, params.project);
-      return json(200, await view(deps, record.value));
+      return json(200, await view(deps, await loadProject(deps, principal.tenant.name, params.project)));
     },
   }),
   defineRoute({

@@ -134,6 +134,9 @@ export function defineRoute<A extends Auth, P extends z.ZodType = z.ZodUndefined
   };
 }
 
+/** The 200 response of every list. */
+export const PAGE_DESCRIPTION = 'One page, in order; `continue` is present when there are more (pass it as `?continue=`)';
+
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, body, ...(headers ? { headers } : {}) });
 export const noContent = (): Reply => ({ status: 204 });
 

@@ -48,7 +48,7 @@ const idempotencyKeyOf = (req: FastifyRequest): string | undefined => {
  * body is read; problem+json for every failure; the docs (static OpenAPI document) at /docs.
  */
 export async function buildServer(deps: ApiDeps, routes: Route[], document: Record<string, unknown>) {
-  const { config, store, limiter } = deps;
+  const { config, view, limiter } = deps;
   const allow = allowedMethods(routes);
   /** No route for this method and path: 405 with `Allow` when the path has routes, else 404. */
   const unrouted = (req: FastifyRequest): ProblemError => {
@@ -117,7 +117,7 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
 
   for (const route of routes) {
     const guard = async (req: FastifyRequest) => {
-      const principal = await authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, store);
+      const principal = await authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, view);
       if (principal.kind === 'tenant') {
         const take = limiter.take(principal.tenant.name, Date.now());
         if (!take.ok) {

@@ -3,6 +3,8 @@ import {
   CreatedToken,
   CreateTenantRequest,
   CreateTokenRequest,
+  ListQuery,
+  pageOf,
   Quotas,
   Tenant,
   TenantList,
@@ -19,9 +21,7 @@ import { isConflict } from '@netbroker/bus';
 import { actorOf, newTenantToken } from '../auth';
 import { updateWithRetry } from '../cas';
 import { notFound, problem } from '../problems';
-import { keysOf } from '../store';
-import type { Store } from '../store';
-import { defineRoute, json, links, noContent, pathParams } from './route';
+import { defineRoute, json, links, noContent, PAGE_DESCRIPTION, pathParams } from './route';
 
 const tenantPath = pathParams({ tenant: TenantName });
 
@@ -38,9 +38,6 @@ export function tenantView(r: TenantRecord): Tenant {
   };
 }
 
-async function tokensOf(store: Store, tenant: string) {
-  return (await store.tokens.list()).filter((t) => t.value.tenant === tenant);
-}
 
 export const tenantRoutes = [
   defineRoute({
@@ -91,10 +88,15 @@ export const tenantRoutes = [
     operationId: 'listTenants',
     summary: 'List tenants',
     tag: 'admin',
-    responses: { 200: { description: 'Every tenant, by name', schema: TenantList } },
-    async handler({ deps }) {
-      const tenants = (await deps.store.tenants.list()).map((r) => tenantView(r.value)).sort((a, b) => a.name.localeCompare(b.name));
-      return json(200, { items: tenants } satisfies TenantList);
+    query: ListQuery,
+    responses: { 200: { description: `Tenants by name. ${PAGE_DESCRIPTION}`, schema: TenantList } },
+    async handler({ query, deps }) {
+      const page = pageOf(await deps.view.tenantNames(), query);
+      const items = page.keys.flatMap((name) => {
+        const record = deps.view.tenants.get(name);
+        return record ? [tenantView(record)] : [];
+      });
+      return json(200, { items, ...page.next } satisfies TenantList);
     },
   }),
   defineRoute({
@@ -108,9 +110,9 @@ export const tenantRoutes = [
     responses: { 200: { description: 'The tenant', schema: Tenant } },
     problems: ['not-found'],
     async handler({ params, deps }) {
-      const found = await deps.store.tenants.get(params.tenant);
+      const found = await deps.view.tenant(params.tenant);
       if (!found) throw notFound(`tenant ${params.tenant}`);
-      return json(200, tenantView(found.value));
+      return json(200, tenantView(found));
     },
   }),
   defineRoute({
@@ -157,7 +159,7 @@ export const tenantRoutes = [
       const { store } = deps;
       const found = await store.tenants.get(params.tenant);
       if (!found) throw notFound(`tenant ${params.tenant}`);
-      const projects = await keysOf(store.projects, `${params.tenant}.>`);
+      const projects = await deps.view.projectNames(params.tenant);
       if (projects.length > 0) throw problem('tenant-not-empty', `tenant ${params.tenant} still has ${projects.length} project(s); delete them first`);
       try {
         await store.tenants.delete(params.tenant, found.revision);
@@ -165,7 +167,7 @@ export const tenantRoutes = [
         if (isConflict(e)) throw problem('conflict', `tenant ${params.tenant} changed meanwhile; retry`);
         throw e;
       }
-      for (const token of await tokensOf(store, params.tenant)) await store.tokens.delete(token.key);
+      for (const [hash] of await deps.view.tokensOf(params.tenant)) await store.tokens.delete(hash);
       const event: TenantEvent = { v: 1, tenant: params.tenant, uid: found.value.uid, actor: actorOf(principal) };
       await deps.facts.publish(tenantSubjects.deleted, event, `${found.value.uid}:deleted`);
       return noContent();
@@ -192,7 +194,7 @@ export const tenantRoutes = [
     },
     problems: ['not-found'],
     async handler({ params, body, deps }) {
-      if (!(await deps.store.tenants.get(params.tenant))) throw notFound(`tenant ${params.tenant}`);
+      if (!(await deps.view.tenant(params.tenant))) throw notFound(`tenant ${params.tenant}`);
       const { token, hash, id } = newTenantToken();
       const record: TokenRecord = { v: 1, id, tenant: params.tenant, name: body.name, createdAt: deps.now().toISOString() };
       await deps.store.tokens.create(hash, record);
@@ -207,14 +209,16 @@ export const tenantRoutes = [
     summary: "List a tenant's tokens (never the tokens themselves)",
     tag: 'admin',
     params: tenantPath,
-    responses: { 200: { description: 'The tokens, oldest first', schema: TokenList } },
+    query: ListQuery,
+    responses: { 200: { description: `The tokens, oldest first. ${PAGE_DESCRIPTION}`, schema: TokenList } },
     problems: ['not-found'],
-    async handler({ params, deps }) {
-      if (!(await deps.store.tenants.get(params.tenant))) throw notFound(`tenant ${params.tenant}`);
-      const items = (await tokensOf(deps.store, params.tenant))
-        .map(({ value: t }) => ({ id: t.id, name: t.name, createdAt: t.createdAt }))
-        .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-      return json(200, { items } satisfies TokenList);
+    async handler({ params, query, deps }) {
+      if (!(await deps.view.tenant(params.tenant))) throw notFound(`tenant ${params.tenant}`);
+      // Sorted by creation, then id: the sort key is both, so a page resumes between equal times.
+      const byKey = new Map((await deps.view.tokensOf(params.tenant)).map(([, t]) => [`${t.createdAt} ${t.id}`, t]));
+      const page = pageOf([...byKey.keys()].sort(), query);
+      const items = page.keys.map((k) => byKey.get(k)!).map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt }));
+      return json(200, { items, ...page.next } satisfies TokenList);
     },
   }),
   defineRoute({
@@ -228,9 +232,9 @@ export const tenantRoutes = [
     responses: { 204: { description: 'Revoked' } },
     problems: ['not-found'],
     async handler({ params, deps }) {
-      const token = (await tokensOf(deps.store, params.tenant)).find((t) => t.value.id === params.id);
+      const token = (await deps.view.tokensOf(params.tenant)).find(([, t]) => t.id === params.id);
       if (!token) throw notFound(`token ${params.id} of tenant ${params.tenant}`);
-      await deps.store.tokens.delete(token.key);
+      await deps.store.tokens.delete(token[0]);
       return noContent();
     },
   }),

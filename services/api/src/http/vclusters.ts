@@ -60,7 +60,7 @@ export const vclusterRoutes = [
     problems: ['not-found', 'invalid-kubeconfig', 'project-deleting', 'conflict'],
     async handler({ params, body, principal, deps }) {
       const tenant = principal.tenant.name;
-      const project = (await loadProject(deps, tenant, params.project)).value;
+      const project = await loadProject(deps, tenant, params.project);
       if (project.deletionRequestedAt !== undefined) throw problem('project-deleting', `project ${project.name} is being deleted`);
       if (body.kubeconfig !== undefined) {
         const errors = kubeconfigErrors(body.kubeconfig, deps.access);
@@ -117,7 +117,7 @@ export const vclusterRoutes = [
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
       const tenant = principal.tenant.name;
-      const project = (await loadProject(deps, tenant, params.project)).value;
+      const project = await loadProject(deps, tenant, params.project);
       const found = await registration(deps, tenant, project.name, project.uid);
       if (!found) throw notFound(`virtual cluster of project ${project.name}`);
       return json(200, vclusterView(found.value, (await deps.store.vclusterStatus.get(found.key))?.value));
@@ -135,7 +135,7 @@ export const vclusterRoutes = [
     problems: ['not-found', 'conflict'],
     async handler({ params, principal, deps }) {
       const tenant = principal.tenant.name;
-      const project = (await loadProject(deps, tenant, params.project)).value;
+      const project = await loadProject(deps, tenant, params.project);
       const found = await registration(deps, tenant, project.name, project.uid);
       if (!found) return noContent();
       try {
