@@ -103,6 +103,8 @@ export async function walkPages<T>(page: (after: string | undefined) => Promise<
 export interface IpamClientOptions {
   /** How long one request waits for its reply (default 5 s). */
   timeoutMs?: number;
+  /** Records per page when `lookup` and `listPools` walk every page (default and most: pageLimits.max). */
+  pageSize?: number;
 }
 
 /**
@@ -131,7 +133,7 @@ export class IpamClient {
    * LookupRequest for what a walk sees of allocations made meanwhile).
    */
   lookup(req: Omit<LookupRequest, 'v' | 'limit' | 'continue'>): Promise<Allocation[]> {
-    return walkPages((after) => this.lookupPage({ ...req, limit: pageLimits.max, ...(after !== undefined ? { continue: after } : {}) }));
+    return this.walk((after, limit) => this.lookupPage({ ...req, limit, ...(after !== undefined ? { continue: after } : {}) }));
   }
 
   /** One page of allocations; `continue` is present when more follow. */
@@ -152,7 +154,25 @@ export class IpamClient {
 
   /** Every pool with its utilisation, by name: walks all pages. */
   listPools(): Promise<PoolStatus[]> {
-    return walkPages((after) => this.listPoolsPage({ limit: pageLimits.max, ...(after !== undefined ? { continue: after } : {}) }));
+    return this.walk((after, limit) => this.listPoolsPage({ limit, ...(after !== undefined ? { continue: after } : {}) }));
+  }
+
+  /**
+   * Every page, `pageSize` records at a time; a page too large for the server's max payload is
+   * asked again at half the size (down to one record) rather than failing the walk.
+   */
+  private walk<T>(read: (after: string | undefined, limit: number) => Promise<Page<T>>): Promise<T[]> {
+    let limit = Math.min(this.opts.pageSize ?? pageLimits.max, pageLimits.max);
+    return walkPages(async (after) => {
+      for (;;) {
+        try {
+          return await read(after, limit);
+        } catch (e) {
+          if (!isIpamReplyTooLarge(e) || limit === 1) throw e;
+          limit = Math.ceil(limit / 2);
+        }
+      }
+    });
   }
 
   /** One page of pools; `continue` is present when more follow. */
