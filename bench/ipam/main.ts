@@ -3,7 +3,7 @@
 import { cpus } from 'node:os';
 import { printTable } from '../stats';
 import { runW1, runW2 } from './pure';
-import { runW5 } from './w5';
+import { runW5, type W5Result } from './w5';
 
 const seed = Number(process.env.BENCH_SEED ?? 42);
 const quick = process.env.BENCH_QUICK === '1';
@@ -16,10 +16,24 @@ printTable('W1 — every /24 of 10.0.0.0/8 minus ovh-mks-free', w1.rows);
 const w2 = runW2({ seed });
 printTable('W2 — mixed /16–/28 with churn at ~70% occupancy', w2.rows);
 
-const w5 = await runW5({ allocations: quick ? 2_000 : 10_000, concurrency: 64, replicas: 3 });
-printTable('W5 — 3 ipam replicas vs raw JetStream KV create()', w5.rows);
+// JetStream replication factors W5 runs at: BENCH_W5_R=1 (default), 3 or 1,3 (R3 needs the
+// harness's 3-node NATS cluster).
+const w5Replication = (process.env.BENCH_W5_R ?? '1').split(',').map((r) => {
+  const n = Number(r.trim());
+  if (n !== 1 && n !== 3) throw new Error(`BENCH_W5_R: ${r} is not 1 or 3`);
+  return n as 1 | 3;
+});
+const w5: Record<string, Omit<W5Result, 'rows'>> = {};
+let w5Sound = true;
+for (const natsReplicas of w5Replication) {
+  const { rows, ...figures } = await runW5({ allocations: quick ? 2_000 : 10_000, concurrency: 64, replicas: 3, natsReplicas });
+  printTable(`W5 — 3 ipam replicas vs raw JetStream KV create(), R${natsReplicas}`, rows);
+  w5[`r${natsReplicas}`] = figures;
+  w5Sound &&= figures.storedMatches && figures.overlaps === 0;
+}
 
 const { rows: _r1, ...w1Figures } = w1;
 const { rows: _r2, ...w2Figures } = w2;
-const { rows: _r5, ...w5Figures } = w5;
-console.log(JSON.stringify({ bench: 'ipam', w1: w1Figures, w2: w2Figures, w5: w5Figures }));
+console.log(JSON.stringify({ bench: 'ipam', w1: w1Figures, w2: w2Figures, w5 }));
+// The figures are printed either way; a wrong answer (overlaps, stored ≠ granted) fails the run.
+if (!w5Sound) process.exitCode = 1;

@@ -1,9 +1,10 @@
-// W5: three real ipam replicas against one nats-server, compared in the same run with raw
-// JetStream KV create() at the same concurrency.
+// W5: real ipam replicas against nats-server with JetStream at R1 (one server; R3, a 3-node
+// cluster, once the harness has it), compared in the same run with raw JetStream KV create() at the
+// same concurrency and replication.
 import { randomUUID } from 'node:crypto';
-import { AllocateReply, ipamSubjects, LookupReply, PutPoolReply } from '@netbroker/contracts';
-import { request } from '@netbroker/bus';
-import { connectNats, startService, startStack, type ServiceProcess } from '@netbroker/testing';
+import { AllocateReply, ipamSubjects, pageLimits, PutPoolReply, type Allocation } from '@netbroker/contracts';
+import { IpamClient, isIpamUnavailable, isRequestFailed, request, type NatsConnection } from '@netbroker/bus';
+import { connectNats, startService, startStack, type ServiceProcess, type StackOptions } from '@netbroker/testing';
 import { Kvm } from '@nats-io/kv';
 import { Address4 } from 'ip-address';
 import { median, percentile, round, runConcurrent } from '../stats';
@@ -11,17 +12,42 @@ import { median, percentile, round, runConcurrent } from '../stats';
 export interface W5Options {
   allocations: number;
   concurrency: number;
+  /** ipam replicas. */
   replicas: number;
+  /** JetStream replicas of the KV buckets (the ipam's NATS_REPLICAS and the raw bucket): 1 or 3. */
+  natsReplicas: 1 | 3;
+}
+
+/** How long one request may take before it counts as timed out (and is asked again at the end). */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** How often a lookup page that timed out is asked again before the run gives up on the check. */
+const PAGE_ATTEMPTS = 3;
+
+/** The stack of a replication factor: R1 is one nats-server; R3 needs the harness's 3-node cluster. */
+function stackFor(natsReplicas: 1 | 3): StackOptions {
+  if (natsReplicas === 1) return { host: false };
+  throw new Error('W5 at R3 needs a 3-node NATS cluster in the harness (startStack({ nats: { nodes: 3 } })), which it does not have yet');
 }
 
 export interface W5Result {
+  /** Answered allocations per second of the allocating phase. */
   allocsPerSec: number;
+  /** Latencies of every allocate, a timed-out one at its time-out. */
   p50Ms: number;
   p99Ms: number;
   rawKvCreatePerSec: number;
   rawP50Ms: number;
   ratio: number;
   overlaps: number;
+  /** Allocate requests with no reply within REQUEST_TIMEOUT_MS (each asked again, same request id, at the end). */
+  timedOut: number;
+  /** Timed-out requests still unanswered when asked again. */
+  unanswered: number;
+  /** Lookup pages that timed out (and were asked again). */
+  lookupPageTimeouts: number;
+  /** Allocations the paged lookup of the pool found; `storedMatches`: exactly the granted ones. */
+  stored: number;
+  storedMatches: boolean;
   rows: Array<Record<string, string | number>>;
 }
 
@@ -33,18 +59,43 @@ function countOverlaps(cidrs: string[]): number {
   return spans.slice(1).filter((s, i) => s[0] <= spans[i]![1]).length;
 }
 
-export async function runW5({ allocations, concurrency, replicas: count }: W5Options): Promise<W5Result> {
-  const stack = await startStack({ host: false });
+/** An allocate that timed out, as the caller sees it (no reply, or the ipam's own internal failure is not one). */
+const timedOut = (e: unknown) => (isRequestFailed(e) && e.kind === 'timeout') || (isIpamUnavailable(e) && e.kind === 'timeout');
+
+/** Every allocation of the pool, page by page; a page that times out is asked again (counted). */
+async function storedIn(nc: NatsConnection, pool: string): Promise<{ allocations: Allocation[]; pageTimeouts: number }> {
+  const ipam = new IpamClient(nc, { timeoutMs: REQUEST_TIMEOUT_MS });
+  const allocations: Allocation[] = [];
+  let pageTimeouts = 0;
+  let after: string | undefined;
+  do {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const page = await ipam.lookupPage({ pool, limit: pageLimits.max, ...(after !== undefined ? { continue: after } : {}) });
+        allocations.push(...page.items);
+        after = page.continue;
+        break;
+      } catch (e) {
+        if (!timedOut(e) || attempt === PAGE_ATTEMPTS) throw e;
+        pageTimeouts++;
+      }
+    }
+  } while (after !== undefined);
+  return { allocations, pageTimeouts };
+}
+
+export async function runW5({ allocations, concurrency, replicas: count, natsReplicas }: W5Options): Promise<W5Result> {
+  const stack = await startStack(stackFor(natsReplicas));
   const replicas: ServiceProcess[] = [];
   try {
-    const env = { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn' };
+    const env = { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn', NATS_REPLICAS: String(natsReplicas) };
     replicas.push(...(await Promise.all(Array.from({ length: count }, (_, i) => startService({ service: 'ipam', name: `ipam-${i + 1}`, env })))));
     const nc = await connectNats(stack.natsUrl!, 'bench-ipam');
     const pool = await request(nc, ipamSubjects.putPool, { v: 1, pool: { name: 'bench', kind: 'prefix', prefixes: ['10.0.0.0/8'] } }, PutPoolReply);
     if (!pool.ok) throw new Error(pool.error.message);
 
     // Raw layer first: create() of fresh keys with the same concurrency.
-    const kv = await new Kvm(nc).create('bench-raw', { history: 1 });
+    const kv = await new Kvm(nc).create('bench-raw', { history: 1, replicas: natsReplicas });
     const rawKeys = Array.from({ length: allocations }, (_, i) => `raw.${i}`);
     const rawStart = performance.now();
     const rawLatencies = await runConcurrent(rawKeys, concurrency, async (key) => void (await kv.create(key, '{"v":1}')));
@@ -52,21 +103,43 @@ export async function runW5({ allocations, concurrency, replicas: count }: W5Opt
 
     const owner = { tenant: 'bench', project: 'p', purpose: 'cidr' };
     const granted: string[] = [];
+    const late: string[] = [];
+    const allocate = async (requestId: string) => {
+      const reply = await request(nc, ipamSubjects.allocate, { v: 1, requestId, pool: 'bench', owner }, AllocateReply, { timeoutMs: REQUEST_TIMEOUT_MS });
+      if (!reply.ok) throw new Error(`${reply.error.reason}: ${reply.error.message}`);
+      return reply.value.cidr;
+    };
     const ids = Array.from({ length: allocations }, () => randomUUID());
     const start = performance.now();
     const latencies = await runConcurrent(ids, concurrency, async (requestId) => {
-      const reply = await request(nc, ipamSubjects.allocate, { v: 1, requestId, pool: 'bench', owner }, AllocateReply, { timeoutMs: 30_000 });
-      if (!reply.ok) throw new Error(`${reply.error.reason}: ${reply.error.message}`);
-      granted.push(reply.value.cidr);
+      try {
+        granted.push(await allocate(requestId));
+      } catch (e) {
+        if (!timedOut(e)) throw e;
+        late.push(requestId);
+      }
     });
-    const perSec = allocations / ((performance.now() - start) / 1000);
+    const perSec = (allocations - late.length) / ((performance.now() - start) / 1000);
+    // A timed-out request may have been allocated: the same request id answers the same block.
+    let unanswered = 0;
+    for (const requestId of late) {
+      try {
+        granted.push(await allocate(requestId));
+      } catch (e) {
+        if (!timedOut(e)) throw e;
+        unanswered++;
+      }
+    }
 
-    const stored = await request(nc, ipamSubjects.lookup, { v: 1, pool: 'bench' }, LookupReply, { timeoutMs: 30_000 });
-    if (!stored.ok || stored.value.allocations.length !== allocations) throw new Error('stored allocations differ from granted ones');
+    const stored = await storedIn(nc, 'bench');
+    const storedCidrs = stored.allocations.map((a) => a.cidr).sort();
+    const grantedCidrs = [...granted].sort();
+    const storedMatches = unanswered === 0 && storedCidrs.length === grantedCidrs.length && storedCidrs.every((c, i) => c === grantedCidrs[i]);
     const overlaps = countOverlaps(granted);
     await nc.close();
 
     const ratio = perSec / rawPerSec;
+    const r = `R${natsReplicas}`;
     return {
       allocsPerSec: round(perSec, 0),
       p50Ms: round(median(latencies)),
@@ -75,10 +148,17 @@ export async function runW5({ allocations, concurrency, replicas: count }: W5Opt
       rawP50Ms: round(median(rawLatencies)),
       ratio: round(ratio),
       overlaps,
+      timedOut: late.length,
+      unanswered,
+      lookupPageTimeouts: stored.pageTimeouts,
+      stored: stored.allocations.length,
+      storedMatches,
       rows: [
-        { what: `raw KV create(), ${concurrency} in flight`, 'ops/s': round(rawPerSec, 0), 'p50 ms': round(median(rawLatencies)), 'p99 ms': round(percentile(rawLatencies, 99)) },
-        { what: `ipam allocate, ${count} replicas, ${concurrency} in flight`, 'ops/s': round(perSec, 0), 'p50 ms': round(median(latencies)), 'p99 ms': round(percentile(latencies, 99)) },
+        { what: `raw KV create(), ${r}, ${concurrency} in flight`, 'ops/s': round(rawPerSec, 0), 'p50 ms': round(median(rawLatencies)), 'p99 ms': round(percentile(rawLatencies, 99)) },
+        { what: `ipam allocate, ${count} replicas, ${r}, ${concurrency} in flight`, 'ops/s': round(perSec, 0), 'p50 ms': round(median(latencies)), 'p99 ms': round(percentile(latencies, 99)) },
         { what: 'ratio (ipam / raw KV)', 'ops/s': round(ratio), 'p50 ms': '', 'p99 ms': `${overlaps} overlaps` },
+        { what: `timed out (> ${REQUEST_TIMEOUT_MS / 1000} s), asked again`, 'ops/s': late.length, 'p50 ms': '', 'p99 ms': `${unanswered} unanswered` },
+        { what: `paged lookup of the pool (${pageLimits.max} a page)`, 'ops/s': stored.allocations.length, 'p50 ms': '', 'p99 ms': storedMatches ? 'all granted, once' : 'DIFFERS from granted' },
       ],
     };
   } finally {

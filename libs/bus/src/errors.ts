@@ -21,6 +21,21 @@ export class RequestFailedError extends Error {
   }
 }
 
+/**
+ * A message larger than the server's max payload (`max_payload`, 1 MB by default): it was not sent.
+ * Thrown at once by `request()` for a request; a service answers it for a reply (see `serve`).
+ */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(
+    readonly subject: string,
+    readonly bytes: number,
+    readonly maxPayload: number,
+  ) {
+    super(`payload on ${subject} is ${bytes} bytes, more than the server's max payload of ${maxPayload}: not sent`);
+  }
+}
+
 /** A reply or message that does not match its contract. */
 export class InvalidPayloadError extends Error {
   override readonly name = 'InvalidPayloadError';
@@ -50,6 +65,7 @@ export class BusConnectError extends Error {
 export const isConflict = (e: unknown): e is ConflictError => e instanceof ConflictError;
 export const isRequestFailed = (e: unknown): e is RequestFailedError => e instanceof RequestFailedError;
 export const isBusConnectError = (e: unknown): e is BusConnectError => e instanceof BusConnectError;
+export const isPayloadTooLarge = (e: unknown): e is PayloadTooLargeError => e instanceof PayloadTooLargeError;
 export const isInvalidPayload = (e: unknown): e is InvalidPayloadError => e instanceof InvalidPayloadError;
 
 const WRONG_LAST_SEQUENCE = new Set<number>([JetStreamApiCodes.StreamWrongLastSequence, JetStreamApiCodes.StreamWrongLastSequenceUnknown]);

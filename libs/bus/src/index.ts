@@ -5,10 +5,12 @@ export {
   BusConnectError,
   ConflictError,
   InvalidPayloadError,
+  PayloadTooLargeError,
   RequestFailedError,
   isBusConnectError,
   isConflict,
   isInvalidPayload,
+  isPayloadTooLarge,
   isRequestFailed,
 } from './errors';
 export {
@@ -24,11 +26,15 @@ export {
 export {
   IpamClient,
   IpamRefusedError,
+  IpamReplyTooLargeError,
   IpamUnavailableError,
   isIpamRefused,
+  isIpamReplyTooLarge,
   isIpamUnavailable,
+  walkPages,
   type IpamClientOptions,
   type IpamRefusal,
+  type Page,
 } from './ipam-client';
 export { JsonKv, KvFollower, decodeKeyToken, encodeKeyToken, openKv, type KvChange, type KvRecord, type OpenKvOptions } from './kv';
 export { request, serve, type RequestOptions, type ServeOptions } from './rpc';

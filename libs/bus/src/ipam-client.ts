@@ -4,11 +4,13 @@ import {
   ipamSubjects,
   ListPoolsReply,
   LookupReply,
+  pageLimits,
   PutPoolReply,
   ReleaseReply,
   type AllocateRequest,
   type Allocation,
   type IpamErrorReason,
+  type ListPoolsRequest,
   type LookupRequest,
   type PoolSpec,
   type PoolStatus,
@@ -20,8 +22,11 @@ import type { NatsConnection } from './connection';
 import { isRequestFailed } from './errors';
 import { request } from './rpc';
 
-/** The reasons the address manager refuses a request as asked; `internal` is its own failure, not a refusal. */
-export type IpamRefusal = Exclude<IpamErrorReason, 'internal'>;
+/**
+ * The reasons the address manager refuses a request as asked; `internal` and `reply-too-large` are
+ * its own failures, not refusals.
+ */
+export type IpamRefusal = Exclude<IpamErrorReason, 'internal' | 'reply-too-large'>;
 
 /** The address manager refused the request as asked (the pool is full, the block overlaps…): `reason` says why. */
 export class IpamRefusedError extends Error {
@@ -52,14 +57,54 @@ export class IpamUnavailableError extends Error {
   }
 }
 
+/**
+ * The answer was larger than the server's max payload and the address manager said so instead
+ * (reason `reply-too-large`). Asking again the same way fails the same way: a bug of the caller's
+ * page size or of the reply's shape, not of the request's content.
+ */
+export class IpamReplyTooLargeError extends Error {
+  override readonly name = 'IpamReplyTooLargeError';
+  constructor(
+    readonly subject: string,
+    readonly detail: string,
+  ) {
+    super(`ipam could not answer ${subject}: ${detail}`);
+  }
+}
+
 /** A refusal; with reasons, one of these. */
 export const isIpamRefused = (e: unknown, ...reasons: IpamRefusal[]): e is IpamRefusedError =>
   e instanceof IpamRefusedError && (reasons.length === 0 || reasons.includes(e.reason));
 export const isIpamUnavailable = (e: unknown): e is IpamUnavailableError => e instanceof IpamUnavailableError;
+export const isIpamReplyTooLarge = (e: unknown): e is IpamReplyTooLargeError => e instanceof IpamReplyTooLargeError;
+
+/** One page of a list, and the token of the next when there is one. */
+export interface Page<T> {
+  items: T[];
+  continue?: string;
+}
+
+/**
+ * Every item of a paged list, page after page until one comes without `continue`. A server that
+ * answers a token it was just given (it would loop forever) is an error, not an endless walk.
+ */
+export async function walkPages<T>(page: (after: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let after: string | undefined;
+  do {
+    const next = await page(after);
+    items.push(...next.items);
+    if (next.continue !== undefined && next.continue === after) throw new Error(`a list page answered the token it was asked with (${after}): not advancing`);
+    after = next.continue;
+  } while (after !== undefined);
+  return items;
+}
 
 export interface IpamClientOptions {
   /** How long one request waits for its reply (default 5 s). */
   timeoutMs?: number;
+  /** Records per page when `lookup` and `listPools` walk every page (default and most: pageLimits.max). */
+  pageSize?: number;
 }
 
 /**
@@ -83,8 +128,18 @@ export class IpamClient {
     return (await this.call(ipamSubjects.release, { v: 1, ...req }, ReleaseReply)).released;
   }
 
-  async lookup(req: Omit<LookupRequest, 'v'>): Promise<Allocation[]> {
-    return (await this.call(ipamSubjects.lookup, { v: 1, ...req }, LookupReply)).allocations;
+  /**
+   * Every allocation matching `pool` and/or `owner`, by pool then address: walks all pages (see
+   * LookupRequest for what a walk sees of allocations made meanwhile).
+   */
+  lookup(req: Omit<LookupRequest, 'v' | 'limit' | 'continue'>): Promise<Allocation[]> {
+    return this.walk((after, limit) => this.lookupPage({ ...req, limit, ...(after !== undefined ? { continue: after } : {}) }));
+  }
+
+  /** One page of allocations; `continue` is present when more follow. */
+  async lookupPage(req: Omit<LookupRequest, 'v'>): Promise<Page<Allocation>> {
+    const page = await this.call(ipamSubjects.lookup, { v: 1, ...req }, LookupReply);
+    return { items: page.allocations, ...(page.continue !== undefined ? { continue: page.continue } : {}) };
   }
 
   /** Creates or replaces a pool. */
@@ -97,8 +152,33 @@ export class IpamClient {
     return (await this.call(ipamSubjects.deletePool, { v: 1, name }, DeletePoolReply)).deleted;
   }
 
-  async listPools(): Promise<PoolStatus[]> {
-    return (await this.call(ipamSubjects.listPools, { v: 1 }, ListPoolsReply)).pools;
+  /** Every pool with its utilisation, by name: walks all pages. */
+  listPools(): Promise<PoolStatus[]> {
+    return this.walk((after, limit) => this.listPoolsPage({ limit, ...(after !== undefined ? { continue: after } : {}) }));
+  }
+
+  /**
+   * Every page, `pageSize` records at a time; a page too large for the server's max payload is
+   * asked again at half the size (down to one record) rather than failing the walk.
+   */
+  private walk<T>(read: (after: string | undefined, limit: number) => Promise<Page<T>>): Promise<T[]> {
+    let limit = Math.min(this.opts.pageSize ?? pageLimits.max, pageLimits.max);
+    return walkPages(async (after) => {
+      for (;;) {
+        try {
+          return await read(after, limit);
+        } catch (e) {
+          if (!isIpamReplyTooLarge(e) || limit === 1) throw e;
+          limit = Math.ceil(limit / 2);
+        }
+      }
+    });
+  }
+
+  /** One page of pools; `continue` is present when more follow. */
+  async listPoolsPage(req: Omit<ListPoolsRequest, 'v'> = {}): Promise<Page<PoolStatus>> {
+    const page = await this.call(ipamSubjects.listPools, { v: 1, ...req }, ListPoolsReply);
+    return { items: page.pools, ...(page.continue !== undefined ? { continue: page.continue } : {}) };
   }
 
   private async call<T>(subject: string, payload: unknown, schema: z.ZodType<Result<T>>): Promise<T> {
@@ -118,5 +198,6 @@ export function valueOf<T>(subject: string, reply: Result<T>): T {
   if (reply.ok) return reply.value;
   const { reason, message } = reply.error;
   if (reason === 'internal') throw new IpamUnavailableError(subject, 'internal', `ipam failed on ${subject}: ${message}`);
+  if (reason === 'reply-too-large') throw new IpamReplyTooLargeError(subject, message);
   throw new IpamRefusedError(subject, reason, message);
 }

@@ -45,8 +45,9 @@ export const ProblemCode = z.enum([
   'port-collision',
   'pool-mismatch',
   'self-grant',
-  // address space: the ipam service's refusals, passed through (it never answers not-allocated here)
-  ...IpamErrorReason.exclude(['not-allocated', 'internal']).options,
+  // address space: the ipam service's refusals, passed through (it never answers not-allocated here;
+  // reply-too-large is its failure, not a refusal)
+  ...IpamErrorReason.exclude(['not-allocated', 'internal', 'reply-too-large']).options,
   // the server
   'dependency-unavailable',
   'ipam-unavailable',

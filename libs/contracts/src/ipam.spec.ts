@@ -26,10 +26,10 @@ describe('Result', () => {
   it('is what every ipam reply parses to', () => {
     expectTypeOf<AllocateReply>().toEqualTypeOf<Result<Allocation>>();
     expectTypeOf<ReleaseReply>().toEqualTypeOf<Result<{ released: Allocation[] }>>();
-    expectTypeOf<LookupReply>().toEqualTypeOf<Result<{ allocations: Allocation[] }>>();
+    expectTypeOf<LookupReply>().toEqualTypeOf<Result<{ allocations: Allocation[]; continue?: string | undefined }>>();
     expectTypeOf<PutPoolReply>().toEqualTypeOf<Result<PoolStatus>>();
     expectTypeOf<DeletePoolReply>().toEqualTypeOf<Result<{ deleted: boolean }>>();
-    expectTypeOf<ListPoolsReply>().toEqualTypeOf<Result<{ pools: PoolStatus[] }>>();
+    expectTypeOf<ListPoolsReply>().toEqualTypeOf<Result<{ pools: PoolStatus[]; continue?: string | undefined }>>();
   });
 
   it.each<[string, Result<Allocation>]>([

@@ -14,6 +14,11 @@ export const IpamErrorReason = z.enum([
   'unknown-pool',
   'invalid-request',
   'pool-in-use',
+  /**
+   * Not a refusal: the answer was larger than the connection's max payload, so the ipam sent this
+   * instead (its log says how large). Ask for smaller pages (`limit`).
+   */
+  'reply-too-large',
   /** Not a refusal: the address manager failed on the request (its log says why); retrying may help. */
   'internal',
 ]);
@@ -153,11 +158,38 @@ export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 export const ReleaseReply = reply(z.object({ released: z.array(Allocation) }));
 export type ReleaseReply = z.infer<typeof ReleaseReply>;
 
+// --- Pages ----------------------------------------------------------------------------------------
+
+/** Records per page when a list request gives no `limit`, and the most it may ask for. */
+export const pageLimits = { default: 500, max: 1000 } as const;
+
+/**
+ * What a list request (`lookup`, `pool.list`) adds to ask for one page: at most `limit` records,
+ * after the position `continue` encodes. Both optional: a request without them is the first page.
+ */
+export const PageRequest = {
+  limit: z.number().int().min(1).max(pageLimits.max).optional(),
+  /**
+   * The `continue` of the previous page, as it came: opaque (base64url). It names a position, not a
+   * record, so it stays valid when that record is released; one the ipam cannot read is refused
+   * `invalid-request`.
+   */
+  continue: z.string().regex(/^[A-Za-z0-9_-]{1,1024}$/, 'must be the continue token of a previous page').optional(),
+};
+
+/** What a page reply adds: present when more records follow; pass it as `continue` for the next page. */
+export const PageReply = { continue: z.string().optional() };
+
+/**
+ * One page of allocations, in a stable order: by pool name, then by address (then prefix length).
+ * Walking the pages with `continue` gives each allocation that exists throughout the walk exactly
+ * once; one made or released meanwhile appears if it sorts after the page being read.
+ */
 export const LookupRequest = z
-  .object({ v: z.literal(1), pool: Name.optional(), owner: Owner.partial({ purpose: true }).optional() })
+  .object({ v: z.literal(1), pool: Name.optional(), owner: Owner.partial({ purpose: true }).optional(), ...PageRequest })
   .strict();
 export type LookupRequest = z.infer<typeof LookupRequest>;
-export const LookupReply = reply(z.object({ allocations: z.array(Allocation) }));
+export const LookupReply = reply(z.object({ allocations: z.array(Allocation), ...PageReply }));
 export type LookupReply = z.infer<typeof LookupReply>;
 
 export const Utilisation = z.object({
@@ -183,8 +215,10 @@ export type DeletePoolRequest = z.infer<typeof DeletePoolRequest>;
 export const DeletePoolReply = reply(z.object({ deleted: z.boolean() }));
 export type DeletePoolReply = z.infer<typeof DeletePoolReply>;
 
-export const ListPoolsRequest = z.object({ v: z.literal(1) }).strict();
-export const ListPoolsReply = reply(z.object({ pools: z.array(PoolStatus) }));
+/** One page of pools, by name (the page rules of LookupRequest). */
+export const ListPoolsRequest = z.object({ v: z.literal(1), ...PageRequest }).strict();
+export type ListPoolsRequest = z.infer<typeof ListPoolsRequest>;
+export const ListPoolsReply = reply(z.object({ pools: z.array(PoolStatus), ...PageReply }));
 export type ListPoolsReply = z.infer<typeof ListPoolsReply>;
 
 // --- Facts -----------------------------------------------------------------------------------

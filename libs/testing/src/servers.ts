@@ -114,6 +114,8 @@ export interface NatsOptions {
   tls?: { verify?: boolean };
   /** Where it listens (the monitoring port too); default loopback. */
   address?: string;
+  /** The largest message it accepts, in bytes (`max_payload`; the server's default is 1 MB). */
+  maxPayload?: number;
 }
 
 /** nats-server's arguments for `opts` (a configuration file, when any), and the files clients need. */
@@ -146,6 +148,7 @@ async function natsConfig(dir: string, name: string, opts: NatsOptions): Promise
     const settings = { cert_file: certFile, key_file: keyFile, ca_file: files.caFile };
     lines.push(`tls { ${Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')}${opts.tls.verify ? ', verify: true' : ''} }`);
   }
+  if (opts.maxPayload !== undefined) lines.push(`max_payload: ${opts.maxPayload}`);
   if (lines.length === 0) return { args: [], files };
   return { args: ['-c', await write(`${name}.conf`, `${lines.join('\n')}\n`)], files };
 }

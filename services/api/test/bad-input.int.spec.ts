@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AllocateReply, ipamSubjects, LookupReply, ProjectList, TenantList } from '@netbroker/contracts';
-import { request } from '@netbroker/bus';
+import { AllocateReply, ipamSubjects, ProjectList, TenantList } from '@netbroker/contracts';
+import { IpamClient, request } from '@netbroker/bus';
 import { eventually } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPools, createTenant, kvKeys, problemOf, runId, startApi, type ApiUnderTest } from './harness';
@@ -56,13 +56,12 @@ afterAll(async () => {
 /** Everything a bad request could have written: projects, virtual clusters, tenants, tokens, allocations. */
 async function snapshot() {
   const mine = (k: string) => k.includes(run);
-  const lookup = await request(t.nc, ipamSubjects.lookup, { v: 1, pool: t.pools.projects }, LookupReply);
   return {
     projects: (await kvKeys(t.nc, 'projects')).filter(mine),
     vclusters: (await kvKeys(t.nc, 'vclusters')).filter(mine),
     tenants: TenantList.parse((await t.admin('GET', '/admin/tenants')).body).items.map((x) => `${x.name}:${JSON.stringify(x.quotas)}`).filter(mine),
     tokens: (await kvKeys(t.nc, 'tenant-tokens')).length,
-    allocations: lookup.ok ? lookup.value.allocations.map((a) => a.cidr).sort() : lookup.error.reason,
+    allocations: (await new IpamClient(t.nc).lookup({ pool: t.pools.projects })).map((a) => a.cidr).sort(),
     list: ProjectList.parse((await t.as(tokens[tenant])('GET', '/v1/projects')).body).items.map((p) => `${p.name}:${p.generation}`),
   };
 }

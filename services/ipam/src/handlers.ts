@@ -5,10 +5,8 @@ import {
   ipamSubjects,
   ListPoolsRequest,
   LookupRequest,
-  ok,
   PutPoolRequest,
   ReleaseRequest,
-  type ListPoolsReply,
 } from '@netbroker/contracts';
 import { serve, type InvalidPayloadError, type NatsConnection } from '@netbroker/bus';
 import type { Logger } from '@netbroker/runtime';
@@ -34,18 +32,15 @@ export function serveIpam(nc: NatsConnection, ipam: Ipam, logger: Logger): Subsc
     logger.error({ err: e }, 'ipam request failed');
     return fail('internal', 'the address manager failed on this request; see the ipam log');
   };
-  const common = { queue: QUEUE, invalid, failed };
+  const tooLarge = (bytes: number, max: number) =>
+    fail('reply-too-large', `the reply was ${bytes} bytes, more than the max payload of ${max}: ask for smaller pages (limit)`);
+  const common = { queue: QUEUE, invalid, failed, tooLarge, log: logger };
   return [
     serve(nc, { ...common, subject: ipamSubjects.allocate, schema: AllocateRequest, handle: current((r: AllocateRequest) => ipam.allocate(r)) }),
     serve(nc, { ...common, subject: ipamSubjects.release, schema: ReleaseRequest, handle: current((r: ReleaseRequest) => ipam.release(r)) }),
     serve(nc, { ...common, subject: ipamSubjects.lookup, schema: LookupRequest, handle: current((r: LookupRequest) => ipam.lookup(r)) }),
     serve(nc, { ...common, subject: ipamSubjects.putPool, schema: PutPoolRequest, handle: current((r: PutPoolRequest) => ipam.putPool(r.pool)) }),
     serve(nc, { ...common, subject: ipamSubjects.deletePool, schema: DeletePoolRequest, handle: current((r: DeletePoolRequest) => ipam.deletePool(r.name)) }),
-    serve(nc, {
-      ...common,
-      subject: ipamSubjects.listPools,
-      schema: ListPoolsRequest,
-      handle: current(async (): Promise<ListPoolsReply> => ok({ pools: ipam.listPools() })),
-    }),
+    serve(nc, { ...common, subject: ipamSubjects.listPools, schema: ListPoolsRequest, handle: current((r: ListPoolsRequest) => ipam.listPoolsPage(r)) }),
   ];
 }

@@ -6,6 +6,9 @@ import {
   type AllocateRequest,
   type Allocation,
   type IpamEvent,
+  type ListPoolsReply,
+  type ListPoolsRequest,
+  type LookupReply,
   type LookupRequest,
   type Owner,
   type PoolRecord,
@@ -17,6 +20,7 @@ import {
 import { decodeKeyToken, encodeKeyToken, isConflict, type Facts, type JsonKv, type KvChange, type KvFollower } from '@netbroker/bus';
 import type { Logger } from '@netbroker/runtime';
 import type { Allocation as AllocationSchema, PoolRecord as PoolRecordSchema } from '@netbroker/contracts';
+import { allocationOrder, pageOf, poolOrder } from './paging';
 import { rebuild, type PoolView } from './view';
 
 
@@ -227,13 +231,15 @@ export class Ipam {
     return ok({ released });
   }
 
-  lookup(req: LookupRequest): Result<{ allocations: Allocation[] }> {
+  /** One page of the allocations matching `pool` and `owner`, in allocationOrder (see LookupRequest). */
+  lookup(req: LookupRequest): LookupReply {
     if (req.pool !== undefined && !this.views.has(req.pool)) return fail('unknown-pool', `pool ${req.pool} does not exist`);
     const allocations = [...this.views.values()]
       .filter((v) => req.pool === undefined || v.record.name === req.pool)
       .flatMap((v) => [...v.accepted.values()].map((e) => e.allocation))
       .filter((a) => req.owner === undefined || ownedBy(a, req.owner));
-    return ok({ allocations });
+    const page = pageOf(allocationOrder, allocations, req);
+    return page.ok ? ok({ allocations: page.value.items, ...(page.value.continue !== undefined ? { continue: page.value.continue } : {}) }) : page;
   }
 
   // --- pools ------------------------------------------------------------------------------------
@@ -266,6 +272,12 @@ export class Ipam {
 
   listPools(): PoolStatus[] {
     return [...this.views.keys()].sort().map((name) => this.status(name)!);
+  }
+
+  /** One page of pools by name (see ListPoolsRequest). */
+  listPoolsPage(req: ListPoolsRequest): ListPoolsReply {
+    const page = pageOf(poolOrder, this.listPools(), req);
+    return page.ok ? ok({ pools: page.value.items, ...(page.value.continue !== undefined ? { continue: page.value.continue } : {}) }) : page;
   }
 
   /**

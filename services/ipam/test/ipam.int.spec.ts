@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import {
   AllocateReply,
   ipamSubjects,
-  LookupReply,
   PutPoolReply,
   ReleaseReply,
   type Allocation,
   type AllocateRequest,
   type PoolSpec,
 } from '@netbroker/contracts';
-import { isRequestFailed, request, type NatsConnection } from '@netbroker/bus';
+import { IpamClient, isRequestFailed, request, type NatsConnection } from '@netbroker/bus';
 import { connectNats, eventually, metricValue, startService, type ServiceProcess } from '@netbroker/testing';
 import { Address4, Address6 } from 'ip-address';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -35,12 +34,8 @@ const putPool = (pool: Partial<PoolSpec> & Pick<PoolSpec, 'name'>) =>
   request(nc, ipamSubjects.putPool, { v: 1, pool: { kind: 'prefix', ...pool } }, PutPoolReply);
 const allocate = (req: Partial<AllocateRequest> & Pick<AllocateRequest, 'pool'>, timeoutMs = 3_000) =>
   request(nc, ipamSubjects.allocate, { v: 1, requestId: randomUUID(), owner, ...req }, AllocateReply, { timeoutMs });
-const lookup = (pool: string) => request(nc, ipamSubjects.lookup, { v: 1, pool }, LookupReply);
-const allocationsOf = async (pool: string) => {
-  const reply = await lookup(pool);
-  if (!reply.ok) throw new Error(reply.error.message);
-  return reply.value.allocations;
-};
+/** Every page of the pool's allocations. */
+const allocationsOf = (pool: string) => new IpamClient(nc, { timeoutMs: 10_000 }).lookup({ pool });
 const reasonOf = (reply: AllocateReply) => (reply.ok ? 'ok' : reply.error.reason);
 
 /** [first, last] address of a CIDR as bigints. */

@@ -4,15 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import {
-  ipamSubjects,
-  LookupReply,
   ProjectRecord,
   projectBuckets,
   projectKey,
   ProjectStatus,
   type ProjectSpec,
 } from '@netbroker/contracts';
-import { openKv, request, type JsonKv, type NatsConnection } from '@netbroker/bus';
+import { IpamClient, openKv, type JsonKv, type NatsConnection } from '@netbroker/bus';
 import { annotations, labels } from '@netbroker/naming';
 import { connectNats, eventually, kubeconfigFile, kubeConfigFor, startService, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -79,11 +77,8 @@ const readyStatus = (name: string, timeoutMs = 20_000) =>
     },
     { timeoutMs, signal: provisioner.signal },
   );
-const allocationsOf = async (project: string) => {
-  const reply = await request(nc, ipamSubjects.lookup, { v: 1, owner: { tenant, project } }, LookupReply);
-  if (!reply.ok) throw new Error(reply.error.message);
-  return reply.value.allocations;
-};
+/** Every page of the project's allocations. */
+const allocationsOf = (project: string) => new IpamClient(nc).lookup({ owner: { tenant, project } });
 
 describe('provisioning a project', () => {
   it('allocates a CIDR and an egress EIP, creates the namespace and its isolation policies, and reports Ready', async () => {
