@@ -6,7 +6,10 @@ import { freePort, kubeconfigFile, startService, type ServiceProcess, type Stack
 export type Call = (method: string, path: string, token: string, body?: unknown) => Promise<Record<string, unknown>>;
 
 export interface Platform {
+  /** The first api replica's URL. */
   api: string;
+  /** Every api replica's URL; `call` takes them in turn. */
+  apis: string[];
   adminToken: string;
   /** Token of tenant `bench` (quota 10,000 projects). */
   token: string;
@@ -16,13 +19,19 @@ export interface Platform {
 /**
  * The services a benchmark drives through the API, on `stack`: ipam, provisioner, the `extra`
  * services (started with the host kubeconfig and the sealing key) and api without rate limits;
- * pools `projects`, `egress-cloud`, `egress-public`; tenant `bench` and its token.
+ * pools `projects`, `egress-cloud`, `egress-public`; tenant `bench` and its token. With
+ * `apiReplicas`, that many api processes share the work: `call` sends each request to the next.
  */
-export async function startPlatform(stack: Stack, dir: string, services: ServiceProcess[], extra: Record<string, Record<string, string>> = {}): Promise<Platform> {
+export async function startPlatform(
+  stack: Stack,
+  dir: string,
+  services: ServiceProcess[],
+  extra: Record<string, Record<string, string>> = {},
+  { apiReplicas = 1 }: { apiReplicas?: number } = {},
+): Promise<Platform> {
   writeFileSync(join(dir, 'host.kubeconfig'), kubeconfigFile(stack.host!));
   const adminToken = `nba_${randomBytes(24).toString('base64url')}`;
   const key = randomBytes(32).toString('base64');
-  const apiPort = await freePort();
   const env = { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn' };
   const kubeconfig = { KUBECONFIG: join(dir, 'host.kubeconfig') };
   services.push(await startService({ service: 'ipam', env: { ...env, HOST_SERVICE_CIDRS: stack.host!.serviceCidr } }));
@@ -30,14 +39,21 @@ export async function startPlatform(stack: Stack, dir: string, services: Service
   for (const [service, own] of Object.entries(extra)) {
     services.push(await startService({ service, env: { ...env, ...kubeconfig, NETBROKER_ENCRYPTION_KEY: key, ...own } }));
   }
-  services.push(
-    await startService({
-      service: 'api',
-      env: { ...env, HTTP_PORT: String(apiPort), NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: key, RATE_LIMIT_PER_SECOND: '10000', RATE_LIMIT_BURST: '10000' },
-    }),
-  );
-  const api = `http://127.0.0.1:${apiPort}`;
+  const apis: string[] = [];
+  for (let i = 0; i < apiReplicas; i++) {
+    const port = await freePort();
+    services.push(
+      await startService({
+        service: 'api',
+        name: `api-${i}`,
+        env: { ...env, HTTP_PORT: String(port), NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: key, RATE_LIMIT_PER_SECOND: '10000', RATE_LIMIT_BURST: '10000' },
+      }),
+    );
+    apis.push(`http://127.0.0.1:${port}`);
+  }
+  let turn = 0;
   const call: Call = async (method, path, token, body) => {
+    const api = apis[turn++ % apis.length]!;
     const res = await fetch(`${api}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -52,5 +68,5 @@ export async function startPlatform(stack: Stack, dir: string, services: Service
   await call('PUT', '/admin/pools/egress-public', adminToken, { kind: 'address', prefixes: ['198.18.0.0/16'] });
   await call('POST', '/admin/tenants', adminToken, { name: 'bench', quotas: { maxProjects: 10_000 } });
   const token = String((await call('POST', '/admin/tenants/bench/tokens', adminToken, { name: 'bench' })).token);
-  return { api, adminToken, token, call };
+  return { api: apis[0]!, apis, adminToken, token, call };
 }

@@ -25,15 +25,15 @@ export function sameSecret(a: string, b: string): boolean {
 
 const unauthenticated = (detail: string) => problem('unauthenticated', detail, { headers: { 'www-authenticate': 'Bearer realm="netbroker"' } });
 
-/** Who is calling: the admin token, or a tenant token whose tenant still exists. 401 otherwise. */
-export async function authenticate(header: string | undefined, adminToken: string, view: Pick<ApiView, 'principal'>): Promise<Principal> {
+/** Who is calling: the admin token, or a tenant token whose tenant still exists (in the view, read after the request's barrier). 401 otherwise. */
+export function authenticate(header: string | undefined, adminToken: string, view: Pick<ApiView, 'principal'>): Principal {
   if (header === undefined) throw unauthenticated('a bearer token is required');
   const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(header.trim());
   if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
   const token = match[1]!;
   if (sameSecret(token, adminToken)) return { kind: 'admin' };
   if (!token.startsWith(TOKEN_PREFIX)) throw unauthenticated('the token is not valid');
-  const found = await view.principal(sha256Hex(token));
+  const found = view.principal(sha256Hex(token));
   if (!found) throw unauthenticated('the token is not valid');
   return { kind: 'tenant', tenant: found.tenant, tokenId: found.token.id };
 }

@@ -1,5 +1,5 @@
 import type { ProjectRecord, ProjectStatus, TenantRecord, TokenRecord } from '@netbroker/contracts';
-import { KvSource, type Source } from '@netbroker/controller';
+import { KvSource } from '@netbroker/controller';
 import type { Logger } from '@netbroker/runtime';
 import type { z } from 'zod';
 import type { Store } from './store';
@@ -14,10 +14,10 @@ export function readable<S extends z.ZodType>(source: KvSource<S>, key: string):
 /**
  * What the api answers reads from: the buckets every request touches (tokens and tenants, for
  * authentication) and those of a project's GET (projects, their status), followed into memory
- * like the other services follow theirs. A read first passes the buckets' read barriers
- * (`KvSource.current()`): an answer never misses a write acknowledged before the request, made
- * by this replica, another replica or another service — a project just created on one api
- * replica is never 404 on another. Writes still go to KV with compare-and-set.
+ * like the other services follow theirs. Every request first passes `current()`, the four
+ * buckets' read barriers at once: what it reads after that misses no write acknowledged before
+ * the request, made by this replica, another replica or another service — a project just
+ * created on one api replica is never 404 on another. Writes still go to KV with compare-and-set.
  */
 export class ApiView {
   readonly tokens: KvSource<typeof TokenRecord>;
@@ -32,51 +32,49 @@ export class ApiView {
     this.status = new KvSource(store.status, logger);
   }
 
-  get sources(): Source[] {
+  /** Resolves once every bucket of the view holds every write acknowledged before the call. */
+  async current(): Promise<void> {
+    await Promise.all(this.sources.map((s) => s.current()));
+  }
+
+  get sources(): Array<KvSource<z.ZodType>> {
     return [this.tokens, this.tenants, this.projects, this.status];
   }
 
-  /** The token's record and its tenant's, as of now. */
-  async principal(tokenHash: string): Promise<{ token: TokenRecord; tenant: TenantRecord } | undefined> {
-    await Promise.all([this.tokens.current(), this.tenants.current()]);
+  /** The token's record and its tenant's, as of the request's barrier. */
+  principal(tokenHash: string): { token: TokenRecord; tenant: TenantRecord } | undefined {
     const token = this.tokens.get(tokenHash);
     const tenant = token && this.tenants.get(token.tenant);
     return token && tenant ? { token, tenant } : undefined;
   }
 
-  /** A tenant as of now. */
-  async tenant(name: string): Promise<TenantRecord | undefined> {
-    await this.tenants.current();
+  /** A tenant as of the request's barrier. */
+  tenant(name: string): TenantRecord | undefined {
     return this.tenants.get(name);
   }
 
-  /** Every tenant name as of now, sorted. */
-  async tenantNames(): Promise<string[]> {
-    await this.tenants.current();
+  /** Every tenant name as of the request's barrier, sorted. */
+  tenantNames(): string[] {
     return [...this.tenants.keys()].sort();
   }
 
-  /** A tenant's tokens as of now: [hash, record]. */
-  async tokensOf(tenant: string): Promise<Array<[string, TokenRecord]>> {
-    await this.tokens.current();
+  /** A tenant's tokens as of the request's barrier: [hash, record]. */
+  tokensOf(tenant: string): Array<[string, TokenRecord]> {
     return [...this.tokens.entries()].filter(([, t]) => t.tenant === tenant);
   }
 
-  /** One project of a tenant, as of now. */
-  async project(key: string): Promise<ProjectRecord | undefined> {
-    await this.projects.current();
+  /** One project of a tenant, as of the request's barrier. */
+  project(key: string): ProjectRecord | undefined {
     return readable(this.projects, key);
   }
 
-  /** A project's status as of now (the provisioner's, possibly of an earlier project of that name). */
-  async statusOf(key: string): Promise<ProjectStatus | undefined> {
-    await this.status.current();
+  /** A project's status as of the request's barrier (the provisioner's, possibly of an earlier project of that name). */
+  statusOf(key: string): ProjectStatus | undefined {
     return readable(this.status, key);
   }
 
-  /** The names of a tenant's projects as of now, sorted. */
-  async projectNames(tenant: string): Promise<string[]> {
-    await this.projects.current();
+  /** The names of a tenant's projects as of the request's barrier, sorted. */
+  projectNames(tenant: string): string[] {
     const prefix = `${tenant}.`;
     const names: string[] = [];
     for (const key of this.projects.keys()) if (key.startsWith(prefix)) names.push(key.slice(prefix.length));

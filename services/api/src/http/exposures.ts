@@ -155,7 +155,7 @@ async function resolveGrants(deps: ApiDeps, exporter: ProjectRecord, refs: strin
       continue;
     }
     if (consumer.project === exporter.name) throw problem('self-grant', `project ${exporter.name} cannot be granted its own exposure`);
-    const found = await deps.view.project(projectKey(consumer.tenant, consumer.project));
+    const found = deps.view.project(projectKey(consumer.tenant, consumer.project));
     if (!found) throw problem('unknown-reference', `grant ${consumer.project}: the tenant has no such project`);
     if (found.deletionRequestedAt !== undefined) throw problem('project-deleting', `grant ${consumer.project}: the project is being deleted`);
     resolved.push({ consumer, uid: found.uid });

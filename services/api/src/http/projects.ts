@@ -29,13 +29,13 @@ export const projectPath = pathParams({ project: ProjectName });
 
 /** A project of the tenant as of now (from the followed view); 404 when it has none of that name. */
 export async function loadProject(deps: ApiDeps, tenant: string, name: string): Promise<ProjectRecord> {
-  const record = await deps.view.project(projectKey(tenant, name));
+  const record = deps.view.project(projectKey(tenant, name));
   if (!record) throw notFound(`project ${name}`);
   return record;
 }
 
 async function view(deps: ApiDeps, record: ProjectRecord) {
-  return projectView(record, await deps.view.statusOf(projectKey(record.tenant, record.name)));
+  return projectView(record, deps.view.statusOf(projectKey(record.tenant, record.name)));
 }
 
 const egressPoolOf = (deps: ApiDeps) => (type: EgressNetworkType) => (type === 'cloud' ? deps.config.EGRESS_POOL_CLOUD : deps.config.EGRESS_POOL_PUBLIC);
@@ -147,7 +147,7 @@ export const projectRoutes = [
         });
       }
       const key = projectKey(tenant.name, body.name);
-      const existing = await deps.view.projectNames(tenant.name);
+      const existing = deps.view.projectNames(tenant.name);
       if (existing.includes(body.name)) throw problem('already-exists', `project ${body.name} already exists`);
       if (existing.length >= tenant.quotas.maxProjects) {
         throw problem('quota-exceeded', `the tenant has ${existing.length} project(s); the quota is ${tenant.quotas.maxProjects}`);
@@ -188,8 +188,7 @@ export const projectRoutes = [
     responses: { 200: { description: PAGE_DESCRIPTION, schema: ProjectList } },
     async handler({ query, principal, deps }) {
       const tenant = principal.tenant.name;
-      const page = pageOf(await deps.view.projectNames(tenant), query);
-      await deps.view.status.current();
+      const page = pageOf(deps.view.projectNames(tenant), query);
       const items = page.keys.flatMap((n) => {
         const key = projectKey(tenant, n);
         const record = readable(deps.view.projects, key);

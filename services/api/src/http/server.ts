@@ -117,7 +117,9 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
 
   for (const route of routes) {
     const guard = async (req: FastifyRequest) => {
-      const principal = await authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, view);
+      // One read barrier per request, over every bucket of the view: the handler then reads it as of now.
+      await view.current();
+      const principal = authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, view);
       if (principal.kind === 'tenant') {
         const take = limiter.take(principal.tenant.name, Date.now());
         if (!take.ok) {

@@ -91,7 +91,7 @@ export const tenantRoutes = [
     query: ListQuery,
     responses: { 200: { description: `Tenants by name. ${PAGE_DESCRIPTION}`, schema: TenantList } },
     async handler({ query, deps }) {
-      const page = pageOf(await deps.view.tenantNames(), query);
+      const page = pageOf(deps.view.tenantNames(), query);
       const items = page.keys.flatMap((name) => {
         const record = deps.view.tenants.get(name);
         return record ? [tenantView(record)] : [];
@@ -110,7 +110,7 @@ export const tenantRoutes = [
     responses: { 200: { description: 'The tenant', schema: Tenant } },
     problems: ['not-found'],
     async handler({ params, deps }) {
-      const found = await deps.view.tenant(params.tenant);
+      const found = deps.view.tenant(params.tenant);
       if (!found) throw notFound(`tenant ${params.tenant}`);
       return json(200, tenantView(found));
     },
@@ -159,7 +159,7 @@ export const tenantRoutes = [
       const { store } = deps;
       const found = await store.tenants.get(params.tenant);
       if (!found) throw notFound(`tenant ${params.tenant}`);
-      const projects = await deps.view.projectNames(params.tenant);
+      const projects = deps.view.projectNames(params.tenant);
       if (projects.length > 0) throw problem('tenant-not-empty', `tenant ${params.tenant} still has ${projects.length} project(s); delete them first`);
       try {
         await store.tenants.delete(params.tenant, found.revision);
@@ -167,7 +167,7 @@ export const tenantRoutes = [
         if (isConflict(e)) throw problem('conflict', `tenant ${params.tenant} changed meanwhile; retry`);
         throw e;
       }
-      for (const [hash] of await deps.view.tokensOf(params.tenant)) await store.tokens.delete(hash);
+      for (const [hash] of deps.view.tokensOf(params.tenant)) await store.tokens.delete(hash);
       const event: TenantEvent = { v: 1, tenant: params.tenant, uid: found.value.uid, actor: actorOf(principal) };
       await deps.facts.publish(tenantSubjects.deleted, event, `${found.value.uid}:deleted`);
       return noContent();
@@ -194,7 +194,7 @@ export const tenantRoutes = [
     },
     problems: ['not-found'],
     async handler({ params, body, deps }) {
-      if (!(await deps.view.tenant(params.tenant))) throw notFound(`tenant ${params.tenant}`);
+      if (!deps.view.tenant(params.tenant)) throw notFound(`tenant ${params.tenant}`);
       const { token, hash, id } = newTenantToken();
       const record: TokenRecord = { v: 1, id, tenant: params.tenant, name: body.name, createdAt: deps.now().toISOString() };
       await deps.store.tokens.create(hash, record);
@@ -213,9 +213,9 @@ export const tenantRoutes = [
     responses: { 200: { description: `The tokens, oldest first. ${PAGE_DESCRIPTION}`, schema: TokenList } },
     problems: ['not-found'],
     async handler({ params, query, deps }) {
-      if (!(await deps.view.tenant(params.tenant))) throw notFound(`tenant ${params.tenant}`);
+      if (!deps.view.tenant(params.tenant)) throw notFound(`tenant ${params.tenant}`);
       // Sorted by creation, then id: the sort key is both, so a page resumes between equal times.
-      const byKey = new Map((await deps.view.tokensOf(params.tenant)).map(([, t]) => [`${t.createdAt} ${t.id}`, t]));
+      const byKey = new Map(deps.view.tokensOf(params.tenant).map(([, t]) => [`${t.createdAt} ${t.id}`, t]));
       const page = pageOf([...byKey.keys()].sort(), query);
       const items = page.keys.map((k) => byKey.get(k)!).map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt }));
       return json(200, { items, ...page.next } satisfies TokenList);
@@ -232,7 +232,7 @@ export const tenantRoutes = [
     responses: { 204: { description: 'Revoked' } },
     problems: ['not-found'],
     async handler({ params, deps }) {
-      const token = (await deps.view.tokensOf(params.tenant)).find(([, t]) => t.id === params.id);
+      const token = deps.view.tokensOf(params.tenant).find(([, t]) => t.id === params.id);
       if (!token) throw notFound(`token ${params.id} of tenant ${params.tenant}`);
       await deps.store.tokens.delete(token[0]);
       return noContent();
