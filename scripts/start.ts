@@ -19,12 +19,16 @@ const pools =
     { name: 'egress-public', kind: 'address', ranges: [{ start: '203.0.113.10', end: '203.0.113.250' }] },
   ]);
 
+/** NETBROKER_NATS_NODES=3: a JetStream cluster of three nodes, and services keeping buckets and the stream at R3. */
+const natsNodes = Number(process.env.NETBROKER_NATS_NODES ?? '1');
+if (!Number.isInteger(natsNodes) || natsNodes < 1) throw new Error(`NETBROKER_NATS_NODES=${process.env.NETBROKER_NATS_NODES}: expected a whole number of nodes, at least 1`);
+
 /** `npm start -- --node` (or NETBROKER_NODE=1): the host cluster gets a real node (docs/testing.md). */
 const withNode = process.argv.includes('--node') || process.env.NETBROKER_NODE === '1';
 
 const t0 = Date.now();
-console.log(`[start] starting nats-server, etcd, host and virtual kube-apiservers${withNode ? ', a real node' : ''} …`);
-const stack = await startStack({ virtualClusters: 1, node: withNode ? { loadBalancer: eipRanges(JSON.parse(pools) as PoolSpec[]) } : false });
+console.log(`[start] starting nats-server${natsNodes > 1 ? ` (${natsNodes} nodes)` : ''}, etcd, host and virtual kube-apiservers${withNode ? ', a real node' : ''} …`);
+const stack = await startStack({ virtualClusters: 1, nats: { nodes: natsNodes }, node: withNode ? { loadBalancer: eipRanges(JSON.parse(pools) as PoolSpec[]) } : false });
 // No load balancer controller runs here: a stand-in writes the address each LoadBalancer Service
 // asks for (with a node, the stack runs one that also forwards the packets).
 const loadBalancer = withNode
@@ -65,6 +69,7 @@ try {
   const ownEndpoints = [stack.host!.server, stack.etcdUrl!, `http://127.0.0.1:${apiPort}`].map((u) => new URL(u).host);
   const common = {
     NATS_URL: stack.natsUrl!,
+    NATS_REPLICAS: String(Math.min(natsNodes, 3)),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     VCLUSTER_ALLOW_LOOPBACK: 'true',
     VCLUSTER_SERVERS_DENIED: ownEndpoints.join(','),

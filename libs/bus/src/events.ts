@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { Counter, type Registry } from 'prom-client';
 import { encodeJson } from './codec';
 import { isStreamNotFound } from './errors';
+import { runWrite, type RetryOptions } from './retry';
 
 export interface StreamSpec {
   name: string;
@@ -34,51 +35,29 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec): Promis
   }
 }
 
-export interface PublishOptions {
-  /** Publishes of one fact before it is given up (default 3), each with the same message id. */
-  attempts?: number;
-  /** Wait before the second attempt, doubled before each next one (default 250 ms). */
-  backoffMs?: number;
-  /** How to wait (tests pass one that does not). */
-  sleep?: (ms: number) => Promise<void>;
-}
+/** The retry policy of a publish (retry.ts): the default rides out a stream leader election. */
+export type PublishOptions = RetryOptions;
 
-/** A fact JetStream did not store after every attempt. */
+/** A fact JetStream did not store: `cause` is a BusUnavailableError (the deadline passed) or JetStream's refusal. */
 export class PublishFailedError extends Error {
   override readonly name = 'PublishFailedError';
   constructor(
     readonly subject: string,
     readonly msgId: string,
-    readonly attempts: number,
     options?: ErrorOptions,
   ) {
-    super(`fact ${msgId} on ${subject} not stored after ${attempts} attempt(s)`, options);
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`fact ${msgId} on ${subject} not stored${cause}`, options);
   }
 }
 
 export const isPublishFailed = (e: unknown): e is PublishFailedError => e instanceof PublishFailedError;
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
- * `send` until it succeeds, at most `attempts` times, waiting `backoffMs`, then twice as long
- * before each next try. Rejects with the last failure.
- */
-export async function withRetries<T>(send: () => Promise<T>, { attempts = 3, backoffMs = 250, sleep = delay }: PublishOptions = {}): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send();
-    } catch (e) {
-      if (attempt >= attempts) throw e;
-      await sleep(backoffMs * 2 ** (attempt - 1));
-    }
-  }
-}
-
-/**
- * JetStream publish with a message id, retried (PublishOptions): a fact stored by an attempt
- * whose ack was lost is stored once, as the stream drops a repeated id within its duplicate
- * window. PublishFailedError when every attempt failed.
+ * JetStream publish with a message id, under the bus's retry policy (retry.ts): retried while
+ * JetStream cannot answer, until the deadline. Every attempt carries the same message id, so a
+ * fact stored by an attempt whose ack was lost is stored once (the stream drops a repeated id
+ * within its duplicate window; the retry's ack says `duplicate`). PublishFailedError otherwise.
  */
 export class EventPublisher {
   private readonly js: JetStreamClient;
@@ -92,10 +71,10 @@ export class EventPublisher {
   async publish(subject: string, payload: unknown, msgID: string): Promise<{ seq: number; duplicate: boolean }> {
     const data = encodeJson(payload);
     try {
-      const ack = await withRetries(() => this.js.publish(subject, data, { msgID }), this.opts);
+      const ack = await runWrite({ op: 'publish', target: subject, attempt: () => this.js.publish(subject, data, { msgID }) }, this.opts);
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (e) {
-      throw new PublishFailedError(subject, msgID, this.opts.attempts ?? 3, { cause: e });
+      throw new PublishFailedError(subject, msgID, { cause: e });
     }
   }
 }

@@ -36,5 +36,6 @@ export {
   type IpamRefusal,
   type Page,
 } from './ipam-client';
-export { JsonKv, KvFollower, decodeKeyToken, encodeKeyToken, openKv, type KvChange, type KvRecord, type OpenKvOptions } from './kv';
+export { JsonKv, KvFollower, ReplicasMismatchError, decodeKeyToken, encodeKeyToken, openKv, type KvChange, type KvRecord, type OpenKvOptions } from './kv';
+export { BusUnavailableError, DEFAULT_RETRY, decide, isBusUnavailable, isTransient, runWrite, verifyStored, type Decision, type RetryOptions, type StoredEntry, type WriteOp, type WriteSpec } from './retry';
 export { request, serve, type RequestOptions, type ServeOptions } from './rpc';

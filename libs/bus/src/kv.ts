@@ -3,7 +3,8 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { z } from 'zod';
 import { decodeJson, encodeJson } from './codec';
-import { asConflict } from './errors';
+import { ConflictError } from './errors';
+import { runWrite, verifyStored, type RetryOptions } from './retry';
 
 export interface KvRecord<T> {
   key: string;
@@ -17,7 +18,12 @@ export type KvChange<T> = { op: 'put'; key: string; revision: number; value: T }
 export const encodeKeyToken = (s: string): string => s.replace(/\./g, '-').replace(/:/g, '_');
 export const decodeKeyToken = (s: string): string => s.replace(/-/g, '.').replace(/_/g, ':');
 
-/** A JetStream KV bucket of JSON values checked against one zod schema, with compare-and-set. */
+/**
+ * A JetStream KV bucket of JSON values checked against one zod schema, with compare-and-set.
+ * Every write goes through the bus's retry policy (retry.ts): retried while JetStream cannot
+ * answer (an election, a time-out), until a deadline (then BusUnavailableError); a compare-and-set
+ * lost on a retry is read back, as an earlier attempt whose answer was lost may have stored it.
+ */
 export class JsonKv<S extends z.ZodType> {
   private jsm: Promise<JetStreamManager> | undefined;
 
@@ -26,20 +32,35 @@ export class JsonKv<S extends z.ZodType> {
     readonly bucket: string,
     private readonly schema: S,
     private readonly nc: NatsConnection,
+    private readonly retry: RetryOptions = {},
   ) {}
 
-  /** Writes only if the key does not exist (or was deleted); ConflictError otherwise. */
-  async create(key: string, value: z.infer<S>): Promise<number> {
-    return this.kv.create(key, encodeJson(value)).catch((e: unknown) => Promise.reject(asConflict(e, key)));
+  /** Writes only if the key does not exist (or was deleted); ConflictError otherwise. `retry` overrides the bucket's policy for this write. */
+  async create(key: string, value: z.infer<S>, retry?: RetryOptions): Promise<number> {
+    const data = encodeJson(value);
+    return runWrite({ op: 'kv.create', target: `${this.bucket}/${key}`, key, attempt: () => this.kv.create(key, data), verify: () => this.readBack('kv.create', key, data) }, { ...this.retry, ...retry });
   }
 
   /** Writes only if the key is still at `revision`; ConflictError otherwise. */
-  async update(key: string, value: z.infer<S>, revision: number): Promise<number> {
-    return this.kv.update(key, encodeJson(value), revision).catch((e: unknown) => Promise.reject(asConflict(e, key)));
+  async update(key: string, value: z.infer<S>, revision: number, retry?: RetryOptions): Promise<number> {
+    const data = encodeJson(value);
+    return runWrite(
+      { op: 'kv.update', target: `${this.bucket}/${key}`, key, attempt: () => this.kv.update(key, data, revision), verify: () => this.readBack('kv.update', key, data, revision) },
+      { ...this.retry, ...retry },
+    );
   }
 
-  async put(key: string, value: z.infer<S>): Promise<number> {
-    return this.kv.put(key, encodeJson(value));
+  async put(key: string, value: z.infer<S>, retry?: RetryOptions): Promise<number> {
+    const data = encodeJson(value);
+    return runWrite({ op: 'kv.put', target: `${this.bucket}/${key}`, key, attempt: () => this.kv.put(key, data) }, { ...this.retry, ...retry });
+  }
+
+  /** After a compare-and-set lost on a retry: the revision our earlier attempt stored, or ConflictError. */
+  private async readBack(op: 'kv.create' | 'kv.update' | 'kv.delete', key: string, data: Uint8Array, expectedRevision?: number): Promise<number> {
+    const entry = await this.kv.get(key);
+    const verdict = verifyStored(op, data, entry ? { operation: entry.operation, value: entry.value, revision: entry.revision } : undefined, expectedRevision);
+    if (!verdict.stored) throw new ConflictError(key);
+    return verdict.revision;
   }
 
   async get(key: string): Promise<KvRecord<z.infer<S>> | undefined> {
@@ -49,8 +70,12 @@ export class JsonKv<S extends z.ZodType> {
   }
 
   /** Deletes; with `revision`, only if the key is still at it (ConflictError otherwise). */
-  async delete(key: string, revision?: number): Promise<void> {
-    await this.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision }).catch((e: unknown) => Promise.reject(asConflict(e, key)));
+  async delete(key: string, revision?: number, retry?: RetryOptions): Promise<void> {
+    const options = revision === undefined ? undefined : { previousSeq: revision };
+    await runWrite(
+      { op: 'kv.delete', target: `${this.bucket}/${key}`, key, attempt: () => this.kv.delete(key, options), verify: async () => void (await this.readBack('kv.delete', key, new Uint8Array(), revision)) },
+      { ...this.retry, ...retry },
+    );
   }
 
   async list(filter = '>'): Promise<Array<KvRecord<z.infer<S>>>> {
@@ -156,10 +181,39 @@ export interface OpenKvOptions {
   replicas?: number;
   /** Values older than this are dropped (the bucket's max age); unset: kept. */
   maxAgeMs?: number;
+  /** The retry policy of its writes (default DEFAULT_RETRY). */
+  retry?: RetryOptions;
 }
 
+/** A bucket that exists with another replica count than asked, and could not be changed to it. */
+export class ReplicasMismatchError extends Error {
+  override readonly name = 'ReplicasMismatchError';
+  constructor(
+    readonly bucket: string,
+    readonly actual: number,
+    readonly wanted: number,
+    options?: ErrorOptions,
+  ) {
+    const cause = options?.cause instanceof Error ? ` (${options.cause.message})` : '';
+    super(`KV bucket ${bucket} has ${actual} replica(s), NATS_REPLICAS asks for ${wanted}, and JetStream refused the change${cause}`, options);
+  }
+}
+
+/**
+ * Opens the bucket, creating it when it does not exist. An existing bucket with another replica
+ * count is updated to `replicas` (JetStream adds or removes peers); ReplicasMismatchError when it
+ * refuses (more replicas than servers, a single server).
+ */
 export async function openKv<S extends z.ZodType>(nc: NatsConnection, bucket: string, schema: S, opts: OpenKvOptions = {}): Promise<JsonKv<S>> {
-  const options: Partial<KvOptions> = { history: opts.history ?? 5, replicas: opts.replicas ?? 1, ...(opts.maxAgeMs ? { ttl: opts.maxAgeMs } : {}) };
+  const replicas = opts.replicas ?? 1;
+  const options: Partial<KvOptions> = { history: opts.history ?? 5, replicas, ...(opts.maxAgeMs ? { ttl: opts.maxAgeMs } : {}) };
   const kv = await new Kvm(nc).create(bucket, options);
-  return new JsonKv(kv, bucket, schema, nc);
+  const jsm = await jetstreamManager(nc);
+  const { config } = await jsm.streams.info(`KV_${bucket}`);
+  if (config.num_replicas !== replicas) {
+    await jsm.streams.update(config.name, { ...config, num_replicas: replicas }).catch((e: unknown) => {
+      throw new ReplicasMismatchError(bucket, config.num_replicas, replicas, { cause: e });
+    });
+  }
+  return new JsonKv(kv, bucket, schema, nc, opts.retry);
 }

@@ -3,7 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { EventPublisher, Facts, PublishFailedError, ensureStream, type NatsConnection } from '../src/index';
+import { BusUnavailableError, EventPublisher, Facts, PublishFailedError, ensureStream, type NatsConnection } from '../src/index';
 
 // Streams and facts against the real nats-server of the shared stack; each test its own stream.
 
@@ -70,14 +70,15 @@ describe('EventPublisher and Facts', () => {
     }
   });
 
-  it('gives up after its attempts when no stream takes the subject; Facts counts the fact as lost and goes on', async () => {
+  it('gives up at its deadline when no stream takes the subject (no responders, as in an election); Facts counts the fact as lost and goes on', async () => {
     const subject = `test.${randomUUID().slice(0, 8)}.nostream`;
-    const waits: number[] = [];
-    const publisher = new EventPublisher(nc, { attempts: 3, backoffMs: 10, sleep: async (ms) => void waits.push(ms) });
+    const publisher = new EventPublisher(nc, { deadlineMs: 400 });
+    const started = Date.now();
     const failure = await publisher.publish(subject, { v: 1 }, 'uid-2:1').catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(failure).toBeInstanceOf(PublishFailedError);
-    expect(failure).toMatchObject({ subject, msgId: 'uid-2:1', attempts: 3 });
-    expect(waits).toStrictEqual([10, 20]);
+    expect(failure).toMatchObject({ subject, msgId: 'uid-2:1', cause: expect.any(BusUnavailableError) });
+    expect((failure as PublishFailedError).cause).toMatchObject({ op: 'publish', target: subject });
 
     const registry = new Registry();
     const logged: string[] = [];

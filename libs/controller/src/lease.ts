@@ -137,7 +137,8 @@ export class LeaseHolder {
     this.deferred.delete(lease);
     try {
       const value = leaseValue(holder, at, leaseMs);
-      const revision = decision.action === 'create' ? await leases.create(key, value) : await leases.update(key, value, decision.revision);
+      const retry = this.writeRetry();
+      const revision = decision.action === 'create' ? await leases.create(key, value, retry) : await leases.update(key, value, decision.revision, retry);
       this.held.set(lease, { revision, renewedAt: at });
       return { held: true };
     } catch (e) {
@@ -146,13 +147,21 @@ export class LeaseHolder {
     }
   }
 
+  /**
+   * Lease writes ride out a NATS election only for a renewal interval: a renewal still retrying
+   * when the lease expires would let this replica work on while another takes the lease over.
+   */
+  private writeRetry(): { deadlineMs: number } {
+    return { deadlineMs: renewIntervalMs(this.opts.leaseMs) };
+  }
+
   /** Deletes the lease if still ours (CAS), so another replica takes it at once. */
   async release(lease: string): Promise<void> {
     const held = this.held.get(lease);
     if (!held) return;
     this.held.delete(lease);
     try {
-      await this.opts.leases.delete(this.prefix + lease, held.revision);
+      await this.opts.leases.delete(this.prefix + lease, held.revision, this.writeRetry());
     } catch (e) {
       if (!isConflict(e)) throw e; // taken over meanwhile: nothing of ours to release
     }
@@ -179,7 +188,7 @@ export class LeaseHolder {
       [...this.held.entries()].map(async ([lease, held]) => {
         const at = this.clock.now();
         try {
-          const revision = await leases.update(this.prefix + lease, leaseValue(holder, at, leaseMs), held.revision);
+          const revision = await leases.update(this.prefix + lease, leaseValue(holder, at, leaseMs), held.revision, this.writeRetry());
           if (this.held.get(lease) === held) this.held.set(lease, { revision, renewedAt: at });
         } catch (e) {
           if (this.held.get(lease) !== held) return; // released meanwhile

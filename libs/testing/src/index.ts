@@ -6,6 +6,7 @@ export { countingListener, freePort, type CountingListener } from './ports';
 export { ManagedProcess, ServerExitedError, isAlive, isServerExited, type ExitInfo } from './process';
 export { backendKind, dockerUsable, type ServerBackend, type ServerProcess } from './backends';
 export { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions, type NatsClientFiles, type NatsOptions, type NatsServer } from './servers';
+export { startNatsCluster, type NatsCluster, type NatsClusterOptions } from './nats-cluster';
 export { issueCertificate, type Certificate, type CertificateSpec } from './pki';
 export { startStack, type InClusterInfo, type Stack, type StackInfo, type StackOptions } from './stack';
 export { auditedAccess, auditEvents, parseAuditLog, SERVICE_ACCOUNT_AUDIT_POLICY, AuditEvent, type AuditedAccess, type AuditFilter, type AuditOptions, type AuditPolicy, type AuditRule } from './audit';

@@ -118,8 +118,11 @@ export interface NatsOptions {
   maxPayload?: number;
 }
 
-/** nats-server's arguments for `opts` (a configuration file, when any), and the files clients need. */
-async function natsConfig(dir: string, name: string, opts: NatsOptions): Promise<{ args: string[]; files: NatsClientFiles }> {
+/**
+ * The configuration lines for `opts` (auth, TLS), and the files clients need; written under `dir`
+ * with `name` as prefix. One set serves every node of a cluster (nats-cluster.ts).
+ */
+export async function natsConfigLines(dir: string, name: string, opts: NatsOptions): Promise<{ lines: string[]; files: NatsClientFiles }> {
   const lines: string[] = [];
   const files: NatsClientFiles = {};
   const write = async (file: string, body: string) => {
@@ -149,8 +152,16 @@ async function natsConfig(dir: string, name: string, opts: NatsOptions): Promise
     lines.push(`tls { ${Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')}${opts.tls.verify ? ', verify: true' : ''} }`);
   }
   if (opts.maxPayload !== undefined) lines.push(`max_payload: ${opts.maxPayload}`);
+  return { lines, files };
+}
+
+/** nats-server's arguments for `opts` (a configuration file, when any), and the files clients need. */
+async function natsConfig(dir: string, name: string, opts: NatsOptions): Promise<{ args: string[]; files: NatsClientFiles }> {
+  const { lines, files } = await natsConfigLines(dir, name, opts);
   if (lines.length === 0) return { args: [], files };
-  return { args: ['-c', await write(`${name}.conf`, `${lines.join('\n')}\n`)], files };
+  const file = join(dir, `${name}.conf`);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return { args: ['-c', file], files };
 }
 
 export async function startNats(dir: string, onExit: OnExit, name = 'nats-server', backend: ServerBackend = standaloneBackend, opts: NatsOptions = {}): Promise<NatsServer> {

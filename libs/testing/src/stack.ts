@@ -12,11 +12,16 @@ import { startNode, type KubeNode } from './node';
 import { createNodeNetwork, type NodeNetwork } from './node-network';
 import type { ServerExitedError } from './process';
 import { Reaper } from './reaper';
+import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions, type NatsClientFiles, type NatsOptions } from './servers';
 
 export interface StackOptions {
-  /** Start nats-server -js (default true); with options, with auth and TLS (the client's files in `StackInfo.natsFiles`). */
-  nats?: boolean | Omit<NatsOptions, 'address'>;
+  /**
+   * Start nats-server -js (default true); with options, with auth and TLS (the client's files in
+   * `StackInfo.natsFiles`). `nodes: 3`: a JetStream cluster (`Stack.natsCluster`), `natsUrl`
+   * listing every node's client URL.
+   */
+  nats?: boolean | (Omit<NatsOptions, 'address'> & { nodes?: number });
   /** Start etcd and the host apiserver (default true). */
   host?: boolean;
   /** Number of virtual apiservers sharing the host's etcd (default 0). */
@@ -72,6 +77,12 @@ export interface Stack extends StackInfo {
   /** The real node (with `node`). */
   readonly node?: KubeNode;
   readonly processes: ReadonlyMap<string, ServerProcess>;
+  /**
+   * The NATS cluster of a stack started with `nats: { nodes }` (> 1): stop, kill, restart, pause
+   * nodes, find stream leaders. In-process only: a stack shared through `info()` (global setup)
+   * gives its tests plain data; a test that injures NATS starts its own stack.
+   */
+  readonly natsCluster?: NatsCluster;
   /** Aborted, with a ServerExitedError as reason, when any server stops unexpectedly. */
   readonly signal: AbortSignal;
   /** Throws the ServerExitedError of a server that died. */
@@ -126,10 +137,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let network: NodeNetwork | undefined;
   let node: KubeNode | undefined;
   let balancer: { lb: NodeLoadBalancer; standIn: LoadBalancerStandIn } | undefined;
+  let natsCluster: NatsCluster | undefined;
   const stop = async () => {
     balancer?.standIn.stop();
     await balancer?.lb.remove();
     await node?.stop();
+    await natsCluster?.shutdown();
     await Promise.all([...processes.values()].map((p) => p.stop()));
     await servers.release();
     await docker?.stop();
@@ -145,8 +158,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     // With a node reachable from pods: NATS beside the host apiserver, virtual apiservers apart.
     const forPods = nodeOpts?.reachableFromPods ? network : undefined;
+    const { nodes = 1, ...natsOpts } = nats === true || nats === false ? {} : nats;
+    const startNatsNodes = async () => {
+      natsCluster = await startNatsCluster(dir, onExit, servers.backend, { ...natsOpts, nodes, address: forPods?.hostIp, onLaunch: (p) => processes.set(p.name, p) });
+      return { url: natsCluster.url, files: natsCluster.files };
+    };
     const [natsServer, etcd] = await Promise.all([
-      nats ? startNats(dir, onExit, undefined, servers.backend, { ...(nats === true ? {} : nats), address: forPods?.hostIp }).then(track) : undefined,
+      !nats ? undefined : nodes > 1 ? startNatsNodes() : startNats(dir, onExit, undefined, servers.backend, { ...natsOpts, address: forPods?.hostIp }).then(track),
       host ? startEtcd(dir, onExit, servers.backend).then(track) : undefined,
     ]);
     const apiserver = (o: Pick<KubeApiserverOptions, 'name' | 'compaction' | 'nodeLink' | 'address' | 'audit'>) =>
@@ -182,6 +200,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dir,
       node,
       processes,
+      natsCluster,
       signal: abort.signal,
       assertHealthy: () => {
         if (abort.signal.aborted) throw abort.signal.reason;
