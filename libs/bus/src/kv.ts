@@ -200,9 +200,10 @@ export class ReplicasMismatchError extends Error {
 }
 
 /**
- * Opens the bucket, creating it when it does not exist. An existing bucket with another replica
- * count is updated to `replicas` (JetStream adds or removes peers); ReplicasMismatchError when it
- * refuses (more replicas than servers, a single server).
+ * Opens the bucket, creating it when it does not exist (with `replicas`, default 1). An existing
+ * bucket with another replica count is updated to `opts.replicas` when the caller gave it
+ * (JetStream adds or removes peers); ReplicasMismatchError when it refuses (more replicas than
+ * servers, a single server).
  */
 export async function openKv<S extends z.ZodType>(nc: NatsConnection, bucket: string, schema: S, opts: OpenKvOptions = {}): Promise<JsonKv<S>> {
   const replicas = opts.replicas ?? 1;
@@ -210,7 +211,9 @@ export async function openKv<S extends z.ZodType>(nc: NatsConnection, bucket: st
   const kv = await new Kvm(nc).create(bucket, options);
   const jsm = await jetstreamManager(nc);
   const { config } = await jsm.streams.info(`KV_${bucket}`);
-  if (config.num_replicas !== replicas) {
+  // Only a caller that says how many replicas it wants changes them: a reader opening with the
+  // defaults (a test, a benchmark) must not scale a production bucket down to one.
+  if (opts.replicas !== undefined && config.num_replicas !== replicas) {
     await jsm.streams.update(config.name, { ...config, num_replicas: replicas }).catch((e: unknown) => {
       throw new ReplicasMismatchError(bucket, config.num_replicas, replicas, { cause: e });
     });
