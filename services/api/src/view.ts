@@ -1,6 +1,7 @@
 import type { ProjectRecord, ProjectStatus, TenantRecord, TokenRecord } from '@netbroker/contracts';
 import { KvSource } from '@netbroker/controller';
 import type { Logger } from '@netbroker/runtime';
+import { Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Store } from './store';
 
@@ -25,7 +26,17 @@ export class ApiView {
   readonly projects: KvSource<typeof ProjectRecord>;
   readonly status: KvSource<typeof ProjectStatus>;
 
-  constructor(store: Store, logger: Logger) {
+  private readonly barrierSeconds: Histogram | undefined;
+
+  constructor(store: Store, logger: Logger, registry?: Registry) {
+    this.barrierSeconds = registry
+      ? new Histogram({
+          name: 'netbroker_api_read_barrier_seconds',
+          help: "Time a request waited for the view to catch up with the buckets' last revisions",
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+          registers: [registry],
+        })
+      : undefined;
     this.tokens = new KvSource(store.tokens, logger);
     this.tenants = new KvSource(store.tenants, logger);
     this.projects = new KvSource(store.projects, logger);
@@ -34,7 +45,9 @@ export class ApiView {
 
   /** Resolves once every bucket of the view holds every write acknowledged before the call. */
   async current(): Promise<void> {
+    const end = this.barrierSeconds?.startTimer();
     await Promise.all(this.sources.map((s) => s.current()));
+    end?.();
   }
 
   get sources(): Array<KvSource<z.ZodType>> {
