@@ -42,14 +42,15 @@ export class IpamRefusedError extends Error {
 }
 
 /**
- * The address manager gave no answer: no reply in time, nobody listening, or it failed inside
- * (`internal`, see its log). Nothing is known to be wrong with the request; it may succeed later.
+ * The address manager gave no answer: no reply in time, nobody listening, no replica holding the
+ * pool within the failover bound (`no-holder`: nothing was done), or it failed inside (`internal`,
+ * see its log). Nothing is known to be wrong with the request; it may succeed later.
  */
 export class IpamUnavailableError extends Error {
   override readonly name = 'IpamUnavailableError';
   constructor(
     readonly subject: string,
-    readonly kind: 'timeout' | 'no-responders' | 'internal',
+    readonly kind: 'timeout' | 'no-responders' | 'no-holder' | 'internal',
     message: string,
     options?: ErrorOptions,
   ) {
@@ -197,6 +198,7 @@ export class IpamClient {
 export function valueOf<T>(subject: string, reply: Result<T>): T {
   if (reply.ok) return reply.value;
   const { reason, message } = reply.error;
+  if (reason === 'internal' && reply.error.unavailable) throw new IpamUnavailableError(subject, 'no-holder', `ipam: ${message}`);
   if (reason === 'internal') throw new IpamUnavailableError(subject, 'internal', `ipam failed on ${subject}: ${message}`);
   if (reason === 'reply-too-large') throw new IpamReplyTooLargeError(subject, message);
   throw new IpamRefusedError(subject, reason, message);
