@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ipamSubjects, Lease, leaseBuckets, type Allocation } from '@netbroker/contracts';
-import { IpamClient, isIpamUnavailable, openKv, type NatsConnection } from '@netbroker/bus';
+import { AllocateReply, ipamSubjects, Lease, leaseBuckets, type Allocation } from '@netbroker/contracts';
+import { IpamClient, isIpamUnavailable, openKv, request, type NatsConnection } from '@netbroker/bus';
 import { connectNats, eventually, metricSum, metricValue, startNats, startService, type NatsServer, type ServiceProcess } from '@netbroker/testing';
 import { Address4 } from 'ip-address';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -81,8 +81,16 @@ describe('three replicas, several pools', () => {
     });
     expect(new Set(holders.values()).size).toBeGreaterThanOrEqual(2);
 
-    // Through the public subject: whichever replica takes a request hands it to the pool's holder.
-    const granted = await Promise.all(pools.flatMap((pool) => Array.from({ length: 20 }, () => client.allocate({ requestId: randomUUID(), pool, owner, prefixLength: 26 }))));
+    // Half through IpamClient (straight to the holder's subject), half on the public subject, where
+    // whichever replica takes a request hands it to the pool's holder.
+    const viaPublic = async (pool: string) => {
+      const reply = await request(nc, ipamSubjects.allocate, { v: 1, requestId: randomUUID(), pool, owner, prefixLength: 26 }, AllocateReply, { timeoutMs: 20_000 });
+      if (!reply.ok) throw new Error(`${reply.error.reason}: ${reply.error.message}`);
+      return reply.value;
+    };
+    const granted = await Promise.all(
+      pools.flatMap((pool) => Array.from({ length: 20 }, (_, i) => (i % 2 ? viaPublic(pool) : client.allocate({ requestId: randomUUID(), pool, owner, prefixLength: 26 })))),
+    );
     expect(granted).toHaveLength(120);
     const pages = await Promise.all(replicas.map(metrics));
     for (const pool of pools) {
@@ -91,7 +99,7 @@ describe('three replicas, several pools', () => {
       expect(written.reduce((a, b) => a + b), `written in ${pool} by all`).toBe(20);
       expect(overlaps(granted.filter((a) => a.pool === pool).map((a) => a.cidr))).toEqual([]);
     }
-    // Two thirds of the requests reach a replica that does not hold their pool (queue group): they were forwarded.
+    // Two thirds of the public requests reach a replica that does not hold their pool (queue group): they were forwarded.
     const forwarded = pages.reduce((n, page) => n + metricSum(page, 'netbroker_ipam_forwarded_total', 'outcome="answered"'), 0);
     expect(forwarded).toBeGreaterThan(0);
   });
@@ -191,7 +199,7 @@ describe('two replicas that both believe they hold a pool', () => {
     // until the first's next renewal fails its compare-and-set, 20 s into a 60 s lease.
     const first = await start('ipam-twin-1', { REPLICA_ID: 'twin', LEASE_SECONDS: '60' });
     const client = new IpamClient(nc, { timeoutMs: 20_000 });
-    await client.putPool({ name: 'twin', kind: 'prefix', prefixes: ['10.60.0.0/18'], minPrefixLength: 20, maxPrefixLength: 28, reserved: [], ranges: [], presets: [] });
+    await client.putPool({ name: 'twin', kind: 'prefix', prefixes: ['10.60.0.0/15'], minPrefixLength: 20, maxPrefixLength: 28, reserved: [], ranges: [], presets: [] });
     await eventually(() => oneHolder([first], 'twin'));
     const second = await start('ipam-twin-2', { REPLICA_ID: 'twin', LEASE_SECONDS: '60' });
     await eventually(async () => expect(await holdersOf([first, second], 'twin')).toEqual([first, second]));
