@@ -2,7 +2,7 @@
 // cluster, once the harness has it), compared in the same run with raw JetStream KV create() at the
 // same concurrency and replication.
 import { randomUUID } from 'node:crypto';
-import { AllocateReply, ipamSubjects, pageLimits, PutPoolReply, type Allocation } from '@netbroker/contracts';
+import { ipamSubjects, pageLimits, PutPoolReply, type Allocation } from '@netbroker/contracts';
 import { IpamClient, isIpamUnavailable, isRequestFailed, request, type NatsConnection } from '@netbroker/bus';
 import { connectNats, startService, startStack, type ServiceProcess, type StackOptions } from '@netbroker/testing';
 import { Kvm } from '@nats-io/kv';
@@ -104,11 +104,9 @@ export async function runW5({ allocations, concurrency, replicas: count, natsRep
     const owner = { tenant: 'bench', project: 'p', purpose: 'cidr' };
     const granted: string[] = [];
     const late: string[] = [];
-    const allocate = async (requestId: string) => {
-      const reply = await request(nc, ipamSubjects.allocate, { v: 1, requestId, pool: 'bench', owner }, AllocateReply, { timeoutMs: REQUEST_TIMEOUT_MS });
-      if (!reply.ok) throw new Error(`${reply.error.reason}: ${reply.error.message}`);
-      return reply.value.cidr;
-    };
+    // As every service asks: IpamClient, straight to the pool holder's subject (cmd.ipam.pool.bench.allocate).
+    const client = new IpamClient(nc, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const allocate = async (requestId: string) => (await client.allocate({ requestId, pool: 'bench', owner })).cidr;
     const ids = Array.from({ length: allocations }, () => randomUUID());
     const start = performance.now();
     const latencies = await runConcurrent(ids, concurrency, async (requestId) => {
@@ -155,7 +153,7 @@ export async function runW5({ allocations, concurrency, replicas: count, natsRep
       storedMatches,
       rows: [
         { what: `raw KV create(), ${r}, ${concurrency} in flight`, 'ops/s': round(rawPerSec, 0), 'p50 ms': round(median(rawLatencies)), 'p99 ms': round(percentile(rawLatencies, 99)) },
-        { what: `ipam allocate, ${count} replicas, ${r}, ${concurrency} in flight`, 'ops/s': round(perSec, 0), 'p50 ms': round(median(latencies)), 'p99 ms': round(percentile(latencies, 99)) },
+        { what: `ipam allocate (IpamClient), ${count} replicas, ${r}, ${concurrency} in flight`, 'ops/s': round(perSec, 0), 'p50 ms': round(median(latencies)), 'p99 ms': round(percentile(latencies, 99)) },
         { what: 'ratio (ipam / raw KV)', 'ops/s': round(ratio), 'p50 ms': '', 'p99 ms': `${overlaps} overlaps` },
         { what: `timed out (> ${REQUEST_TIMEOUT_MS / 1000} s), asked again`, 'ops/s': late.length, 'p50 ms': '', 'p99 ms': `${unanswered} unanswered` },
         { what: `paged lookup of the pool (${pageLimits.max} a page)`, 'ops/s': stored.allocations.length, 'p50 ms': '', 'p99 ms': storedMatches ? 'all granted, once' : 'DIFFERS from granted' },

@@ -1,4 +1,4 @@
-import { fail, ok, type Result } from '@netbroker/contracts';
+import { fail, ok, unavailable, type Result } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import { IpamRefusedError, IpamReplyTooLargeError, IpamUnavailableError, isIpamRefused, isIpamReplyTooLarge, isIpamUnavailable, valueOf, walkPages, type IpamRefusal, type Page } from './ipam-client';
 
@@ -38,6 +38,19 @@ describe('valueOf (an ipam reply as a value or a typed error)', () => {
     })();
     expect(thrown).toBeInstanceOf(IpamUnavailableError);
     expect(thrown).toMatchObject({ name: 'IpamUnavailableError', kind: 'internal', subject });
+    expect(isIpamRefused(thrown)).toBe(false);
+  });
+
+  it('throws no replica holding the pool as IpamUnavailableError of kind no-holder, not as a refusal', () => {
+    const thrown = (() => {
+      try {
+        return valueOf(subject, unavailable('no ipam replica held pool p within 10 s'));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(IpamUnavailableError);
+    expect(thrown).toMatchObject({ name: 'IpamUnavailableError', kind: 'no-holder', subject });
     expect(isIpamRefused(thrown)).toBe(false);
   });
 

@@ -5,6 +5,7 @@ import {
   ListPoolsReply,
   LookupReply,
   pageLimits,
+  poolAllocateSubject,
   PutPoolReply,
   ReleaseReply,
   type AllocateRequest,
@@ -42,14 +43,15 @@ export class IpamRefusedError extends Error {
 }
 
 /**
- * The address manager gave no answer: no reply in time, nobody listening, or it failed inside
- * (`internal`, see its log). Nothing is known to be wrong with the request; it may succeed later.
+ * The address manager gave no answer: no reply in time, nobody listening, no replica holding the
+ * pool within the failover bound (`no-holder`: nothing was done), or it failed inside (`internal`,
+ * see its log). Nothing is known to be wrong with the request; it may succeed later.
  */
 export class IpamUnavailableError extends Error {
   override readonly name = 'IpamUnavailableError';
   constructor(
     readonly subject: string,
-    readonly kind: 'timeout' | 'no-responders' | 'internal',
+    readonly kind: 'timeout' | 'no-responders' | 'no-holder' | 'internal',
     message: string,
     options?: ErrorOptions,
   ) {
@@ -118,9 +120,23 @@ export class IpamClient {
     private readonly opts: IpamClientOptions = {},
   ) {}
 
-  /** An allocation; the same `requestId` always answers the same one. */
-  allocate(req: Omit<AllocateRequest, 'v'>): Promise<Allocation> {
-    return this.call(ipamSubjects.allocate, { v: 1, ...req }, AllocateReply);
+  /**
+   * An allocation; the same `requestId` always answers the same one. Asked straight of the pool's
+   * holder (`cmd.ipam.pool.<pool>.allocate`, no hop through another replica); when nobody serves
+   * that subject (a failover, a pool just created or unknown) asked on `cmd.ipam.address.allocate`,
+   * where a replica waits for a holder within its bound. Dry runs go there at once: any replica
+   * answers them.
+   */
+  async allocate(req: Omit<AllocateRequest, 'v'>): Promise<Allocation> {
+    const payload = { v: 1, ...req };
+    if (!req.dryRun) {
+      try {
+        return await this.call(poolAllocateSubject(req.pool), payload, AllocateReply, ipamSubjects.allocate);
+      } catch (e) {
+        if (!(isIpamUnavailable(e) && e.kind === 'no-responders')) throw e;
+      }
+    }
+    return this.call(ipamSubjects.allocate, payload, AllocateReply);
   }
 
   /** Releases one allocation (`pool` + `cidr`) or every one of an owner; answers what was released. */
@@ -181,15 +197,16 @@ export class IpamClient {
     return { items: page.pools, ...(page.continue !== undefined ? { continue: page.continue } : {}) };
   }
 
-  private async call<T>(subject: string, payload: unknown, schema: z.ZodType<Result<T>>): Promise<T> {
+  /** Asks `subject`; errors name `as` (the public subject a pool subject stands for). */
+  private async call<T>(subject: string, payload: unknown, schema: z.ZodType<Result<T>>, as = subject): Promise<T> {
     let reply: Result<T>;
     try {
       reply = await request(this.nc, subject, payload, schema, { timeoutMs: this.opts.timeoutMs });
     } catch (e) {
-      if (isRequestFailed(e)) throw new IpamUnavailableError(subject, e.kind, `ipam: ${e.message}`, { cause: e });
+      if (isRequestFailed(e)) throw new IpamUnavailableError(as, e.kind, `ipam: ${e.message}`, { cause: e });
       throw e;
     }
-    return valueOf(subject, reply);
+    return valueOf(as, reply);
   }
 }
 
@@ -197,6 +214,7 @@ export class IpamClient {
 export function valueOf<T>(subject: string, reply: Result<T>): T {
   if (reply.ok) return reply.value;
   const { reason, message } = reply.error;
+  if (reason === 'internal' && reply.error.unavailable) throw new IpamUnavailableError(subject, 'no-holder', `ipam: ${message}`);
   if (reason === 'internal') throw new IpamUnavailableError(subject, 'internal', `ipam failed on ${subject}: ${message}`);
   if (reason === 'reply-too-large') throw new IpamReplyTooLargeError(subject, message);
   throw new IpamRefusedError(subject, reason, message);

@@ -45,6 +45,13 @@ export const ipamSubjects = {
   released: 'evt.ipam.released',
 } as const;
 
+/**
+ * The subject only the holder of a pool's lease serves (queue group `ipam-holder`): every ipam
+ * replica forwards `cmd.ipam.address.allocate` of the pool there. Pool names are DNS-1123 labels,
+ * so one subject token.
+ */
+export const poolAllocateSubject = (pool: string): string => `cmd.ipam.pool.${pool}.allocate`;
+
 export const ipamBuckets = { pools: 'ipam-pools', allocations: 'ipam-allocations' } as const;
 
 /** DNS-1123 label: pool, tenant and project names. */
@@ -107,7 +114,17 @@ export type Allocation = z.infer<typeof Allocation>;
 // --- Requests and replies --------------------------------------------------------------------
 
 /** Why an operation was refused: a closed reason plus a sentence naming the offending value. */
-export const IpamError = z.object({ reason: IpamErrorReason, message: z.string() });
+export const IpamError = z.object({
+  reason: IpamErrorReason,
+  message: z.string(),
+  /**
+   * With reason `internal`: no ipam replica could take the request in time (none held the pool
+   * within the failover bound). Not a refusal: asking again with the same request id may succeed,
+   * and answers the same allocation if one was made. Optional, so a reader without it still reads
+   * an `internal` failure.
+   */
+  unavailable: z.literal(true).optional(),
+});
 export type IpamError = z.infer<typeof IpamError>;
 
 /**
@@ -119,6 +136,9 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: IpamError }
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 
 export const fail = (reason: IpamErrorReason, message: string): { ok: false; error: IpamError } => ({ ok: false, error: { reason, message } });
+
+/** No replica could take the request now (see IpamError.unavailable): not a refusal, retry later. */
+export const unavailable = (message: string): { ok: false; error: IpamError } => ({ ok: false, error: { reason: 'internal', message, unavailable: true } });
 
 /** The reply schema of an operation answering `value`: it parses to a `Result` (ipam.spec.ts checks each). */
 const reply = <T extends z.ZodType>(value: T) =>

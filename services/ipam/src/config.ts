@@ -27,5 +27,12 @@ export const IpamConfig = z.object({
   HOST_SERVICE_CIDRS: cidrList,
   /** Pools created at start when absent (JSON array of pool specs); the admin API manages the rest. */
   IPAM_POOLS: poolList,
+  /**
+   * The lease of each pool's allocating holder (renewed every third). A SIGKILLed holder's pools
+   * are taken over once it expires; allocations wait for a holder for twice this, then fail.
+   */
+  LEASE_SECONDS: z.coerce.number().min(1).max(300).default(5),
+  /** This replica's lease holder id (random per process unless set). */
+  REPLICA_ID: z.string().min(1).optional(),
 });
 export type IpamConfig = z.infer<typeof IpamConfig>;

@@ -65,8 +65,24 @@ export class Ipam {
   private allocationFollower: KvFollower | undefined;
   private catchingUp = true;
   private readonly publishing = new Set<Promise<unknown>>();
+  private readonly poolListeners: Array<(pool: string, exists: boolean) => void> = [];
+  /** Allocations this replica wrote and had accepted, by pool (the metric shows where they land). */
+  readonly written = new Map<string, number>();
 
   constructor(private readonly deps: IpamDeps) {}
+
+  /** Hears of every pool that appears or goes (the holders take and release its lease). */
+  onPool(listener: (pool: string, exists: boolean) => void): void {
+    this.poolListeners.push(listener);
+  }
+
+  has(pool: string): boolean {
+    return this.views.has(pool);
+  }
+
+  get pools(): string[] {
+    return [...this.views.keys()];
+  }
 
   async start(): Promise<void> {
     const { pools, allocations, logger } = this.deps;
@@ -103,7 +119,7 @@ export class Ipam {
   private applyPool(change: KvChange<PoolRecord>): void {
     const previous = this.views.get(change.key);
     if (change.op === 'delete') {
-      this.views.delete(change.key);
+      if (this.views.delete(change.key)) this.poolListeners.forEach((l) => l(change.key, false));
       return;
     }
     const replay = previous ? [...previous.accepted.values()].sort((a, b) => a.revision - b.revision) : [];
@@ -116,6 +132,7 @@ export class Ipam {
     }
     if (previous) built.value.adoptClaims(previous.claimed);
     this.views.set(change.key, built.value);
+    if (!previous) this.poolListeners.forEach((l) => l(change.key, true));
   }
 
   private async applyAllocation(change: KvChange<Allocation>): Promise<void> {
@@ -188,6 +205,7 @@ export class Ipam {
         await this.allocationFollower!.waitFor(revision);
         const mine = this.views.get(req.pool)?.accepted.get(cidr);
         if (mine?.revision === revision) {
+          this.written.set(req.pool, (this.written.get(req.pool) ?? 0) + 1);
           this.publish(ipamSubjects.allocated, allocation, revision);
           return ok(allocation);
         }

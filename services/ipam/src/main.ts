@@ -1,6 +1,7 @@
-import { Allocation, eventStream, ipamBuckets, PoolRecord } from '@netbroker/contracts';
+import { randomUUID } from 'node:crypto';
+import { Allocation, eventStream, ipamBuckets, Lease, leaseBuckets, PoolRecord } from '@netbroker/contracts';
 import { connectBus, ensureStream, EventPublisher, Facts, openKv } from '@netbroker/bus';
-import { Manager } from '@netbroker/controller';
+import { LeaseHolder, Manager } from '@netbroker/controller';
 import { busOptionsFrom, createLogger, loadConfig } from '@netbroker/runtime';
 import { IpamConfig } from './config';
 import { serveIpam } from './handlers';
@@ -9,18 +10,17 @@ import { registerIpamMetrics } from './metrics';
 
 const config = loadConfig(IpamConfig);
 const logger = createLogger({ service: 'ipam', level: config.LOG_LEVEL });
-// Request/reply, no controllers: the runtime's Manager gives the ops server and the orderly stop.
+// Request/reply, no controllers: the runtime's Manager gives the ops server, the pool leases and the orderly stop.
 const manager = new Manager({ service: 'ipam', logger, ops: { host: config.OPS_HOST, port: config.OPS_PORT } });
 const nc = await connectBus(busOptionsFrom(config, 'ipam'));
 manager.onStop('nats', () => nc.drain());
 manager.check('nats', () => !nc.isClosed());
 await ensureStream(nc, { ...eventStream, subjects: [...eventStream.subjects], replicas: config.NATS_REPLICAS });
 const kvOptions = { replicas: config.NATS_REPLICAS };
-const registry = manager.registry;
 const ipam = new Ipam({
   pools: await openKv(nc, ipamBuckets.pools, PoolRecord, kvOptions),
   allocations: await openKv(nc, ipamBuckets.allocations, Allocation, kvOptions),
-  events: new Facts(new EventPublisher(nc), { registry, log: logger }),
+  events: new Facts(new EventPublisher(nc), { registry: manager.registry, log: logger }),
   logger,
   hostReserved: [...config.HOST_POD_CIDRS, ...config.HOST_SERVICE_CIDRS],
   now: () => new Date(),
@@ -38,10 +38,11 @@ for (const spec of config.IPAM_POOLS) {
   logger.info({ pool: spec.name }, 'pool created from IPAM_POOLS');
 }
 
-const subscriptions = serveIpam(nc, ipam, logger);
-manager.onStop('subscriptions', () => subscriptions.forEach((s) => s.unsubscribe()));
-
-registerIpamMetrics(registry, ipam);
+// One allocating holder per pool (lease `ipam.pool.<pool>`); stopping, a replica first answers what it took, then releases its pools.
+const leaseMs = config.LEASE_SECONDS * 1000;
+const leases = manager.leases(new LeaseHolder({ leases: await openKv(nc, leaseBuckets.controllers, Lease, kvOptions), holder: config.REPLICA_ID ?? randomUUID(), leaseMs, prefix: 'ipam.pool.', logger }));
+const served = serveIpam(nc, ipam, { leases, clock: manager.clock, holderWaitMs: 2 * leaseMs, logger, counted: registerIpamMetrics(manager.registry, ipam, () => served.holders.held) });
+manager.onDrain('requests', () => served.stop());
 manager.check('view', () => ipam.ready);
 await manager.start();
-logger.info({ ops: manager.opsUrl }, 'ipam ready');
+logger.info({ ops: manager.opsUrl, replica: leases.id }, 'ipam ready');
