@@ -16,9 +16,9 @@ printTable('W1 — every /24 of 10.0.0.0/8 minus ovh-mks-free', w1.rows);
 const w2 = runW2({ seed });
 printTable('W2 — mixed /16–/28 with churn at ~70% occupancy', w2.rows);
 
-// JetStream replication factors W5 runs at: BENCH_W5_R=1 (default), 3 or 1,3 (R3 needs the
-// harness's 3-node NATS cluster).
-const w5Replication = (process.env.BENCH_W5_R ?? '1').split(',').map((r) => {
+// JetStream replication factors W5 runs at: BENCH_W5_R=1,3 (default: both, R3 on the harness's
+// 3-node NATS cluster), 1 or 3.
+const w5Replication = (process.env.BENCH_W5_R ?? '1,3').split(',').map((r) => {
   const n = Number(r.trim());
   if (n !== 1 && n !== 3) throw new Error(`BENCH_W5_R: ${r} is not 1 or 3`);
   return n as 1 | 3;
