@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventually } from './eventually';
@@ -204,6 +204,12 @@ export interface ClusterInfo {
 export interface KubeApiserver {
   info: ClusterInfo;
   proc: ServerProcess;
+  /**
+   * Starts it again once its process is gone (stopped or killed): same port, certificate, tokens
+   * and etcd prefix, so clients reconnect to what they knew; resolves once it is ready. The
+   * previous log is kept as `<name>.log.<ms>`.
+   */
+  restart(onExit: OnExit): Promise<ServerProcess>;
 }
 
 export interface KubeApiserverOptions {
@@ -243,7 +249,7 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
   const etcdPrefix = `/${opts.name}/registry`;
   const address = opts.nodeLink ?? opts.address ?? '127.0.0.1';
   const audit = opts.audit ? await auditFlags(dir, opts.audit) : undefined;
-  const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, async ([port], _attempt, onExit) => {
+  const launchOn = async (port: number, onExit: OnExit) => {
     const proc = await backend.launch({ name: `kube-apiserver-${opts.name}`, binary: 'kube-apiserver', dir, onExit, args: [
       `--etcd-servers=${opts.etcdUrl}`, `--etcd-prefix=${etcdPrefix}`,
       `--bind-address=${address}`, `--secure-port=${port}`, `--advertise-address=${address}`,
@@ -270,9 +276,33 @@ export async function startKubeApiserver(root: string, opts: KubeApiserverOption
         return { server, caPem };
       }, { timeoutMs: STARTUP_TIMEOUT_MS });
     return { proc, ready };
-  });
+  };
+  let port = 0;
+  const { proc, value } = await startOnFreePorts(`kube-apiserver ${opts.name}`, 1, onExit, ([p], _attempt, onExit) => launchOn((port = p!), onExit));
+  let current = proc;
+  const restart = async (onExit: OnExit): Promise<ServerProcess> => {
+    if (current.running) throw new Error(`kube-apiserver ${opts.name} is running: stop it first`);
+    if (existsSync(current.logFile)) renameSync(current.logFile, `${current.logFile}.${Date.now()}`);
+    let started = false;
+    const next = await launchOn(port, (e) => started && onExit(e));
+    try {
+      await Promise.race([
+        next.ready(),
+        next.proc.exited.then((exit) => {
+          throw new ServerExitedError(`kube-apiserver ${opts.name}`, exit, next.proc.tail(), next.proc.logFile);
+        }),
+      ]);
+    } catch (e) {
+      await next.proc.stop(1_000);
+      throw e;
+    }
+    started = true;
+    current = next.proc;
+    return next.proc;
+  };
   return {
     proc,
     info: { name: opts.name, ...value, tokens, serviceCidr: opts.serviceCidr, etcdPrefix, ...(audit ? { auditLog: audit.log } : {}) },
+    restart,
   };
 }

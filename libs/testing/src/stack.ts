@@ -13,7 +13,7 @@ import { createNodeNetwork, type NodeNetwork } from './node-network';
 import type { ServerExitedError } from './process';
 import { Reaper } from './reaper';
 import { startNatsCluster, type NatsCluster } from './nats-cluster';
-import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions, type NatsClientFiles, type NatsOptions } from './servers';
+import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserver, type KubeApiserverOptions, type NatsClientFiles, type NatsOptions } from './servers';
 
 export interface StackOptions {
   /**
@@ -83,6 +83,13 @@ export interface Stack extends StackInfo {
    * gives its tests plain data; a test that injures NATS starts its own stack.
    */
   readonly natsCluster?: NatsCluster;
+  /**
+   * Stops a kube-apiserver (`host`, `virtual-1`…) on purpose (SIGTERM; no abort of `signal`), and
+   * starts it again on the same port with its certificate, tokens and etcd data: informers of
+   * clients relist. `restartApiserver` resolves once it is ready.
+   */
+  stopApiserver(name: string): Promise<void>;
+  restartApiserver(name: string): Promise<void>;
   /** Aborted, with a ServerExitedError as reason, when any server stops unexpectedly. */
   readonly signal: AbortSignal;
   /** Throws the ServerExitedError of a server that died. */
@@ -138,6 +145,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let node: KubeNode | undefined;
   let balancer: { lb: NodeLoadBalancer; standIn: LoadBalancerStandIn } | undefined;
   let natsCluster: NatsCluster | undefined;
+  const apiservers = new Map<string, KubeApiserver>();
+  const apiserverNamed = (name: string) => {
+    const server = apiservers.get(name);
+    if (!server) throw new Error(`no kube-apiserver ${name} (there are: ${[...apiservers.keys()].join(', ')})`);
+    return server;
+  };
+  const stopApiserver = (name: string) => processes.get(`kube-apiserver-${apiserverNamed(name).info.name}`)!.stop();
+  const restartApiserver = async (name: string) => {
+    const proc = await apiserverNamed(name).restart(onExit);
+    processes.set(proc.name, proc);
+  };
   const stop = async () => {
     balancer?.standIn.stop();
     await balancer?.lb.remove();
@@ -168,7 +186,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       host ? startEtcd(dir, onExit, servers.backend).then(track) : undefined,
     ]);
     const apiserver = (o: Pick<KubeApiserverOptions, 'name' | 'compaction' | 'nodeLink' | 'address' | 'audit'>) =>
-      startKubeApiserver(dir, { etcdUrl: etcd!.url, serviceCidr, users, ...o }, onExit, servers.backend).then(track);
+      startKubeApiserver(dir, { etcdUrl: etcd!.url, serviceCidr, users, ...o }, onExit, servers.backend).then((s) => {
+        apiservers.set(o.name, s);
+        return track(s);
+      });
     const [hostServer, ...virtual] = host
       ? await Promise.all([
           apiserver({ name: 'host', compaction: true, nodeLink: network?.hostIp, audit: opts.audit }),
@@ -201,6 +222,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       node,
       processes,
       natsCluster,
+      stopApiserver,
+      restartApiserver,
       signal: abort.signal,
       assertHealthy: () => {
         if (abort.signal.aborted) throw abort.signal.reason;

@@ -1,0 +1,97 @@
+import type { FaultPlatform, Replica } from './platform';
+import { SERVICES } from './platform';
+
+/** A small deterministic generator (mulberry32): the seed decides when and where a fault hits. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Scenario {
+  name: string;
+  /** Injects the fault and heals it; resolves once healed. */
+  inject(platform: FaultPlatform, random: () => number, log: (line: string) => void): Promise<void>;
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'none',
+    inject: async () => undefined,
+  },
+  {
+    name: 'service-crash',
+    // SIGKILL one replica of each service in turn, restart it; the other replica carries on.
+    async inject(platform, random, log) {
+      for (const service of SERVICES) {
+        const pick = platform.replicas.filter((r) => r.service === service);
+        const victim: Replica = pick[Math.floor(random() * pick.length)]!;
+        const t0 = Date.now();
+        await platform.crashAndRestart(victim, 500 + Math.floor(random() * 1_500));
+        log(`${victim.name} killed and ready again after ${Date.now() - t0} ms`);
+      }
+    },
+  },
+  {
+    name: 'nats-leader-kill',
+    // SIGKILL the node leading KV_projects or EVENTS (the seed picks), restart it 5-10 s later.
+    async inject(platform, random, log) {
+      const nats = platform.stack.natsCluster!;
+      const stream = random() < 0.5 ? 'KV_projects' : 'EVENTS';
+      const leader = await nats.waitLeader(stream);
+      await nats.kill(leader);
+      log(`killed nats-${leader}, leader of ${stream}`);
+      await sleep(5_000 + Math.floor(random() * 5_000));
+      await nats.restart(leader);
+      await nats.waitCurrent(stream);
+      log(`nats-${leader} restarted, ${stream} current`);
+    },
+  },
+  {
+    name: 'nats-pause',
+    // SIGSTOP one node (the seed picks it) for 12 s, longer than an election, then SIGCONT.
+    async inject(platform, random, log) {
+      const nats = platform.stack.natsCluster!;
+      const node = Math.floor(random() * 3);
+      nats.pause(node);
+      log(`paused nats-${node}`);
+      await sleep(12_000);
+      nats.resume(node);
+      await nats.waitCurrent('KV_projects');
+      log(`resumed nats-${node}`);
+    },
+  },
+  {
+    name: 'nats-two-down',
+    // SIGKILL two of three nodes for 20 s (no quorum: writes are refused), then restart them.
+    async inject(platform, random, log) {
+      const nats = platform.stack.natsCluster!;
+      const spared = Math.floor(random() * 3);
+      const victims = [0, 1, 2].filter((i) => i !== spared);
+      for (const i of victims) await nats.kill(i);
+      log(`killed nats-${victims.join(', nats-')}`);
+      await sleep(20_000);
+      for (const i of victims) await nats.restart(i);
+      await nats.waitCurrent('KV_projects');
+      log(`restarted nats-${victims.join(', nats-')}`);
+    },
+  },
+  {
+    name: 'host-apiserver-down',
+    // Stop the host kube-apiserver for 15 s, start it again on its port with its etcd data: informers relist.
+    async inject(platform, _random, log) {
+      await platform.stack.stopApiserver('host');
+      log('host kube-apiserver stopped');
+      await sleep(15_000);
+      await platform.stack.restartApiserver('host');
+      log('host kube-apiserver ready again');
+    },
+  },
+];
