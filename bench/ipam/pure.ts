@@ -1,6 +1,7 @@
 // The pure half of the ipam benchmark: W1 (carve every /24) and W2 (fragmentation under churn).
 // No printing and no exit here: bench/ipam/main.ts prints `rows` and the figures.
 import { AddressPool, parseCidr, presets } from '@netbroker/ipam';
+import { mulberry32 } from '@netbroker/testing';
 import { excludeCidr } from 'cidr-tools';
 import { IPv4CidrRange, IPv4Prefix, Pool } from 'ip-num';
 import { median, round } from '../stats';
@@ -199,18 +200,6 @@ export interface W2Result {
 
 const W2_TARGET = 0.7;
 const W2_CHURN_OPS = 200_000;
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Churn {
   readonly live: Array<{ cidr: string; size: number }> = [];

@@ -1,18 +1,6 @@
 import type { FaultPlatform, Replica } from './platform';
 import { SERVICES } from './platform';
 
-/** A small deterministic generator (mulberry32): the seed decides when and where a fault hits. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Scenario {

@@ -1,8 +1,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { eventually, kubeConfigFor } from '@netbroker/testing';
+import { eventually, kubeConfigFor, mulberry32 } from '@netbroker/testing';
 import { check, type Findings } from './invariants';
 import type { FaultPlatform } from './platform';
-import { rng, type Scenario } from './scenarios';
+import type { Scenario } from './scenarios';
 import { ApiClient, plan, plannedWrites, runWorkload, virtualNamespace, type Ack, type WorkloadSize } from './workload';
 
 export interface RunResult {
@@ -39,7 +39,7 @@ export async function runScenario(platform: FaultPlatform, scenario: Scenario, s
   const api = new ApiClient(platform.apis, String(tok.body.token), 120_000, (line) => log(`[${scenario.name}/${seed}] ${line}`));
   const p = plan(tenant, opts.size, platform.stack.virtual);
   const acks: Ack[] = [];
-  const random = rng(seed);
+  const random = mulberry32(seed); // the seed decides when and where the fault hits
   const trigger = Math.floor(plannedWrites(p) * (0.15 + 0.45 * random()));
   const faultDone = (async () => {
     await eventually(() => {

@@ -1,6 +1,7 @@
 export { binaryPath, cacheDir, hadolintPath, helmUnittestEnv, imageNodeDir, pinnedVersions, repoRoot, schemathesisPath, type ServerBinary } from './binaries';
 export { connectNats, kubeConfigFor, kubeconfigFile } from './clients';
 export { eventually, type EventuallyOptions } from './eventually';
+export { mulberry32 } from './random';
 export { httpsGet, httpsRequest } from './http';
 export { countingListener, freePort, type CountingListener } from './ports';
 export { ManagedProcess, ServerExitedError, isAlive, isServerExited, type ExitInfo } from './process';
