@@ -64,12 +64,14 @@ export interface StartOptions {
   prefix: string;
   withIpam?: boolean;
   env?: Record<string, string>;
+  /** Another replica of an api already started: its admin token and sealing key (default: new ones). */
+  replicaOf?: Pick<ApiUnderTest, 'adminToken' | 'encryptionKey'>;
 }
 
 /** The real ipam and api services from their main.ts, on the given NATS. */
-export async function startApi({ natsUrl, prefix, withIpam = true, env = {} }: StartOptions): Promise<ApiUnderTest> {
-  const adminToken = randomBytes(24).toString('base64url');
-  const encryptionKey = randomBytes(32);
+export async function startApi({ natsUrl, prefix, withIpam = true, env = {}, replicaOf }: StartOptions): Promise<ApiUnderTest> {
+  const adminToken = replicaOf?.adminToken ?? randomBytes(24).toString('base64url');
+  const encryptionKey = replicaOf?.encryptionKey ?? randomBytes(32);
   const port = await freePort();
   const pools = { projects: `${prefix}-projects`, cloud: `${prefix}-egress-cloud`, public: `${prefix}-egress-public` };
   const ipam = withIpam
@@ -77,7 +79,7 @@ export async function startApi({ natsUrl, prefix, withIpam = true, env = {} }: S
     : undefined;
   const api = await startService({
     service: 'api',
-    name: `api-${prefix}`,
+    name: replicaOf ? `api-${prefix}-replica` : `api-${prefix}`,
     env: {
       NATS_URL: natsUrl,
       HTTP_PORT: String(port),

@@ -1,7 +1,6 @@
 import { CreatedToken, Project, ProjectList, TenantList, TokenList } from '@netbroker/contracts';
-import { freePort, startService, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call, createPools, createTenant, runId, startApi, type ApiUnderTest } from './harness';
+import { createPools, createTenant, runId, startApi, type ApiUnderTest } from './harness';
 
 const stack = inject('stack');
 const run = runId();
@@ -9,30 +8,12 @@ const tenant = `rep-${run}`;
 
 /** Replica A (with the ipam) and replica B: the same admin token, sealing key and pools, one NATS. */
 let a: ApiUnderTest;
-let b: ServiceProcess;
-let bUrl: string;
+let b: ApiUnderTest;
 let token: string;
 
 beforeAll(async () => {
   a = await startApi({ natsUrl: stack.natsUrl!, prefix: `rep-${run}` });
-  const port = await freePort();
-  b = await startService({
-    service: 'api',
-    name: `api-rep-${run}-b`,
-    env: {
-      NATS_URL: stack.natsUrl!,
-      HTTP_PORT: String(port),
-      NETBROKER_ADMIN_TOKEN: a.adminToken,
-      NETBROKER_ENCRYPTION_KEY: a.encryptionKey.toString('base64'),
-      DEFAULT_PROJECT_POOL: a.pools.projects,
-      EGRESS_POOL_CLOUD: a.pools.cloud,
-      EGRESS_POOL_PUBLIC: a.pools.public,
-      RATE_LIMIT_BURST: '100000',
-      RATE_LIMIT_PER_SECOND: '100000',
-      LOG_LEVEL: 'warn',
-    },
-  });
-  bUrl = `http://127.0.0.1:${port}`;
+  b = await startApi({ natsUrl: stack.natsUrl!, prefix: `rep-${run}`, withIpam: false, replicaOf: a, env: { LOG_LEVEL: 'warn' } });
   await createPools(a, { prefixes: ['10.40.0.0/16'] });
   token = (await createTenant(a, tenant, { quotas: { maxProjects: 100 } })).token;
 });
@@ -42,7 +23,7 @@ afterAll(async () => {
   await a?.stop();
 });
 
-const onB = (method: string, path: string, as: string, body?: unknown) => call(bUrl, method, path, { token: as, ...(body !== undefined ? { body } : {}) });
+const onB = (method: string, path: string, as: string, body?: unknown) => b.as(as)(method, path, body !== undefined ? { body } : {});
 
 describe('two api replicas answering from their followed views', () => {
   it('answers a read on one replica with what the other just acknowledged: a new token, tenant and project', async () => {
