@@ -48,10 +48,10 @@ export const scenarios: Scenario[] = [
     async inject(platform, random, log) {
       const nats = platform.stack.natsCluster!;
       const node = Math.floor(random() * 3);
-      nats.pause(node);
+      await nats.pause(node);
       log(`paused nats-${node}`);
       await sleep(12_000);
-      nats.resume(node);
+      await nats.resume(node);
       await nats.waitCurrent('KV_projects');
       log(`resumed nats-${node}`);
     },

@@ -4,7 +4,7 @@ export { eventually, type EventuallyOptions } from './eventually';
 export { mulberry32 } from './random';
 export { httpsGet, httpsRequest } from './http';
 export { countingListener, freePort, type CountingListener } from './ports';
-export { ManagedProcess, ServerExitedError, isAlive, isServerExited, type ExitInfo } from './process';
+export { ManagedProcess, ServerExitedError, isAlive, isServerExited, isStopped, type ExitInfo } from './process';
 export { backendKind, dockerUsable, type ServerBackend, type ServerProcess } from './backends';
 export { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserverOptions, type NatsClientFiles, type NatsOptions, type NatsServer } from './servers';
 export { startNatsCluster, type NatsCluster, type NatsClusterOptions } from './nats-cluster';

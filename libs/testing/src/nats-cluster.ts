@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { acquireServerBackend, type BackendLease, type ServerBackend, type ServerProcess } from './backends';
 import { eventually } from './eventually';
 import { freePort } from './ports';
-import { ServerExitedError } from './process';
+import { isStopped, ServerExitedError } from './process';
 import { natsConfigLines, type NatsClientFiles, type NatsOptions, type OnExit } from './servers';
 
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -39,10 +39,14 @@ export interface NatsCluster {
   kill(i: number): Promise<void>;
   /** Starts a stopped or killed node again on its ports, store dir and name; resolves once it rejoined. */
   restart(i: number): Promise<void>;
-  /** SIGSTOP: the node is frozen, its sockets stay open (containers too: the signal goes to the container's host pid). */
-  pause(i: number): void;
-  /** SIGCONT. */
-  resume(i: number): void;
+  /**
+   * SIGSTOP: the node is frozen, its sockets stay open (containers too: the signal goes to the
+   * container's host pid). Resolves once the kernel shows it stopped: the signal is delivered
+   * asynchronously, to every thread.
+   */
+  pause(i: number): Promise<void>;
+  /** SIGCONT; resolves once the node runs again. */
+  resume(i: number): Promise<void>;
   /** Index of the node leading `stream` (a KV bucket's stream is `KV_<bucket>`), as the live nodes report it; undefined while none does. */
   leaderOf(stream: string): Promise<number | undefined>;
   /** Waits for a leader of `stream`, other than `not` when given; returns its index. */
@@ -225,7 +229,7 @@ class Cluster implements NatsCluster {
   async stop(i: number): Promise<void> {
     const node = this.node(i);
     node.expectedDown = true;
-    if (node.paused) this.resume(i);
+    if (node.paused) await this.resume(i);
     await this.proc(i).stop();
   }
 
@@ -257,14 +261,22 @@ class Cluster implements NatsCluster {
     ]);
   }
 
-  pause(i: number): void {
-    this.proc(i).kill('SIGSTOP');
+  async pause(i: number): Promise<void> {
+    const proc = this.proc(i);
+    proc.kill('SIGSTOP');
     this.node(i).paused = true;
+    await eventually(() => {
+      if (!isStopped(proc.pid)) throw new Error(`${proc.name} (pid ${proc.pid}) is not stopped yet`);
+    }, { timeoutMs: 5_000 });
   }
 
-  resume(i: number): void {
-    this.proc(i).kill('SIGCONT');
+  async resume(i: number): Promise<void> {
+    const proc = this.proc(i);
+    proc.kill('SIGCONT');
     this.node(i).paused = false;
+    await eventually(() => {
+      if (proc.running && isStopped(proc.pid)) throw new Error(`${proc.name} (pid ${proc.pid}) is still stopped`);
+    }, { timeoutMs: 5_000 });
   }
 
   /** What each live, unpaused node reports about `stream` (nodes that do not answer are left out). */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ExitInfo {
@@ -30,6 +30,17 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a process is stopped by a signal (SIGSTOP): its state in /proc is `T`. False when it is gone. */
+export function isStopped(pid: number): boolean {
+  try {
+    // "pid (comm) S …": the state follows the last ") ", since comm may itself hold one.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2)[0] === 'T';
+  } catch {
+    return false;
   }
 }
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connectBus, type NatsConnection } from '@netbroker/bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, isAlive, startNatsCluster, startStack, type NatsCluster, type ServerExitedError, type Stack } from '../src';
+import { eventually, isAlive, isStopped, startNatsCluster, startStack, type NatsCluster, type ServerExitedError, type Stack } from '../src';
 
 // A 3-node JetStream cluster of its own (these tests kill and freeze nodes), on the backend the
 // run chose (NETBROKER_SERVER_BACKEND). The tests run in order on one cluster.
@@ -32,7 +32,6 @@ afterAll(async () => {
 
 /** A put that rides out an election: the tests here prove the harness, not the bus's retry policy. */
 const putEventually = (key: string, value: string) => eventually(() => kv.put(key, value), { timeoutMs: 30_000, signal: stack.signal });
-const processState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0];
 
 describe('startStack({ nats: { nodes: 3 } })', () => {
   it('forms one JetStream cluster of three nodes with their own ports and names', async () => {
@@ -79,9 +78,9 @@ describe('startStack({ nats: { nodes: 3 } })', () => {
   it('pauses a node (SIGSTOP): the others go on without it; resumed, it is current again', async () => {
     const leader = await cluster.waitLeader(STREAM);
     const pid = cluster.proc(leader).pid;
-    cluster.pause(leader);
+    await cluster.pause(leader);
     try {
-      expect(processState(pid)).toBe('T');
+      expect(isStopped(pid)).toBe(true);
       await expect(fetch(`${cluster.monitorUrls[leader]}/healthz`, { signal: AbortSignal.timeout(500) })).rejects.toThrow();
       const next = await cluster.waitLeader(STREAM, { not: leader });
       expect(next).not.toBe(leader);
@@ -93,9 +92,9 @@ describe('startStack({ nats: { nodes: 3 } })', () => {
         await direct.close();
       }
     } finally {
-      cluster.resume(leader);
+      await cluster.resume(leader);
     }
-    expect(processState(pid)).not.toBe('T');
+    expect(isStopped(pid)).toBe(false);
     await cluster.waitCurrent(STREAM);
     stack.assertHealthy();
   });
@@ -114,7 +113,7 @@ describe('startStack({ nats: { nodes: 3 } })', () => {
   });
 
   it('leaves no node running after the stack stops, paused ones included', async () => {
-    cluster.pause(2);
+    await cluster.pause(2);
     await nc.close();
     await stack.stop();
     expect(pids.size).toBeGreaterThanOrEqual(5);
