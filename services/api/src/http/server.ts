@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
-import { isBusUnavailable } from '@netbroker/bus';
+import { isBusUnavailable, isTransient } from '@netbroker/bus';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate, authorize, type Principal } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -12,12 +12,14 @@ import { allowedMethods } from './allow';
 import { MAX_PATH_SEGMENT, type Route } from './route';
 
 /** fastify's own errors (body parsing, limits) and NATS outages as problems; anything else is unknown. */
-function knownProblem(err: unknown, bodyLimit: number): ProblemError | undefined {
+export function knownProblem(err: unknown, bodyLimit: number): ProblemError | undefined {
   if (isProblem(err)) return err;
   if (isBusUnavailable(err)) return new ProblemError('dependency-unavailable', 'the message bus (NATS) did not store the write in time (no quorum or an election); retry later', {}, { cause: err });
   for (const kind of [TimeoutError, ClosedConnectionError, DrainingConnectionError, ConnectionError, NoRespondersError, RequestError]) {
     if (err instanceof kind) return new ProblemError('dependency-unavailable', 'the message bus (NATS) is unavailable; retry later', {}, { cause: err });
   }
+  // A read JetStream could not answer now (no leader, no quorum, API 503): no retry policy wraps reads.
+  if (isTransient(err)) return new ProblemError('dependency-unavailable', 'JetStream could not answer the read now (an election, or no quorum); retry later', {}, { cause: err });
   const { code, statusCode } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
