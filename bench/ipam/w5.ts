@@ -2,9 +2,10 @@
 // cluster), compared in the same run with raw JetStream KV create() at the
 // same concurrency and replication.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { ipamSubjects, pageLimits, PutPoolReply, type Allocation } from '@netbroker/contracts';
 import { IpamClient, isIpamUnavailable, isRequestFailed, request, type NatsConnection } from '@netbroker/bus';
-import { connectNats, startService, startStack, type ServiceProcess, type StackOptions } from '@netbroker/testing';
+import { buildService, connectNats, startService, startStack, type ServiceProcess, type StackOptions } from '@netbroker/testing';
 import { Kvm } from '@nats-io/kv';
 import { Address4 } from 'ip-address';
 import { median, percentile, round, runConcurrent } from '../stats';
@@ -86,7 +87,9 @@ export async function runW5({ allocations, concurrency, replicas: count, natsRep
   const replicas: ServiceProcess[] = [];
   try {
     const env = { NATS_URL: stack.natsUrl!, LOG_LEVEL: 'warn', NATS_REPLICAS: String(natsReplicas) };
-    replicas.push(...(await Promise.all(Array.from({ length: count }, (_, i) => startService({ service: 'ipam', name: `ipam-${i + 1}`, env })))));
+    // The ipam runs as it ships: one bundled ES module under plain node (no TypeScript loader).
+    const entry = await buildService('ipam', join(stack.dir, 'dist'));
+    replicas.push(...(await Promise.all(Array.from({ length: count }, (_, i) => startService({ service: 'ipam', name: `ipam-${i + 1}`, env, entry })))));
     const nc = await connectNats(stack.natsUrl!, 'bench-ipam');
     const pool = await request(nc, ipamSubjects.putPool, { v: 1, pool: { name: 'bench', kind: 'prefix', prefixes: ['10.0.0.0/8'] } }, PutPoolReply);
     if (!pool.ok) throw new Error(pool.error.message);
