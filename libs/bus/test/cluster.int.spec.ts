@@ -178,4 +178,33 @@ describe('one retry policy for every JetStream write, on a 3-node cluster', () =
     const again = await openKv(nc, bucket, Item, { replicas: 3 });
     expect((await again.get('k'))?.value).toStrictEqual({ n: 1, id: 'k' });
   });
+
+  it('reads every acknowledged write through a follower that missed it: get and lastRevision ask the stream leader, not any replica', async () => {
+    const bucket = unique('reads');
+    await openKv(nc, bucket, Item, { replicas: 3 });
+    const leader = await cluster.waitLeader(`KV_${bucket}`);
+    await cluster.waitCurrent(`KV_${bucket}`);
+    const follower = [0, 1, 2].find((i) => i !== leader)!;
+    const writer = await connectBus({ servers: cluster.urls[leader]!, name: 'bus-cluster-test-writer' });
+    const reader = await connectBus({ servers: cluster.urls[follower]!, name: 'bus-cluster-test-reader' });
+    try {
+      const writes = await openKv(writer, bucket, Item);
+      const reads = await openKv(reader, bucket, Item);
+      for (let n = 1; n <= 10; n++) {
+        // Frozen, the follower misses the write; resumed, it is asked at once, before it may have caught up.
+        await cluster.pause(follower);
+        let revision: number;
+        try {
+          revision = await writes.put('k', { n, id: `write-${n}` });
+        } finally {
+          await cluster.resume(follower);
+        }
+        const [got, last] = await Promise.all([reads.get('k'), reads.lastRevision()]);
+        expect(got).toStrictEqual({ key: 'k', revision, value: { n, id: `write-${n}` } });
+        expect(last).toBe(revision);
+      }
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
 });
