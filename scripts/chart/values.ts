@@ -155,6 +155,7 @@ export const ChartValues = z.strictObject({
         rateLimitPerSecond: z.number().int().min(1),
         rateLimitBurst: z.number().int().min(1),
         bodyLimitBytes: z.number().int().min(1024),
+        readStalenessMs: z.number().int().min(0).max(60_000).describe('How old the view a GET reads may be (0: a read barrier on every request; services/api/README.md).'),
       }),
       entryNamespace: dnsLabel.describe('Namespace of `<service>-ext` entries in consumers\' virtual clusters.'),
     })

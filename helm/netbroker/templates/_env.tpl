@@ -81,6 +81,8 @@ the service's src/config.ts reads; the services check every value again at start
   value: {{ $v.config.api.rateLimitBurst | quote }}
 - name: BODY_LIMIT_BYTES
   value: {{ $v.config.api.bodyLimitBytes | quote }}
+- name: READ_STALENESS_MS
+  value: {{ $v.config.api.readStalenessMs | quote }}
 {{- else if eq $c "ipam" }}
 - name: HOST_POD_CIDRS
   value: {{ include "netbroker.csv" $v.config.host.podCIDRs | quote }}

@@ -23,5 +23,10 @@ export const ApiConfig = z.object({
   RATE_LIMIT_PER_SECOND: positiveInt(50),
   RATE_LIMIT_BURST: positiveInt(100),
   BODY_LIMIT_BYTES: positiveInt(65_536),
+  /**
+   * How old this replica's view may be when a GET is answered from it without a read barrier
+   * (view.ts). 0: every request takes a barrier. A GET that would answer 404 or 401 always does.
+   */
+  READ_STALENESS_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;

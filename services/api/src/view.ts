@@ -15,10 +15,16 @@ export function readable<S extends z.ZodType>(source: KvSource<S>, key: string):
 /**
  * What the api answers reads from: the buckets every request touches (tokens and tenants, for
  * authentication) and those of a project's GET (projects, their status), followed into memory
- * like the other services follow theirs. Every request first passes `current()`, the four
- * buckets' read barriers at once: what it reads after that misses no write acknowledged before
- * the request, made by this replica, another replica or another service — a project just
- * created on one api replica is never 404 on another. Writes still go to KV with compare-and-set.
+ * like the other services follow theirs. `current()` is the four buckets' read barriers at once:
+ * what is read after it misses no write acknowledged before it, made by this replica, another
+ * replica or another service.
+ *
+ * Writes take a barrier first (a quota, a compare-and-set decide on exact data) and another before
+ * they answer (what they stored is in the view when the caller sees the answer: read your
+ * writes). GETs are served with bounded staleness (`recent`): from memory when a barrier
+ * confirmed the view within the bound, else after one. An answer a GET would give
+ * as missing (404, an unknown token) is confirmed by a barrier started after the request came
+ * (`confirmedSince`): a project just created on one replica is never 404 on another.
  */
 export class ApiView {
   readonly tokens: KvSource<typeof TokenRecord>;
@@ -27,6 +33,8 @@ export class ApiView {
   readonly status: KvSource<typeof ProjectStatus>;
 
   private readonly barrierSeconds: Histogram | undefined;
+  /** performance.now() when the newest completed barrier was asked for: the view holds every write acknowledged before it. */
+  private confirmedAt = -Infinity;
 
   constructor(store: Store, logger: Logger, registry?: Registry) {
     this.barrierSeconds = registry
@@ -45,48 +53,64 @@ export class ApiView {
 
   /** Resolves once every bucket of the view holds every write acknowledged before the call. */
   async current(): Promise<void> {
+    const asked = performance.now();
     const end = this.barrierSeconds?.startTimer();
     await Promise.all(this.sources.map((s) => s.current()));
     end?.();
+    this.confirmedAt = Math.max(this.confirmedAt, asked);
+  }
+
+  /**
+   * For a read: resolves at once when a barrier confirmed the view less than `boundMs` ago, else
+   * once a new barrier has (0: always a barrier).
+   */
+  async recent(boundMs: number): Promise<void> {
+    if (performance.now() - this.confirmedAt < boundMs) return;
+    await this.current();
+  }
+
+  /** Whether a barrier asked for at or after `t` (a performance.now()) has completed. */
+  confirmedSince(t: number): boolean {
+    return this.confirmedAt >= t;
   }
 
   get sources(): Array<KvSource<z.ZodType>> {
     return [this.tokens, this.tenants, this.projects, this.status];
   }
 
-  /** The token's record and its tenant's, as of the request's barrier. */
+  /** The token's record and its tenant's, as the view has it (see the class). */
   principal(tokenHash: string): { token: TokenRecord; tenant: TenantRecord } | undefined {
     const token = this.tokens.get(tokenHash);
     const tenant = token && this.tenants.get(token.tenant);
     return token && tenant ? { token, tenant } : undefined;
   }
 
-  /** A tenant as of the request's barrier. */
+  /** A tenant as the view has it (see the class). */
   tenant(name: string): TenantRecord | undefined {
     return this.tenants.get(name);
   }
 
-  /** Every tenant name as of the request's barrier, sorted. */
+  /** Every tenant name as the view has it (see the class), sorted. */
   tenantNames(): string[] {
     return [...this.tenants.keys()].sort();
   }
 
-  /** A tenant's tokens as of the request's barrier: [hash, record]. */
+  /** A tenant's tokens as the view has it (see the class): [hash, record]. */
   tokensOf(tenant: string): Array<[string, TokenRecord]> {
     return [...this.tokens.entries()].filter(([, t]) => t.tenant === tenant);
   }
 
-  /** One project of a tenant, as of the request's barrier. */
+  /** One project of a tenant, as the view has it (see the class). */
   project(key: string): ProjectRecord | undefined {
     return readable(this.projects, key);
   }
 
-  /** A project's status as of the request's barrier (the provisioner's, possibly of an earlier project of that name). */
+  /** A project's status as the view has it (see the class) (the provisioner's, possibly of an earlier project of that name). */
   statusOf(key: string): ProjectStatus | undefined {
     return readable(this.status, key);
   }
 
-  /** The names of a tenant's projects as of the request's barrier, sorted. */
+  /** The names of a tenant's projects as the view has it (see the class), sorted. */
   projectNames(tenant: string): string[] {
     const prefix = `${tenant}.`;
     const names: string[] = [];

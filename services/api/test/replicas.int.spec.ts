@@ -1,4 +1,5 @@
 import { CreatedToken, Project, ProjectList, TenantList, TokenList } from '@netbroker/contracts';
+import { eventually, metricSum } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPools, createTenant, runId, startApi, type ApiUnderTest } from './harness';
 
@@ -6,20 +7,30 @@ const stack = inject('stack');
 const run = runId();
 const tenant = `rep-${run}`;
 
-/** Replica A (with the ipam) and replica B: the same admin token, sealing key and pools, one NATS. */
+/** B's bound on the age of what a GET reads (its READ_STALENESS_MS). */
+const B_STALENESS_MS = 1_000;
+
+/**
+ * Replica A (with the ipam) and replicas B and C: the same admin token, sealing key and pools, one
+ * NATS. C reads with a bound of a minute, so that every barrier it takes is one the rules ask for.
+ */
 let a: ApiUnderTest;
 let b: ApiUnderTest;
+let c: ApiUnderTest;
 let token: string;
 
 beforeAll(async () => {
   a = await startApi({ natsUrl: stack.natsUrl!, prefix: `rep-${run}` });
-  b = await startApi({ natsUrl: stack.natsUrl!, prefix: `rep-${run}`, withIpam: false, replicaOf: a, env: { LOG_LEVEL: 'warn' } });
+  [b, c] = await Promise.all([
+    startApi({ natsUrl: stack.natsUrl!, prefix: `rep-${run}`, withIpam: false, replicaOf: a, env: { LOG_LEVEL: 'warn', READ_STALENESS_MS: String(B_STALENESS_MS) } }),
+    startApi({ natsUrl: stack.natsUrl!, prefix: `rep-${run}`, withIpam: false, replicaOf: a, env: { LOG_LEVEL: 'warn', READ_STALENESS_MS: '60000' } }),
+  ]);
   await createPools(a, { prefixes: ['10.40.0.0/16'] });
   token = (await createTenant(a, tenant, { quotas: { maxProjects: 100 } })).token;
 });
 
 afterAll(async () => {
-  await b?.stop();
+  await Promise.all([b?.stop(), c?.stop()]);
   await a?.stop();
 });
 
@@ -85,10 +96,57 @@ describe('two api replicas answering from their followed views', () => {
     expect(names).toEqual([...names].sort());
   });
 
-  it('refuses a revoked token on the other replica at once', async () => {
-    const created = CreatedToken.parse((await a.admin('POST', `/admin/tenants/${tenant}/tokens`, { body: { name: 'short-lived' } })).body);
-    expect((await onB('GET', '/v1/projects', created.token)).status).toBe(200);
-    expect((await a.admin('DELETE', `/admin/tenants/${tenant}/tokens/${created.id}`)).status).toBe(204);
-    expect((await onB('GET', '/v1/projects', created.token)).status).toBe(401);
+  it('refuses a revoked token on the other replica at once when asked with Cache-Control: no-cache, and within its READ_STALENESS_MS without', async () => {
+    const issue = async (name: string) => CreatedToken.parse((await a.admin('POST', `/admin/tenants/${tenant}/tokens`, { body: { name } })).body);
+    const revoke = async (id: string) => expect((await a.admin('DELETE', `/admin/tenants/${tenant}/tokens/${id}`)).status).toBe(204);
+    const strict = await issue('short-lived');
+    expect((await onB('GET', '/v1/projects', strict.token)).status).toBe(200);
+    await revoke(strict.id);
+    expect((await b.as(strict.token)('GET', '/v1/projects', { headers: { 'cache-control': 'no-cache' } })).status).toBe(401);
+
+    const plain = await issue('short-lived-too');
+    expect((await onB('GET', '/v1/projects', plain.token)).status).toBe(200);
+    await revoke(plain.id);
+    const revokedAt = performance.now();
+    await eventually(async () => expect((await onB('GET', '/v1/projects', plain.token)).status).toBe(401), { timeoutMs: B_STALENESS_MS + 1_000 });
+    expect(performance.now() - revokedAt).toBeLessThan(B_STALENESS_MS + 1_000);
+  });
+});
+
+describe('when a replica takes a read barrier (netbroker_api_read_barrier_seconds_count on C, whose bound is a minute)', () => {
+  const barriers = async () => metricSum(await (await fetch(`${c.api.opsUrl}/metrics`)).text(), 'netbroker_api_read_barrier_seconds_count');
+  const onC = (method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}) => c.as(token)(method, path, opts);
+  /** The barriers C takes for `act`. */
+  const taken = async (act: () => Promise<unknown>) => {
+    const before = await barriers();
+    await act();
+    return (await barriers()) - before;
+  };
+
+  it('answers GETs from its view once a barrier confirmed it, and takes one for a no-cache read, a 404, an unknown tenant token, and before and after every write', async () => {
+    await onC('GET', '/v1/projects', { headers: { 'cache-control': 'no-cache' } });
+    expect(await taken(async () => {
+      for (let i = 0; i < 10; i++) expect((await onC('GET', '/v1/projects')).status).toBe(200);
+    })).toBe(0);
+    expect(await taken(async () => expect((await onC('GET', '/v1/projects', { headers: { 'cache-control': 'max-age=0, no-cache' } })).status).toBe(200))).toBe(1);
+    // Missing is confirmed: a barrier asked for after the request came. A tenant token the view
+    // does not know, too; a token that cannot be one (no `nbt_`) or no token at all, not.
+    expect(await taken(async () => expect((await onC('GET', '/v1/projects/never-created')).status).toBe(404))).toBe(1);
+    expect(await taken(async () => expect((await c.as('nbt_never-issued')('GET', '/v1/projects')).status).toBe(401))).toBe(1);
+    expect(await taken(async () => expect((await c.as('not-a-tenant-token')('GET', '/v1/projects')).status).toBe(401))).toBe(0);
+    expect(await taken(async () => expect((await c.as(undefined)('GET', '/v1/projects')).status).toBe(401))).toBe(0);
+    // A write reads exact data, and answers once the view holds what it stored: the read after
+    // it finds the project with no barrier of its own. A refused write stored nothing: one barrier.
+    expect(await taken(async () => expect((await onC('POST', '/v1/projects', { body: { name: 'on-c', egressNetworkType: 'cloud' } })).status).toBe(202))).toBe(2);
+    expect(await taken(async () => expect((await onC('GET', '/v1/projects/on-c')).status).toBe(200))).toBe(0);
+    expect(await taken(async () => expect((await onC('POST', '/v1/projects', { body: { name: 'on-c', egressNetworkType: 'cloud' } })).status).toBe(409))).toBe(1);
+  });
+
+  it('never answers 404 for what another replica acknowledged, however recent its own barrier', async () => {
+    await onC('GET', '/v1/projects', { headers: { 'cache-control': 'no-cache' } });
+    for (let i = 0; i < 5; i++) {
+      expect((await a.as(token)('POST', '/v1/projects', { body: { name: `from-a-${i}`, egressNetworkType: 'cloud' } })).status).toBe(202);
+      expect((await onC('GET', `/v1/projects/from-a-${i}`)).status).toBe(200);
+    }
   });
 });

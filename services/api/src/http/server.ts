@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { isBusUnavailable, isTransient } from '@netbroker/bus';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import { authenticate, authorize, type Principal } from '../auth';
+import { authenticate, authorize, TOKEN_PREFIX, type Principal } from '../auth';
 import type { ApiDeps } from '../deps';
 import { problemReply, type Reply } from '../idempotency';
 import { isProblem, problem, ProblemError } from '../problems';
@@ -119,11 +119,34 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  /** When each request came (performance.now()): a missing answer is confirmed by a barrier asked for after it. */
+  const arrivals = new WeakMap<FastifyRequest, number>();
+  const isRead = (req: FastifyRequest) => req.method === 'GET';
+  /** A read asked with `Cache-Control: no-cache` (HTTP's "revalidate with the origin") takes a barrier. */
+  const wantsCurrent = (req: FastifyRequest) => /(^|,)\s*no-cache\s*(,|$)/i.test(String(req.headers['cache-control'] ?? ''));
+  /** Runs `answer` once more after a barrier when it said "missing" from a view no barrier confirmed since the request came. */
+  const confirmMissing = async <T>(req: FastifyRequest, answer: () => Promise<T> | T, missing: (e: unknown) => boolean): Promise<T> => {
+    try {
+      return await answer();
+    } catch (e) {
+      if (!missing(e) || view.confirmedSince(arrivals.get(req) ?? 0)) throw e;
+      await view.current();
+      return answer();
+    }
+  };
+  const notFound = (e: unknown) => isProblem(e) && e.code === 'not-found';
+  /** A tenant token the view does not know (it may be a moment old); not a malformed header or a wrong admin token. */
+  const unknownToken = (req: FastifyRequest) => (e: unknown) =>
+    isProblem(e) && e.code === 'unauthenticated' && (req.headers.authorization ?? '').trim().startsWith(`Bearer ${TOKEN_PREFIX}`);
+
   for (const route of routes) {
     const guard = async (req: FastifyRequest) => {
-      // One read barrier per request, over every bucket of the view: the handler then reads it as of now.
-      await view.current();
-      const principal = authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, view);
+      arrivals.set(req, performance.now());
+      // A write reads exact data (one barrier over every bucket of the view); a read, data at
+      // most READ_STALENESS_MS old (view.ts).
+      if (!isRead(req) || wantsCurrent(req)) await view.current();
+      else await view.recent(config.READ_STALENESS_MS);
+      const principal = await confirmMissing(req, () => authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, view), unknownToken(req));
       if (principal.kind === 'tenant') {
         const take = limiter.take(principal.tenant.name, Date.now());
         if (!take.ok) {
@@ -143,11 +166,15 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
         const principal = principals.get(req);
         const raw = { params: req.params, query: req.query, body: req.body };
         const run = () => route.handle(raw, principal, deps, document);
+        if (route.method === 'GET') return send(reply, await confirmMissing(req, run, notFound));
         const key = idempotencyKeyOf(req);
         const answer =
           route.method === 'POST' && key !== undefined
             ? await deps.idempotency.run(principal?.kind === 'tenant' ? principal.tenant.name : '_admin', key, { method: req.method, url: req.url, body: req.body }, run)
             : await run();
+        // Read your writes: the answer leaves once this replica's view holds what the write
+        // stored, so a GET sent after it needs no barrier of its own. (A refusal is thrown: it wrote nothing.)
+        await view.current().catch((err: unknown) => req.log.warn({ err }, 'read barrier after a write failed: a read right after it may not see it yet'));
         return send(reply, answer);
       },
     });
