@@ -262,20 +262,22 @@ class Cluster implements NatsCluster {
   }
 
   async pause(i: number): Promise<void> {
-    const proc = this.proc(i);
-    proc.kill('SIGSTOP');
+    this.proc(i).kill('SIGSTOP');
     this.node(i).paused = true;
-    await eventually(() => {
-      if (!isStopped(proc.pid)) throw new Error(`${proc.name} (pid ${proc.pid}) is not stopped yet`);
-    }, { timeoutMs: 5_000 });
+    await this.untilStopped(i, true);
   }
 
   async resume(i: number): Promise<void> {
-    const proc = this.proc(i);
-    proc.kill('SIGCONT');
+    this.proc(i).kill('SIGCONT');
     this.node(i).paused = false;
-    await eventually(() => {
-      if (proc.running && isStopped(proc.pid)) throw new Error(`${proc.name} (pid ${proc.pid}) is still stopped`);
+    await this.untilStopped(i, false);
+  }
+
+  /** Until the kernel shows the node's process stopped (or, resumed, not stopped): a signal is delivered asynchronously. */
+  private untilStopped(i: number, stopped: boolean): Promise<void> {
+    const proc = this.proc(i);
+    return eventually(() => {
+      if (stopped ? !isStopped(proc.pid) : proc.running && isStopped(proc.pid)) throw new Error(`${proc.name} (pid ${proc.pid}) is ${stopped ? 'not stopped' : 'still stopped'} yet`);
     }, { timeoutMs: 5_000 });
   }
 

@@ -121,7 +121,6 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
 
   /** When each request came (performance.now()): a missing answer is confirmed by a barrier asked for after it. */
   const arrivals = new WeakMap<FastifyRequest, number>();
-  const isRead = (req: FastifyRequest) => req.method === 'GET';
   /** A read asked with `Cache-Control: no-cache` (HTTP's "revalidate with the origin") takes a barrier. */
   const wantsCurrent = (req: FastifyRequest) => /(^|,)\s*no-cache\s*(,|$)/i.test(String(req.headers['cache-control'] ?? ''));
   /** Runs `answer` once more after a barrier when it said "missing" from a view no barrier confirmed since the request came. */
@@ -144,7 +143,7 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
       arrivals.set(req, performance.now());
       // A write reads exact data (one barrier over every bucket of the view); a read, data at
       // most READ_STALENESS_MS old (view.ts).
-      if (!isRead(req) || wantsCurrent(req)) await view.current();
+      if (route.method !== 'GET' || wantsCurrent(req)) await view.current();
       else await view.recent(config.READ_STALENESS_MS);
       const principal = await confirmMissing(req, () => authenticate(req.headers.authorization, config.NETBROKER_ADMIN_TOKEN, view), unknownToken(req));
       if (principal.kind === 'tenant') {
