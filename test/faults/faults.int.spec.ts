@@ -4,7 +4,7 @@
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultPlatform, type FaultPlatform } from './platform';
-import { scenarios } from './scenarios';
+import { FULL_TIMES, SHORT_TIMES, scenarios } from './scenarios';
 import { runScenario, summary, table, type RunResult } from './suite';
 import { FULL, SHORT } from './workload';
 
@@ -12,10 +12,9 @@ const full = process.env.FAULTS_FULL === '1';
 const only = process.env.FAULTS_SCENARIOS?.split(',');
 const seeds = process.env.FAULTS_SEEDS?.split(',').map(Number) ?? (full ? [1, 2, 3] : [1]);
 const size = full ? FULL : SHORT;
-// `npm test` has about 4 minutes for this file on the 2-core machine: the platform (~1.5 min) and
-// two scenarios. The full form runs every scenario.
-const SHORT_SCENARIOS = ['service-crash', 'nats-leader-kill'];
-const chosen = scenarios.filter((s) => (only ? only.includes(s.name) : full || SHORT_SCENARIOS.includes(s.name)));
+// `npm test` runs every fault once (seed 1) with a small workload and shorter faults; the full
+// form adds the fault-free baseline and more seeds.
+const chosen = scenarios.filter((s) => (only ? only.includes(s.name) : full || s.name !== 'none'));
 const results: RunResult[] = [];
 const progress = process.env.FAULTS_LOG;
 const log = (line: string) => {
@@ -39,7 +38,7 @@ describe('faults: acknowledged writes survive and the platform converges', () =>
   for (const scenario of chosen) {
     for (const seed of seeds) {
       it(`${scenario.name}, seed ${seed}`, async () => {
-        const result = await runScenario(platform, scenario, seed, { size, convergeTimeoutMs: full ? 300_000 : 180_000 }, log);
+        const result = await runScenario(platform, scenario, seed, { size, times: full ? FULL_TIMES : SHORT_TIMES, convergeTimeoutMs: full ? 300_000 : 180_000 }, log);
         results.push(result);
         expect(result.findings, `${scenario.name} seed ${seed}`).toEqual({ lost: [], duplicates: [], violations: [] });
         expect(result.convergeMs).toBeGreaterThanOrEqual(0);

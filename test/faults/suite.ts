@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { eventually, kubeConfigFor, mulberry32 } from '@netbroker/testing';
 import { check, type Findings } from './invariants';
 import type { FaultPlatform } from './platform';
-import type { Scenario } from './scenarios';
+import type { FaultTimes, Scenario } from './scenarios';
 import { ApiClient, plan, plannedWrites, runWorkload, virtualNamespace, type Ack, type WorkloadSize } from './workload';
 
 export interface RunResult {
@@ -19,6 +19,7 @@ export interface RunResult {
 
 export interface RunOptions {
   size: WorkloadSize;
+  times: FaultTimes;
   /** How long the invariants may take to hold after the workload and the fault are done. */
   convergeTimeoutMs: number;
 }
@@ -46,7 +47,7 @@ export async function runScenario(platform: FaultPlatform, scenario: Scenario, s
       if (acks.length < trigger) throw new Error(`${acks.length} of ${trigger} writes before the fault`);
     }, { timeoutMs: 600_000, intervalMs: 100 });
     log(`[${scenario.name}/${seed}] fault after ${acks.length} acknowledged writes`);
-    await scenario.inject(platform, random, (line) => log(`[${scenario.name}/${seed}] ${line}`));
+    await scenario.inject(platform, random, (line) => log(`[${scenario.name}/${seed}] ${line}`), opts.times);
   })();
   const workload = runWorkload(p, api, acks, (line) => log(`[${scenario.name}/${seed}] ${line}`));
   // Both must finish; a failure of either fails the run (the other is awaited first: nothing left running).

@@ -117,8 +117,9 @@ describe('the OpenAPI document against the api', () => {
   });
 
   // The coverage phase is deterministic (boundaries of every schema): the fixed run has done it.
+  // Fewer examples than the fixed run (about 300 cases, 25 s): new ground every run, within CI's time.
   it(`holds for a random seed (${randomSeed}): fuzzing and stateful`, { timeout: 180_000 }, async () => {
     const phases = ['fuzzing', 'stateful'];
-    expectClean(await schemathesis(randomSeed, phases, 20), randomSeed, phases);
+    expectClean(await schemathesis(randomSeed, phases, 8), randomSeed, phases);
   });
 });
