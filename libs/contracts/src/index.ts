@@ -11,3 +11,4 @@ export * from './annotation-policy';
 export * from './addresses';
 export * from './paging';
 export { text, dnsLabel } from './text';
+export * from './router';

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { Cidr, IpAddress } from './addresses';
+import { Name } from './ipam';
+import { text } from './text';
+
+// Private-network routes and VPC peering: what the router owns. Static routes are the Neutron /
+// OVHcloud `host_routes` model (`destination` via `nexthop`); peerings the Kube-OVN one
+// (`vpcPeerings` + derived static routes), non-transitive and overlap-free. IPv4 only in v1.
+
+export const routerBuckets = {
+  /** Key `<tenant>.<project>`: the project's static routes and attached private networks. */
+  routes: 'router-routes',
+  /** Key `<peering id>`. */
+  peerings: 'router-peerings',
+  /** Key `<network name>`: private networks the operator defined. */
+  privateNetworks: 'router-private-networks',
+} as const;
+
+export const routerSubjects = {
+  routesChanged: 'evt.route.changed',
+  peeringRequested: 'evt.peering.requested',
+  peeringAccepted: 'evt.peering.accepted',
+  peeringStateChanged: 'evt.peering.state-changed',
+  peeringDeleted: 'evt.peering.deleted',
+} as const;
+
+/** Why a route or peering was refused. A closed set: clients switch on it, and it is the API's `code`. */
+export const RouterErrorReason = z.enum([
+  /** Not an IPv4 CIDR / address where one is needed. */
+  'invalid-route',
+  /** IPv6 routes and peerings are not supported in v1 (Kube-OVN's IPv6 peering is broken: kube-ovn #1961, #4447). */
+  'ipv6-unsupported',
+  /** `0.0.0.0/0`: the default route belongs to the project's egress. */
+  'default-route',
+  'overlaps-own-cidr',
+  /** The destination overlaps a network the project is connected to (an attached private network). */
+  'overlaps-connected',
+  /** A route's destination overlaps a peer's CIDR, or a peering would make two reachable networks overlap. */
+  'overlaps-peer',
+  /** Pod, Service, EIP or link pools, platform presets, 0/8, 127/8, 169.254/16, 224/4, 240/4. */
+  'reserved-range',
+  /** The next hop is in neither the project's CIDR nor an attached private network. */
+  'nexthop-not-connected',
+  /** The next hop is a peer's link address: transit through a peer is refused. */
+  'nexthop-on-peer-link',
+  /** The next hop is its network's own network, broadcast or router address. */
+  'invalid-nexthop',
+  /** One destination with two next hops. */
+  'conflicting-route',
+  'route-quota',
+  'self-peering',
+  /** A peering between the two projects exists already (either direction). */
+  'duplicate-peering',
+  'peering-quota',
+  /** The project has no CIDR yet (not provisioned). */
+  'project-not-ready',
+  'link-pool-exhausted',
+  /** `localConnectIP` is not a host address of a /30 or /31 that is free of every other network. */
+  'invalid-link-address',
+  'unknown-project',
+  'unknown-peering',
+  'unknown-private-network',
+  /** The private network does not list the project's tenant. */
+  'private-network-not-allowed',
+  /** The private network is still attached to projects. */
+  'private-network-in-use',
+  /** Only the accepter accepts; a peering is accepted once. */
+  'not-acceptable',
+]);
+export type RouterErrorReason = z.infer<typeof RouterErrorReason>;
+
+export interface RouterError {
+  reason: RouterErrorReason;
+  message: string;
+  /** The index of the offending route in the request, when one route is at fault. */
+  index?: number;
+}
+
+export type RouterResult<T> = { ok: true; value: T } | { ok: false; error: RouterError };
+export const routerOk = <T>(value: T): RouterResult<T> => ({ ok: true, value });
+export const routerFail = (reason: RouterErrorReason, message: string, index?: number): { ok: false; error: RouterError } => ({
+  ok: false,
+  error: index === undefined ? { reason, message } : { reason, message, index },
+});
+
+/** A static route: traffic to `destination` goes to `nexthop`, which must be on a connected network. */
+export const Route = z.object({ destination: Cidr, nexthop: IpAddress }).strict();
+export type Route = z.infer<typeof Route>;
+
+/** The body of `PUT …/routes`, `…/routes:add`, `…/routes:remove`. The count limit is the install's (`maxRoutes`). */
+export const RoutesRequest = z.object({ routes: z.array(Route).max(1_000) }).strict();
+export type RoutesRequest = z.infer<typeof RoutesRequest>;
+
+/** A project's router record (KV `router-routes`): its static routes and attached private networks. */
+export const ProjectRoutesRecord = z.object({
+  v: z.literal(1),
+  tenant: Name,
+  project: Name,
+  routes: z.array(Route),
+  /** Attached private networks, each with the router's own address on it. */
+  attachments: z.array(z.object({ network: Name, address: IpAddress })),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export type ProjectRoutesRecord = z.infer<typeof ProjectRoutesRecord>;
+
+/** A private network the operator defines (vRack VLAN, an on-prem range behind an appliance). */
+export const PrivateNetworkSpec = z
+  .object({
+    name: Name,
+    cidr: Cidr,
+    /** The network's gateway (the appliance): never handed to a project router. */
+    gateway: IpAddress,
+    /** Tenants whose projects may attach; empty: none. */
+    tenants: z.array(Name).max(1_000).default([]),
+    description: text(0, 256).optional(),
+  })
+  .strict();
+export type PrivateNetworkSpec = z.infer<typeof PrivateNetworkSpec>;
+
+export const PrivateNetworkRecord = PrivateNetworkSpec.extend({ v: z.literal(1) });
+export type PrivateNetworkRecord = z.infer<typeof PrivateNetworkRecord>;
+
+export const PeeringState = z.enum(['PendingAcceptance', 'Programming', 'Active', 'Degraded', 'Failed', 'Deleting']);
+export type PeeringState = z.infer<typeof PeeringState>;
+
+export const PeeringSide = z.object({ tenant: Name, project: Name }).strict();
+export type PeeringSide = z.infer<typeof PeeringSide>;
+
+/** A peering's link network: a /30 or /31, one address for each side (Kube-OVN's `localConnectIP`, with its prefix). */
+export const PeeringLink = z.object({
+  cidr: Cidr,
+  /** `address/prefix` on the requester's side and on the accepter's. */
+  requester: z.string(),
+  accepter: z.string(),
+  /** Whether the link came from the ipam link pool (released with the peering) or was given. */
+  allocated: z.boolean(),
+});
+export type PeeringLink = z.infer<typeof PeeringLink>;
+
+export const PeeringCondition = z.object({
+  type: z.string(),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+});
+export type PeeringCondition = z.infer<typeof PeeringCondition>;
+
+/** A peering (KV `router-peerings`, key its id). */
+export const PeeringRecord = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  requester: PeeringSide,
+  accepter: PeeringSide,
+  state: PeeringState,
+  /** Set once accepted (allocated or given). */
+  link: PeeringLink.optional(),
+  /** The requester's `localConnectIP`, when given (`address/prefix`). */
+  localConnectIP: z.string().optional(),
+  conditions: z.array(PeeringCondition).default([]),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  acceptedAt: z.string().optional(),
+  acceptedBy: z.string().optional(),
+});
+export type PeeringRecord = z.infer<typeof PeeringRecord>;
+
+/** `POST /v1/peerings`. The accepter's tenant defaults to the requester's. */
+export const CreatePeeringRequest = z
+  .object({
+    project: Name,
+    peer: z.object({ tenant: Name.optional(), project: Name }).strict(),
+    /** An address with prefix on a /30 or /31 (e.g. `198.19.0.1/30`); default: one from the link pool. */
+    localConnectIP: z.string().max(64).optional(),
+  })
+  .strict();
+export type CreatePeeringRequest = z.infer<typeof CreatePeeringRequest>;
+
+/** Peering states in which the peering is programmed (routes and links exist). */
+export const programmedStates: readonly PeeringState[] = ['Programming', 'Active', 'Degraded'];
+/** Peering states that hold the pair (a second peering between them is a duplicate) and reserve the peer's CIDR. */
+export const holdingStates: readonly PeeringState[] = ['PendingAcceptance', 'Programming', 'Active', 'Degraded', 'Deleting'];
