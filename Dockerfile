@@ -1,5 +1,6 @@
 # One image for every netbroker service: the chart picks the service with
-# `args: ["dist/<service>/main.mjs"]` (api, ipam, provisioner, syncer, mapper, exposer).
+# `args: ["dist/<service>/main.mjs"]` (api, ipam, provisioner, syncer, mapper, exposer; router-agent
+# is bundled too, but runs on gateway nodes with `ip` and `nft`, which this image does not carry).
 #
 # Both bases are build arguments. The defaults are the public images this file is written for;
 # the test harness, which pulls nothing, passes local bases of the same layout
@@ -31,6 +32,7 @@ COPY services/exposer/package.json services/exposer/
 COPY services/ipam/package.json services/ipam/
 COPY services/mapper/package.json services/mapper/
 COPY services/provisioner/package.json services/provisioner/
+COPY services/router-agent/package.json services/router-agent/
 COPY services/syncer/package.json services/syncer/
 # The workspace links (node_modules/@netbroker/*) point at sources the runtime does not have:
 # the bundles contain them.

@@ -159,10 +159,10 @@ install_netcheck() { go_tool netcheck "$NETCHECK_VERSION"; }
 # The node of `startStack({ node: true })`: docs/testing.md.
 install_kube_node() { kube_build kube-node kubelet kube-controller-manager kube-scheduler kube-proxy; }
 
-# --- System packages (the real node) -----------------------------------------------------------
+# --- System packages (the real node; nftables and ping for the router agent's network namespaces) ---
 # Debian packages, installed only when missing and only as root; never configured or started
 # here: the harness runs private daemons with their own configs, sockets and data roots.
-system_packages=(docker.io containernetworking-plugins iptables ipset)
+system_packages=(docker.io containernetworking-plugins iptables ipset nftables iputils-ping)
 missing_packages() {
   local p
   for p in "${system_packages[@]}"; do

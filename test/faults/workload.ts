@@ -13,7 +13,7 @@ export interface WorkloadSize {
 }
 
 export const FULL: WorkloadSize = { spanMs: 120_000, projects: 200, services: 10, exposures: 20 };
-export const SHORT: WorkloadSize = { spanMs: 12_000, projects: 6, services: 2, exposures: 2 };
+export const SHORT: WorkloadSize = { spanMs: 10_000, projects: 6, services: 2, exposures: 2 };
 
 /** One API write the api acknowledged (2xx), with what it acknowledged. */
 export interface Ack {

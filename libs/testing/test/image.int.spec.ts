@@ -8,7 +8,7 @@ import {
 } from '../src';
 
 const run = promisify(execFile);
-const services = ['api', 'ipam', 'provisioner', 'syncer', 'mapper', 'exposer'];
+const services = ['api', 'ipam', 'provisioner', 'syncer', 'mapper', 'exposer', 'router-agent'];
 
 /** A command's exit code and output, whether it failed or not. */
 async function outcome(p: Promise<{ stdout: string; stderr: string }>): Promise<{ code: number; output: string }> {

@@ -138,3 +138,19 @@ export {
   type ProjectPlan,
   type RouterPlan,
 } from './router/compile';
+export {
+  DEVICE_ALIAS_PREFIX,
+  devOf,
+  lanDevice,
+  linuxSpecs,
+  NFT_TABLE,
+  nftRuleset,
+  ROUTE_PROTOCOL,
+  routerNamespaceName,
+  splitAddress,
+  type LinuxNaming,
+  type RouterNamespaceSpec,
+  type RouteSpec,
+  type Segment,
+  type VethSpec,
+} from './router/linux';
