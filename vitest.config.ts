@@ -10,6 +10,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['libs/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts'],
+          // Worker threads, a pool of their own: vitest runs it beside the integration project's
+          // forks, so the pure tests (about a minute, most of it imports) leave the one-at-a-time
+          // path of the integration files.
+          pool: 'threads',
         },
       },
       {
