@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Cidr, IpAddress } from './addresses';
 import { Name } from './ipam';
+import { Condition } from './projects';
 import { text } from './text';
 
 // Private-network routes and VPC peering: what the router owns. Static routes are the Neutron /
@@ -138,13 +139,8 @@ export const PeeringLink = z.object({
 });
 export type PeeringLink = z.infer<typeof PeeringLink>;
 
-export const PeeringCondition = z.object({
-  type: z.string(),
-  status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string(),
-  message: z.string(),
-  lastTransitionTime: z.string(),
-});
+/** A project condition's shape, with the peering's own types (`Programmed`, `Ready`…). */
+export const PeeringCondition = Condition.extend({ type: z.string() });
 export type PeeringCondition = z.infer<typeof PeeringCondition>;
 
 /** A peering (KV `router-peerings`, key its id). */

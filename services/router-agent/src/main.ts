@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { RouterAgent } from './agent';
 import { RouterAgentConfig } from './config';
 import { execRunner, Netns } from './netns';
-import { snapshotOf, specsOf } from './plan';
+import { PlanReconciler } from './reconciler';
 
 // The Linux gateway agent: follows the router's records, compiles the plan every agent compiles,
 // and realises this gateway's part of it in network namespaces (needs NET_ADMIN and `ip`, `nft`).
@@ -27,24 +27,14 @@ const agent = new RouterAgent(new Netns(execRunner()), (ns) => ns.startsWith(con
 const naming = { netnsPrefix: config.NETNS_PREFIX, projectBridge: config.PROJECT_BRIDGE, projectNetns: config.PROJECT_NETNS, privateNetworks: config.PRIVATE_NETWORKS };
 const PLAN = 'plan';
 
-// One key: the whole plan is one unit (a peering touches two routers), applied by difference.
-const plan = manager.controller({
-  name: 'router-plan',
-  concurrency: 1,
-  reconcile: async () => {
-    const snapshot = snapshotOf({ statuses: statuses.entries(), routes: routes.entries(), peerings: peerings.entries(), privateNetworks: privateNetworks.entries() });
-    const { specs, unreachable } = specsOf(snapshot, naming);
-    if (unreachable.length > 0) logger.warn({ unreachable }, 'attached private networks this gateway does not reach (PRIVATE_NETWORKS): their routes are left out');
-    const result = await agent.apply(specs);
-    if (result.changes > 0) logger.info({ routers: specs.length, changes: result.changes }, 'plan applied');
-    if (result.failed.length > 0) {
-      logger.error({ failed: result.failed }, 'router namespaces not as planned; trying again');
-      return { requeueAfterMs: 5_000 };
-    }
-    return undefined;
-  },
-  resync: { everyMs: config.RESYNC_INTERVAL_MS, keys: () => [PLAN] },
+const reconciler = new PlanReconciler({
+  records: () => ({ statuses: statuses.entries(), routes: routes.entries(), peerings: peerings.entries(), privateNetworks: privateNetworks.entries() }),
+  agent,
+  naming,
+  logger,
 });
+// One key, the whole plan: a peering touches two routers, and the apply is by difference.
+const plan = manager.controller({ name: 'router-plan', concurrency: 1, reconcile: () => reconciler.reconcile(), resync: { everyMs: config.RESYNC_INTERVAL_MS, keys: () => [PLAN] } });
 plan.watch(statuses, () => PLAN).watch(routes, () => PLAN).watch(peerings, () => PLAN).watch(privateNetworks, () => PLAN);
 await manager.start();
 logger.info({ ops: manager.opsUrl }, 'router-agent started');

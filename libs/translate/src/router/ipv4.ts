@@ -55,7 +55,6 @@ export function parseInterface4(text: string): { address: number; net: Net4 } | 
 export const formatNet4 = (net: Net4) => `${formatAddress4(net.start)}/${net.prefix}`;
 export const overlaps = (a: Net4, b: Net4) => a.start <= b.end && b.start <= a.end;
 export const contains = (net: Net4, address: number) => net.start <= address && address <= net.end;
-export const covers = (outer: Net4, inner: Net4) => outer.start <= inner.start && inner.end <= outer.end;
 
 /** Addresses a host may use: all of a /31 or /32, else all but the network and broadcast address. */
 export const isUsableHost = (net: Net4, address: number) =>

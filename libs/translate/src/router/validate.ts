@@ -11,7 +11,6 @@ import {
 } from '@netbroker/contracts';
 import {
   contains,
-  covers,
   firstHost,
   formatAddress4,
   formatNet4,
@@ -267,7 +266,7 @@ export function linkSides(linkCidr: string, requesterAddress?: string): { reques
   const net = parseNet4(linkCidr);
   if (!net || (net.prefix !== 30 && net.prefix !== 31)) return undefined;
   const mine = requesterAddress === undefined ? firstHost(net) : parseAddress4(requesterAddress);
-  if (mine === undefined || !covers(net, { start: mine, end: mine, prefix: 32 })) return undefined;
+  if (mine === undefined || !contains(net, mine)) return undefined;
   const theirs = linkPeerAddress(net, mine);
   if (theirs === undefined) return undefined;
   return { requester: `${formatAddress4(mine)}/${net.prefix}`, accepter: `${formatAddress4(theirs)}/${net.prefix}` };
