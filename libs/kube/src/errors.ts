@@ -42,7 +42,8 @@ export function classify(e: unknown, what: string): Error {
   return new TransientError(`${what}: ${code ? `HTTP ${code}` : e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
-function apiMessage(e: unknown): string {
+/** The message of an API server answer (its Status body), or the error as text. */
+export function apiMessage(e: unknown): string {
   if (!(e instanceof ApiException)) return String(e);
   const body: unknown = e.body;
   if (typeof body === 'string') {

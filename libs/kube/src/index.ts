@@ -1,4 +1,5 @@
 export { OwnedApplier, isOwnedBy, withOwnership, type ObjectRef } from './apply';
+export { FieldApplier, type FieldsOutcome } from './fields';
 export { APPLIED_HASH, applyIfChanged, canonicalJson, isSubset, withAppliedHash } from './apply-if-changed';
 export { KEEP_ALIVE, loadKubeConfig, PooledKubeConfig } from './config';
 export { addressRefusal, checkServer, matchesSuffix, parseCidr, parsePolicyEntries, type ServerPolicy, type ServerRefusal } from './server-policy';

@@ -128,6 +128,8 @@ export {
   deliver,
   deviceName,
   kubeOvnVpc,
+  kubeOvnVpcFields,
+  kubeOvnVpcRef,
   type Delivery,
   type Device,
   type ForcedRoute,

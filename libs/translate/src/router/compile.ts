@@ -139,6 +139,17 @@ export function kubeOvnVpc(plan: ProjectPlan, vpcName: (tenant: string, project:
   return { vpcPeerings, staticRoutes };
 }
 
+/** The reference of a project's `Vpc` (cluster-scoped). */
+export const kubeOvnVpcRef = (name: string) => ({ apiVersion: 'kubeovn.io/v1', kind: 'Vpc', metadata: { name } });
+
+/**
+ * The fields netbroker applies to a `Vpc` (server-side apply, never forced): both lists, or
+ * nothing at all when the project has neither peerings nor routes — applying nothing gives the
+ * fields up, and the API server removes what no manager owns any more.
+ */
+export const kubeOvnVpcFields = (spec: KubeOvnVpcSpec): Record<string, unknown> =>
+  spec.vpcPeerings.length === 0 && spec.staticRoutes.length === 0 ? {} : { spec: { vpcPeerings: spec.vpcPeerings, staticRoutes: spec.staticRoutes } };
+
 // --- The forwarding model ---------------------------------------------------------------------
 
 /** A packet reaches a peered project, leaves by a static route (to its next hop), or is dropped. */
