@@ -2,18 +2,18 @@
 // config, no repositories, nothing fetched), the real Kubernetes version passed (a go-installed
 // helm otherwise assumes v1.20), and server-side apply of rendered objects as dry runs.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import { binaryPath, httpsRequest, kubeConfigFor, pinnedVersions, repoRoot, type ClusterInfo } from '@netbroker/testing';
+import { binaryPath, httpsRequest, kubeConfigFor, ownedTempDir, pinnedVersions, repoRoot, type ClusterInfo } from '@netbroker/testing';
 import { parseAllDocuments } from 'yaml';
 
 export const CHART = join(repoRoot, 'helm/netbroker');
 export const KUBE_VERSION = pinnedVersions().KUBERNETES_VERSION!;
 
-const home = mkdtempSync(join(tmpdir(), 'netbroker-helm-'));
+// A vitest worker may end without its exit handlers: the next process's ownedTempDir sweeps it then.
+const home = ownedTempDir('netbroker-helm-');
 process.on('exit', () => rmSync(home, { recursive: true, force: true }));
 export const helmEnv: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,

@@ -1,3 +1,4 @@
+export { ownedTempDir } from './temp-dirs';
 export { binaryPath, cacheDir, hadolintPath, helmUnittestEnv, imageNodeDir, pinnedVersions, repoRoot, schemathesisPath, type ServerBinary } from './binaries';
 export { connectNats, kubeConfigFor, kubeconfigFile } from './clients';
 export { eventually, type EventuallyOptions } from './eventually';

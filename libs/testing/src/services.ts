@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './binaries';
 import { eventually } from './eventually';
 import { freePort } from './ports';
+import { ownedTempDir } from './temp-dirs';
 import { ManagedProcess, type ServerExitedError } from './process';
 
 export interface ServiceProcess {
@@ -34,7 +34,7 @@ export interface StartServiceOptions {
  * waits until its /readyz answers 200.
  */
 export async function startService({ service, name = service, env, entry, nodeArgs = [], timeoutMs = 30_000 }: StartServiceOptions): Promise<ServiceProcess> {
-  const dir = mkdtempSync(join(tmpdir(), `netbroker-svc-${name}-`));
+  const dir = ownedTempDir(`netbroker-svc-${name}-`);
   const opsPort = await freePort();
   const abort = new AbortController();
   const proc = new ManagedProcess(

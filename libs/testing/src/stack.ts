@@ -1,6 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { AuditOptions } from './audit';
 import { acquireServerBackend, type ServerProcess } from './backends';
 import { kubeConfigFor } from './clients';
@@ -12,6 +10,7 @@ import { startNode, type KubeNode } from './node';
 import { createNodeNetwork, type NodeNetwork } from './node-network';
 import type { ServerExitedError } from './process';
 import { Reaper } from './reaper';
+import { ownedTempDir } from './temp-dirs';
 import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { startEtcd, startKubeApiserver, startNats, type ClusterInfo, type KubeApiserver, type KubeApiserverOptions, type NatsClientFiles, type NatsOptions } from './servers';
 
@@ -100,21 +99,6 @@ export interface Stack extends StackInfo {
 
 const PREFIX = 'netbroker-stack-';
 
-/** Temp dirs of runs that were killed before their teardown; their owner pid is gone. */
-function sweepStaleDirs(): void {
-  for (const entry of readdirSync(tmpdir())) {
-    if (!entry.startsWith(PREFIX)) continue;
-    const dir = join(tmpdir(), entry);
-    try {
-      const pid = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
-      process.kill(pid, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EPERM') continue;
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-}
-
 /**
  * Starts real servers on free loopback ports in a temp dir: nats-server -js, etcd, one host
  * kube-apiserver and N virtual ones (own --etcd-prefix each). `stop()` ends them all and removes
@@ -126,9 +110,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const nodeOpts = opts.node === true ? {} : opts.node || undefined;
   if (nodeOpts && !host) throw new Error('a node belongs to the host cluster: host must be true');
   if (nodeOpts && process.getuid?.() !== 0) throw new Error('a real node needs root (network namespaces, cgroups, mounts): run the tests as root');
-  sweepStaleDirs();
-  const dir = mkdtempSync(join(tmpdir(), PREFIX));
-  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const dir = ownedTempDir(PREFIX);
   const processes = new Map<string, ServerProcess>();
   const abort = new AbortController();
   const onExit = (e: ServerExitedError) => abort.abort(e);
