@@ -3,7 +3,7 @@
 // reference of helm/netbroker/README.md from it, and test/chart checks both are current and that
 // values.yaml is valid under it. Settings the services read reuse their own contracts (pool specs,
 // the annotation policy, load balancer providers), so the chart refuses what the services would.
-import { AnnotationPolicy, LbProvider, PoolSpec } from '@netbroker/contracts';
+import { AnnotationPolicy, LbProvider, Name, PoolSpec } from '@netbroker/contracts';
 import { z } from 'zod';
 
 /** Kubernetes objects the chart passes through as given (affinity, resources, …): checked by the apiserver. */
@@ -13,7 +13,8 @@ const stringMap = (what: string) => z.record(z.string(), z.string()).describe(wh
 const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'a CIDR, e.g. 10.244.0.0/16');
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63);
 
-export const COMPONENTS = ['api', 'ipam', 'provisioner', 'syncer', 'mapper', 'exposer'] as const;
+/** The Deployments: each takes every key of `defaults` (the router only when `router.enabled`). */
+export const COMPONENTS = ['api', 'ipam', 'provisioner', 'syncer', 'mapper', 'exposer', 'router'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 const probe = z
@@ -53,6 +54,49 @@ const workload = {
 
 const Workload = z.strictObject(workload);
 const ComponentValues = Workload.partial();
+
+const RouterValues = ComponentValues.extend({
+  enabled: z.boolean().describe('The router (static routes, peerings, private networks): a Deployment; its link pool is added to the ipam\'s pools.'),
+});
+
+/**
+ * The gateway agent is a DaemonSet on gateway nodes, root and privileged on the node's network
+ * (docs/security.md, "The router agent"): it takes nothing from `defaults`, whose placement and
+ * security are the Deployments'.
+ */
+const RouterAgentValues = z.strictObject({
+  enabled: z.boolean().describe('The Linux router agent: a DaemonSet on gateway nodes (needs the router-agent image, router-agent.Dockerfile).'),
+  namespace: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/)
+    .max(63)
+    .describe('Required when enabled: a namespace whose Pod Security level admits privileged pods (e.g. netbroker-gateway), holding the NATS Secrets too.'),
+  image: z
+    .strictObject({
+      repository: z.string().min(1),
+      tag: z.string().describe('Default: the chart appVersion.'),
+      digest: z.string().regex(/^(sha256:[0-9a-f]{64})?$/).describe('When set, the image is pulled by digest.'),
+    })
+    .describe('The agent\'s image: the netbroker image plus ip, nft and sysctl, run as root (pull policy: image.pullPolicy).'),
+  opsPort: z.number().int().min(1024).max(65535).describe('The ops endpoint on the node\'s own address (host network): pick a port free on gateway nodes.'),
+  nodeSelector: stringMap('The gateway nodes.'),
+  tolerations: workload.tolerations,
+  affinity: workload.affinity,
+  priorityClassName: workload.priorityClassName,
+  resources: workload.resources,
+  podAnnotations: workload.podAnnotations,
+  podLabels: workload.podLabels,
+  extraEnv: workload.extraEnv,
+  extraEnvFrom: workload.extraEnvFrom,
+  extraVolumes: workload.extraVolumes,
+  extraVolumeMounts: workload.extraVolumeMounts,
+  livenessProbe: probe,
+  readinessProbe: probe,
+  terminationGracePeriodSeconds: workload.terminationGracePeriodSeconds,
+});
+
+/** An interface name, as the agent's PRIVATE_NETWORKS takes it (services/router-agent/src/config.ts). */
+const ifName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'an interface name of at most 15 characters');
 
 const ApiValues = ComponentValues.extend({
   service: z
@@ -158,6 +202,42 @@ export const ChartValues = z.strictObject({
         readStalenessMs: z.number().int().min(0).max(60_000).describe('How old the view a GET reads may be (0: a read barrier on every request; services/api/README.md).'),
       }),
       entryNamespace: dnsLabel.describe('Namespace of `<service>-ext` entries in consumers\' virtual clusters.'),
+      router: z
+        .strictObject({
+          backends: z
+            .array(z.enum(['linux', 'kube-ovn']))
+            .min(1)
+            .max(2)
+            .describe('Where peerings and routes are realised: linux (router agents on gateway nodes), kube-ovn (the projects\' Vpc objects), or both.'),
+          kubeOvnVpc: z.string().min(1).max(253).describe('The Kube-OVN Vpc of a project: {tenant}, {project} replaced.'),
+          linkPool: z
+            .strictObject({
+              name: Name.describe('The ipam prefix pool of peering links.'),
+              prefixes: z
+                .array(cidr)
+                .describe('Required with the router unless config.ipam.pools has the pool: the links\' CIDRs, added to the ipam\'s pools (README: "Choosing the link pool").'),
+              prefixLength: z.number().int().min(30).max(31).describe('One link: 30, or 31 for point-to-point.'),
+            })
+            .describe('The peering links\' addresses.'),
+          reservedCIDRs: z.array(cidr).describe('Ranges no static route may point into, besides the host\'s ranges and the ipam\'s pools.'),
+          maxRoutes: z.number().int().min(0).max(1_000).describe('Static routes per project.'),
+          maxPeeringsPerProject: z.number().int().min(0).max(1_000),
+          agentStaleMs: z.number().int().min(1_000).describe('An agent silent this long is not waited for (3 × its resync).'),
+          resyncIntervalMs: z.number().int().min(1_000),
+          leaseSeconds: z.number().int().min(1).max(300).describe('The writer lease: another replica takes over this long after the holder died.'),
+        })
+        .describe('The router (router.enabled): services/router/README.md.'),
+      routerAgent: z
+        .strictObject({
+          netnsPrefix: z.string().regex(/^[a-z0-9-]{1,16}$/).describe('Router namespaces are <prefix><hash>; unplanned namespaces of this prefix are deleted.'),
+          projectBridge: z.string().min(1).max(64).describe('The bridge of a project\'s network on the gateway: {tenant}, {project}, {hash} replaced, at most 15 characters.'),
+          projectNetns: z.string().max(200).describe('The network namespace those bridges are in; empty: the node\'s own.'),
+          privateNetworks: z
+            .record(Name, z.strictObject({ bridge: ifName, netns: z.string().min(1).max(200).optional() }))
+            .describe('The private networks gateway nodes reach: {"<network>": {"bridge": "…", "netns": "…"}}.'),
+          resyncIntervalMs: z.number().int().min(1_000).describe('The whole plan is applied again this often.'),
+        })
+        .describe('The router agent (routerAgent.enabled): services/router-agent/README.md.'),
     })
     .describe('What the services do: every value is checked here and again by the service at start.'),
   defaults: Workload.describe('Workload settings of every component, unless the component sets its own.'),
@@ -167,6 +247,8 @@ export const ChartValues = z.strictObject({
   syncer: ComponentValues,
   mapper: ComponentValues,
   exposer: ComponentValues,
+  router: RouterValues,
+  routerAgent: RouterAgentValues.describe('The router agent\'s DaemonSet (not merged with defaults).'),
   serviceAccount: z.strictObject({ annotations: stringMap('Annotations on every component\'s ServiceAccount.') }),
   rbac: z
     .strictObject({

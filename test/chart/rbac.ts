@@ -44,7 +44,10 @@ export interface Attempt {
   denied: boolean;
 }
 
-/** One write each component is granted (cluster-wide by RBAC): the admission policy decides where. */
+/**
+ * One write each component is granted (cluster-wide by RBAC): the admission policy decides where.
+ * The router (a patch of cluster-scoped Kube-OVN Vpcs) and the router agent (no role) have none.
+ */
 const GRANTED_WRITE: Record<string, { path: string; body: (name: string) => object }> = {
   provisioner: {
     path: '/apis/networking.k8s.io/v1/namespaces/NS/networkpolicies',
@@ -65,15 +68,17 @@ export interface ForbiddenContext {
 
 /**
  * Requests `component`'s ServiceAccount (the token in `as.tokens[component]`) must be refused,
- * every write as a dry run; plus a control: a granted write in a project namespace, which passes.
+ * every write as a dry run; plus a control: a granted write in a project namespace, which passes
+ * (undefined for a component without a namespaced write).
  */
-export async function forbiddenAttempts(as: ClusterInfo, component: string, ctx: ForbiddenContext): Promise<{ attempts: Attempt[]; control: number }> {
+export async function forbiddenAttempts(as: ClusterInfo, component: string, ctx: ForbiddenContext): Promise<{ attempts: Attempt[]; control: number | undefined }> {
   const send = async (method: string, path: string, body?: object, headers?: Record<string, string>) => {
     const url = `${as.server}${path}${method === 'GET' || path.endsWith('/token') ? '' : '?dryRun=All'}`;
     const r = await httpsRequest(method, url, { ca: as.caPem, token: as.tokens[component]!, body: body && JSON.stringify(body), contentType: body && 'application/json', headers, timeoutMs: 10_000 });
     return r.status;
   };
-  const write = GRANTED_WRITE[component]!;
+  // Without a granted write of its own, a Service stands for "a write": refused everywhere.
+  const write = GRANTED_WRITE[component] ?? GRANTED_WRITE.syncer!;
   const writeIn = (ns: string) => send('POST', write.path.replace('NS', ns), write.body(`forbidden-${component}`));
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } };
   const everything = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
@@ -99,6 +104,7 @@ export async function forbiddenAttempts(as: ClusterInfo, component: string, ctx:
     ['its write in default', () => writeIn('default')],
     ['its write in the release namespace', () => writeIn(ctx.release)],
     ['its write in a namespace without the project label', () => writeIn(ctx.unlabelled)],
+    ...(GRANTED_WRITE[component] ? [] : ([['a Service in a project namespace', () => writeIn(ctx.project)]] as Array<[string, () => Promise<number>]>)),
     ['create a Namespace without the project label', () => send('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `rogue-${component}` } })],
     ['delete a namespace it does not manage', () => send('DELETE', `/api/v1/namespaces/${ctx.unlabelled}`)],
   ];
@@ -107,7 +113,7 @@ export async function forbiddenAttempts(as: ClusterInfo, component: string, ctx:
     const status = await run();
     attempts.push({ what, status, denied: status === 403 });
   }
-  return { attempts, control: await writeIn(ctx.project) };
+  return { attempts, control: GRANTED_WRITE[component] ? await writeIn(ctx.project) : undefined };
 }
 
 const normalize = (rules: V1PolicyRule[]) =>

@@ -34,16 +34,33 @@ the service's src/config.ts reads; the services check every value again at start
   value: /etc/netbroker/nats-tls/{{ required "nats.tls.keyKey is required with nats.tls.certKey" $v.nats.tls.keyKey }}
 {{- end }}
 {{- end }}
+{{- if eq $c "router-agent" }}
+# Host network: the ops endpoint on the node's own address only, on a port of the agent's.
+- name: OPS_HOST
+  valueFrom:
+    fieldRef:
+      fieldPath: status.hostIP
+- name: OPS_PORT
+  value: {{ $v.routerAgent.opsPort | quote }}
+{{- else }}
 - name: OPS_HOST
   value: 0.0.0.0
 - name: OPS_PORT
   value: "9090"
+{{- end }}
 - name: LOG_LEVEL
   value: {{ $v.config.logLevel | quote }}
+{{- if eq $c "router-agent" }}
+- name: AGENT_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+{{- else }}
 - name: REPLICA_ID
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
+{{- end }}
 {{- if has $c (list "api" "syncer" "mapper" "exposer") }}
 - name: NETBROKER_ENCRYPTION_KEY
   valueFrom:
@@ -89,7 +106,7 @@ the service's src/config.ts reads; the services check every value again at start
 - name: HOST_SERVICE_CIDRS
   value: {{ include "netbroker.csv" $v.config.host.serviceCIDRs | quote }}
 - name: IPAM_POOLS
-  value: {{ toJson $v.config.ipam.pools | quote }}
+  value: {{ include "netbroker.ipamPools" .root | quote }}
 {{- else if eq $c "provisioner" }}
 - name: INTERNAL_CIDRS
   value: {{ include "netbroker.csv" $v.config.internalCIDRs | quote }}
@@ -117,5 +134,45 @@ the service's src/config.ts reads; the services check every value again at start
 {{- end }}
 - name: ENTRY_NAMESPACE
   value: {{ $v.config.entryNamespace | quote }}
+{{- else if eq $c "router" }}
+{{- $r := $v.config.router }}
+- name: BACKENDS
+  value: {{ include "netbroker.csv" $r.backends | quote }}
+- name: KUBE_OVN_VPC
+  value: {{ $r.kubeOvnVpc | quote }}
+- name: LINK_POOL
+  value: {{ $r.linkPool.name | quote }}
+- name: LINK_PREFIX_LENGTH
+  value: {{ $r.linkPool.prefixLength | quote }}
+- name: HOST_POD_CIDRS
+  value: {{ include "netbroker.csv" $v.config.host.podCIDRs | quote }}
+- name: HOST_SERVICE_CIDRS
+  value: {{ include "netbroker.csv" $v.config.host.serviceCIDRs | quote }}
+- name: RESERVED_CIDRS
+  value: {{ include "netbroker.csv" $r.reservedCIDRs | quote }}
+- name: MAX_ROUTES
+  value: {{ $r.maxRoutes | quote }}
+- name: MAX_PEERINGS_PER_PROJECT
+  value: {{ $r.maxPeeringsPerProject | quote }}
+- name: AGENT_STALE_MS
+  value: {{ $r.agentStaleMs | quote }}
+- name: RESYNC_INTERVAL_MS
+  value: {{ $r.resyncIntervalMs | quote }}
+- name: LEASE_SECONDS
+  value: {{ $r.leaseSeconds | quote }}
+{{- else if eq $c "router-agent" }}
+{{- $a := $v.config.routerAgent }}
+- name: NETNS_PREFIX
+  value: {{ $a.netnsPrefix | quote }}
+- name: PROJECT_BRIDGE
+  value: {{ $a.projectBridge | quote }}
+{{- with $a.projectNetns }}
+- name: PROJECT_NETNS
+  value: {{ . | quote }}
+{{- end }}
+- name: PRIVATE_NETWORKS
+  value: {{ toJson $a.privateNetworks | quote }}
+- name: RESYNC_INTERVAL_MS
+  value: {{ $a.resyncIntervalMs | quote }}
 {{- end }}
 {{- end -}}
