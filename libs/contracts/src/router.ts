@@ -63,8 +63,14 @@ export const RouterErrorReason = z.enum([
   'unknown-private-network',
   /** The private network does not list the project's tenant. */
   'private-network-not-allowed',
-  /** The private network is still attached to projects. */
+  /** The private network is still attached to projects (or a route still goes through the attachment being removed). */
   'private-network-in-use',
+  /** A private network whose gateway is not a host of its CIDR, or whose CIDR overlaps a project or another network. */
+  'invalid-private-network',
+  /** The address asked for on a private network is not a free host address there (not its gateway, not another router's). */
+  'invalid-attachment-address',
+  /** No free host address is left on the private network. */
+  'private-network-full',
   /** Only the accepter accepts; a peering is accepted once. */
   'not-acceptable',
 ]);
@@ -177,3 +183,96 @@ export type CreatePeeringRequest = z.infer<typeof CreatePeeringRequest>;
 export const programmedStates: readonly PeeringState[] = ['Programming', 'Active', 'Degraded'];
 /** Peering states that hold the pair (a second peering between them is a duplicate) and reserve the peer's CIDR. */
 export const holdingStates: readonly PeeringState[] = ['PendingAcceptance', 'Programming', 'Active', 'Degraded', 'Deleting'];
+
+// --- The router's commands (request/reply) -----------------------------------------------------
+
+/**
+ * Every write of router records goes through this one subject, served only by the replica holding
+ * the router's writer lease: one writer decides on one snapshot, so two racing peerings whose
+ * peers overlap cannot both pass (exactly one wins). The api is the only caller.
+ */
+export const routerCommandSubject = 'cmd.router.write';
+
+/** Who asked: `tenant:<name>` or `admin`, carried into the records and the facts. */
+const Actor = z.string().min(1).max(256);
+const PeeringId = z.string().regex(/^pr-[0-9a-f]{12}$/, 'a peering id (pr- and 12 hex digits)');
+
+export const RouterCommand = z.discriminatedUnion('op', [
+  /** A project's static routes: the whole list (`replace`, PUT) or Neutron's `add` / `remove`. */
+  z.object({ op: z.literal('routes'), actor: Actor, tenant: Name, project: Name, mode: z.enum(['replace', 'add', 'remove']), routes: z.array(Route).max(1_000) }).strict(),
+  /** Attach a project's router to a private network; `address` default: the first free host. */
+  z.object({ op: z.literal('attach'), actor: Actor, tenant: Name, project: Name, network: Name, address: IpAddress.optional() }).strict(),
+  z.object({ op: z.literal('detach'), actor: Actor, tenant: Name, project: Name, network: Name }).strict(),
+  /** From the requester's tenant; same-tenant peerings are accepted at once. */
+  z.object({ op: z.literal('peering.create'), actor: Actor, tenant: Name, project: Name, peer: PeeringSide, localConnectIP: z.string().max(64).optional() }).strict(),
+  /** `tenant`: the tenant asking; only the accepter's tenant accepts. */
+  z.object({ op: z.literal('peering.accept'), actor: Actor, tenant: Name, id: PeeringId }).strict(),
+  /** Either side's tenant may delete. */
+  z.object({ op: z.literal('peering.delete'), actor: Actor, tenant: Name, id: PeeringId }).strict(),
+  z.object({ op: z.literal('network.put'), actor: Actor, spec: PrivateNetworkSpec }).strict(),
+  z.object({ op: z.literal('network.delete'), actor: Actor, name: Name }).strict(),
+]);
+export type RouterCommand = z.infer<typeof RouterCommand>;
+
+/** Not a refusal: the router could not answer (no writer within the bound, or a bug). Nothing was decided. */
+export const RouterFailureReason = z.enum(['invalid-request', 'unavailable', 'internal']);
+export type RouterFailureReason = z.infer<typeof RouterFailureReason>;
+
+export const RouterReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), routes: ProjectRoutesRecord.optional(), peering: PeeringRecord.optional(), network: PrivateNetworkRecord.optional() }),
+  z.object({ ok: z.literal(false), error: z.object({ reason: z.union([RouterErrorReason, RouterFailureReason]), message: z.string(), index: z.number().int().optional() }) }),
+]);
+export type RouterReply = z.infer<typeof RouterReply>;
+
+/** The HTTP status of a refusal: 404 for what the caller cannot see, 409 for a state conflict, 422 for the rest. */
+export function routerHttpStatus(reason: RouterErrorReason | RouterFailureReason): number {
+  switch (reason) {
+    case 'unknown-project':
+    case 'unknown-peering':
+    case 'unknown-private-network':
+      return 404;
+    case 'duplicate-peering':
+    case 'private-network-in-use':
+    case 'not-acceptable':
+    case 'project-not-ready':
+      return 409;
+    case 'invalid-request':
+      return 400;
+    case 'unavailable':
+      return 503;
+    case 'internal':
+      return 500;
+    default:
+      return 422;
+  }
+}
+
+// --- What the Linux agents report ---------------------------------------------------------------
+
+/** Bucket of the agents' reports, key the agent's id (its node). */
+export const routerAgentBucket = 'router-agent-status';
+
+/** One gateway agent's last apply: what is programmed there, and what failed. Rewritten every apply and resync (a heartbeat). */
+export const RouterAgentStatus = z.object({
+  v: z.literal(1),
+  agent: z.string(),
+  /** Peerings whose link and routes are in place on both routers here. */
+  peerings: z.array(z.string()),
+  /** Projects whose router namespace is as planned. */
+  routers: z.array(z.string()),
+  /** Router namespaces not as planned, with why. */
+  failed: z.array(z.object({ project: z.string(), message: z.string() })),
+  appliedAt: z.string(),
+});
+export type RouterAgentStatus = z.infer<typeof RouterAgentStatus>;
+
+/** A peering's id: `pr-` and 12 hex digits. */
+export const isPeeringId = (id: string) => PeeringId.safeParse(id).success;
+
+/** `evt.route.changed`: a project's routes or attachments changed. */
+export const RouteEvent = z.object({ v: z.literal(1), tenant: Name, project: Name, routes: z.number().int(), attachments: z.array(Name), actor: z.string() });
+export type RouteEvent = z.infer<typeof RouteEvent>;
+
+/** `evt.peering.*`: a peering requested, accepted, changing state or deleted. */
+export const PeeringEvent = z.object({ v: z.literal(1), id: z.string(), requester: PeeringSide, accepter: PeeringSide, state: PeeringState, reason: z.string().optional(), actor: z.string() });
+export type PeeringEvent = z.infer<typeof PeeringEvent>;

@@ -111,11 +111,15 @@ export {
   addRoutes,
   DEFAULT_ROUTER_LIMITS,
   FIXED_RESERVED,
+  givenLink,
   linkSides,
   peeringsOf,
   removeRoutes,
   sideKey,
+  validateAttachment,
+  validateDetach,
   validatePeering,
+  validatePrivateNetwork,
   validateRoutes,
   type PeeringCheck,
   type ReservedRange,
@@ -156,3 +160,4 @@ export {
   type Segment,
   type VethSpec,
 } from './router/linux';
+export { snapshotOf, type RouterRecords, type SnapshotOptions } from './router/snapshot';

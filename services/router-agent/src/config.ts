@@ -28,6 +28,8 @@ export const RouterAgentConfig = z.object({
   PROJECT_NETNS: z.string().min(1).max(200).optional(),
   /** Private networks this gateway reaches: `{"<network>": {"bridge": "…", "netns": "…"}}`. */
   PRIVATE_NETWORKS: jsonOf(z.record(Name, Segment)).default({}),
+  /** This agent in its reports (KV `router-agent-status`); default the host name. The chart sets the node name. */
+  AGENT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'letters, digits, ".", "-" and "_" (a KV key)').optional(),
   /** The whole plan is applied again this often, whatever happened (drift is repaired). */
   RESYNC_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
 });

@@ -1,4 +1,5 @@
-import { PeeringRecord, PrivateNetworkRecord, projectBuckets, ProjectRoutesRecord, ProjectStatus, routerBuckets } from '@netbroker/contracts';
+import { PeeringRecord, PrivateNetworkRecord, projectBuckets, routerAgentBucket, RouterAgentStatus, ProjectRoutesRecord, ProjectStatus, routerBuckets } from '@netbroker/contracts';
+import { hostname } from 'node:os';
 import { connectBus, openKv } from '@netbroker/bus';
 import { KvSource, Manager } from '@netbroker/controller';
 import { busOptionsFrom, createLogger, loadConfig } from '@netbroker/runtime';
@@ -23,6 +24,9 @@ const routes = await bucket(routerBuckets.routes, ProjectRoutesRecord);
 const peerings = await bucket(routerBuckets.peerings, PeeringRecord);
 const privateNetworks = await bucket(routerBuckets.privateNetworks, PrivateNetworkRecord);
 
+const reports = await openKv(nc, routerAgentBucket, RouterAgentStatus, { replicas: config.NATS_REPLICAS });
+const agentId = config.AGENT_ID ?? hostname();
+
 const agent = new RouterAgent(new Netns(execRunner()), (ns) => ns.startsWith(config.NETNS_PREFIX));
 const naming = { netnsPrefix: config.NETNS_PREFIX, projectBridge: config.PROJECT_BRIDGE, projectNetns: config.PROJECT_NETNS, privateNetworks: config.PRIVATE_NETWORKS };
 const PLAN = 'plan';
@@ -31,10 +35,13 @@ const reconciler = new PlanReconciler({
   records: () => ({ statuses: statuses.entries(), routes: routes.entries(), peerings: peerings.entries(), privateNetworks: privateNetworks.entries() }),
   agent,
   naming,
+  id: agentId,
+  report: async (status) => void (await reports.put(agentId, status)),
+  now: () => new Date(),
   logger,
 });
 // One key, the whole plan: a peering touches two routers, and the apply is by difference.
 const plan = manager.controller({ name: 'router-plan', concurrency: 1, reconcile: () => reconciler.reconcile(), resync: { everyMs: config.RESYNC_INTERVAL_MS, keys: () => [PLAN] } });
 plan.watch(statuses, () => PLAN).watch(routes, () => PLAN).watch(peerings, () => PLAN).watch(privateNetworks, () => PLAN);
 await manager.start();
-logger.info({ ops: manager.opsUrl }, 'router-agent started');
+logger.info({ ops: manager.opsUrl, agent: agentId }, 'router-agent started');

@@ -271,3 +271,76 @@ export function linkSides(linkCidr: string, requesterAddress?: string): { reques
   if (theirs === undefined) return undefined;
   return { requester: `${formatAddress4(mine)}/${net.prefix}`, accepter: `${formatAddress4(theirs)}/${net.prefix}` };
 }
+
+/** Attaching a project's router to a private network: the tenant may, nothing overlaps, the address is a free host (default: the first). */
+export function validateAttachment(s: RouterSnapshot, key: string, network: string, tenant: string, address?: string): RouterResult<{ network: string; address: string }> {
+  const project = s.projects.get(key);
+  if (!project?.cidr) return routerFail(project ? 'project-not-ready' : 'unknown-project', project ? `project ${project.project} has no CIDR yet` : `project ${key} does not exist`);
+  const spec = s.privateNetworks.get(network);
+  if (!spec) return routerFail('unknown-private-network', `private network ${network} does not exist`);
+  if (!spec.tenants.includes(tenant)) return routerFail('private-network-not-allowed', `private network ${network} does not admit tenant ${tenant}`);
+  const net = parseNet4(spec.cidr)!;
+  const attached = project.attachments.find((a) => a.network === network);
+  if (attached && (address === undefined || attached.address === address)) return routerOk(attached);
+  const own = cidrOf(s, key)!;
+  if (overlaps(net, own)) return routerFail('overlaps-own-cidr', `private network ${network} (${spec.cidr}) overlaps the project's CIDR ${formatNet4(own)}`);
+  const clash = reachedBy(s, key, undefined).find((x) => overlaps(x.net, net) && x.what !== `its private network ${network}`);
+  if (clash) return routerFail('overlaps-peer', `private network ${network} (${spec.cidr}) overlaps ${formatNet4(clash.net)}, ${clash.what}`);
+  const taken = new Set<number>([parseAddress4(spec.gateway)!]);
+  for (const p of s.projects.values()) for (const a of p.attachments) if (a.network === network && p !== project) taken.add(parseAddress4(a.address)!);
+  if (address !== undefined) {
+    const wanted = isIpv6Text(address) ? undefined : parseAddress4(address);
+    if (wanted === undefined || !contains(net, wanted) || !isUsableHost(net, wanted) || taken.has(wanted)) {
+      return routerFail('invalid-attachment-address', `${address} is not a free host address of ${network} (${spec.cidr}): not its gateway ${spec.gateway}, nor another router's`);
+    }
+    return routerOk({ network, address });
+  }
+  for (let a = firstHost(net); a <= net.end; a++) if (isUsableHost(net, a) && !taken.has(a)) return routerOk({ network, address: formatAddress4(a) });
+  return routerFail('private-network-full', `no free host address is left on ${network} (${spec.cidr})`);
+}
+
+/** Detaching: refused while a static route's next hop is on that network (Neutron refuses removing an interface routes need). */
+export function validateDetach(s: RouterSnapshot, key: string, network: string): RouterResult<null> {
+  const project = s.projects.get(key);
+  if (!project) return routerFail('unknown-project', `project ${key} does not exist`);
+  const spec = s.privateNetworks.get(network);
+  const net = spec && parseNet4(spec.cidr);
+  const using = net && project.routes.find((r) => {
+    const hop = parseAddress4(r.nexthop);
+    return hop !== undefined && contains(net, hop);
+  });
+  if (using) return routerFail('private-network-in-use', `the route to ${using.destination} goes through ${using.nexthop} on ${network}; remove it first`);
+  return routerOk(null);
+}
+
+/** An operator's private network: IPv4, the gateway a host of it, not overlapping a project, another network or a reserved range; a change keeps every attachment valid. */
+export function validatePrivateNetwork(s: RouterSnapshot, spec: PrivateNetworkSpec): RouterResult<null> {
+  if (isIpv6Text(spec.cidr)) return routerFail('ipv6-unsupported', 'IPv6 private networks are not supported yet');
+  const net = parseNet4(spec.cidr);
+  if (!net) return routerFail('invalid-private-network', `${spec.cidr} is not an IPv4 network (a.b.c.d/n, host bits zero)`);
+  const gateway = isIpv6Text(spec.gateway) ? undefined : parseAddress4(spec.gateway);
+  if (gateway === undefined || !isUsableHost(net, gateway)) return routerFail('invalid-private-network', `gateway ${spec.gateway} is not a host address of ${spec.cidr}`);
+  const project = [...s.projects.values()].find((p) => p.cidr !== undefined && !isIpv6Text(p.cidr) && overlaps(net, parseNet4(p.cidr)!));
+  if (project) return routerFail('invalid-private-network', `${spec.cidr} overlaps project ${project.tenant}/${project.project} (${project.cidr})`);
+  const other = [...s.privateNetworks.values()].find((n) => n.name !== spec.name && overlaps(net, parseNet4(n.cidr)!));
+  if (other) return routerFail('invalid-private-network', `${spec.cidr} overlaps private network ${other.name} (${other.cidr})`);
+  const reserved = s.reserved.find((r) => overlaps(net, parseNet4(r.cidr)!));
+  if (reserved) return routerFail('reserved-range', `${spec.cidr} overlaps the reserved range ${reserved.cidr} (${reserved.name})`);
+  for (const p of s.projects.values()) {
+    for (const a of p.attachments.filter((x) => x.network === spec.name)) {
+      const address = parseAddress4(a.address)!;
+      if (!spec.tenants.includes(p.tenant)) return routerFail('private-network-in-use', `project ${p.tenant}/${p.project} is attached; detach it before removing tenant ${p.tenant}`);
+      if (!contains(net, address) || address === gateway) return routerFail('private-network-in-use', `project ${p.tenant}/${p.project} is attached at ${a.address}, which ${spec.cidr} with gateway ${spec.gateway} no longer allows`);
+    }
+  }
+  return routerOk(null);
+}
+
+/** A given `localConnectIP` (`address/prefix` on a /30 or /31) as the link: its network and both sides' addresses. */
+export function givenLink(text: string): { cidr: string; requester: string; accepter: string } | undefined {
+  const given = isIpv6Text(text) ? undefined : parseInterface4(text);
+  if (!given) return undefined;
+  const cidr = formatNet4(given.net);
+  const sides = linkSides(cidr, formatAddress4(given.address));
+  return sides && { cidr, ...sides };
+}
