@@ -23,7 +23,7 @@ import type { z } from 'zod';
 import { RouterCommands, Serial } from './commands';
 import { RouterConfig } from './config';
 import type { VpcOutcome } from './progress';
-import { PeeringReconciler, VpcReconciler, vpcNamer } from './reconcilers';
+import { forgetDeletedProject, PeeringReconciler, VpcReconciler, vpcNamer } from './reconcilers';
 import { RouterState } from './state';
 import { WRITER_LEASE, Writer } from './writer';
 
@@ -70,6 +70,9 @@ const ofProject = (key: string) => state.peeringsOf(key);
 peerings.watch(state.sources.peerings, (c) => c.key).watch(state.sources.statuses, (c) => ofProject(c.key)).watch(state.sources.projects, (c) => ofProject(c.key));
 // An agent's report can finish any peering being programmed or deleted.
 peerings.watch(state.sources.agents, () => [...state.sources.peerings.entries()].filter(([, p]) => p.state !== 'PendingAcceptance').map(([id]) => id));
+
+const forget = manager.controller({ name: 'project', reconcile: (key) => forgetDeletedProject(key, state, commands), sharding, resync: { everyMs: config.RESYNC_INTERVAL_MS, keys: () => state.sources.routes.keys() } });
+forget.watch(state.sources.projects, (c) => c.key).watch(state.sources.routes, (c) => c.key);
 
 if (config.BACKENDS.includes('kube-ovn')) {
   const vpcReconciler = new VpcReconciler({ state, applier: new FieldApplier(loadKubeConfig(config.KUBECONFIG), 'netbroker-router'), vpcName: vpcNamer(config.KUBE_OVN_VPC), outcomes: vpcs, changed: (key) => peerings.enqueue(ofProject(key)), logger });

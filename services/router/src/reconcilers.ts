@@ -128,3 +128,18 @@ export class VpcReconciler {
 
 /** The Vpc name template: `{tenant}`, `{project}` replaced. */
 export const vpcNamer = (template: string) => (tenant: string, project: string) => template.replaceAll('{tenant}', tenant).replaceAll('{project}', project);
+
+/**
+ * A project gone or being deleted loses its routes record (attachments with it), so a project
+ * re-created under the name starts with none. Its peerings go by the peering reconciler.
+ */
+export async function forgetDeletedProject(key: string, state: RouterState, commands: RouterCommands): Promise<ReconcileResult> {
+  return commands.serial.run(async () => {
+    if (state.sources.projects.get(key) !== undefined && !state.deleting().has(key)) return undefined;
+    const found = await commands.store.routes.get(key);
+    if (!found) return undefined;
+    await commands.store.routes.delete(key, found.revision);
+    await state.sources.routes.current();
+    return undefined;
+  });
+}

@@ -156,10 +156,12 @@ describe('router commands', () => {
   it('takes down the peerings of a project being deleted and releases their links', async () => {
     const held = [...(await peerings.list())].filter((p) => p.value.requester.tenant === 'e');
     expect(held).toHaveLength(3);
+    expect(reasonOf(await send({ op: 'routes', actor: 'tenant:e', tenant: 'e', project: 'p0', mode: 'add', routes: [{ destination: '198.18.45.0/24', nexthop: '198.18.40.9' }] }))).toBe('ok');
     const record = (await projects.get('e.p0'))!;
     await projects.update('e.p0', { ...record.value, deletionRequestedAt: new Date().toISOString() }, record.revision);
     await eventually(async () => {
       expect((await peerings.list()).filter((p) => p.value.requester.tenant === 'e')).toEqual([]);
+      expect(await routes.get('e.p0')).toBeUndefined();
       const links = (await allocations.list()).filter((a) => a.value.owner.tenant === 'e');
       expect(links).toEqual([]);
     }, { timeoutMs: 15_000 });
