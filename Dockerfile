@@ -1,6 +1,7 @@
 # One image for every netbroker service: the chart picks the service with
-# `args: ["dist/<service>/main.mjs"]` (api, ipam, provisioner, syncer, mapper, exposer; router-agent
-# is bundled too, but runs on gateway nodes with `ip` and `nft`, which this image does not carry).
+# `args: ["dist/<service>/main.mjs"]` (api, ipam, provisioner, syncer, mapper, exposer, router).
+# router-agent is bundled too, but runs on gateway nodes as root with `ip`, `nft` and `sysctl`,
+# which this image does not carry: router-agent.Dockerfile builds its image on top of this one.
 #
 # Both bases are build arguments. The defaults are the public images this file is written for;
 # the test harness, which pulls nothing, passes local bases of the same layout
@@ -32,6 +33,7 @@ COPY services/exposer/package.json services/exposer/
 COPY services/ipam/package.json services/ipam/
 COPY services/mapper/package.json services/mapper/
 COPY services/provisioner/package.json services/provisioner/
+COPY services/router/package.json services/router/
 COPY services/router-agent/package.json services/router-agent/
 COPY services/syncer/package.json services/syncer/
 # The workspace links (node_modules/@netbroker/*) point at sources the runtime does not have:
@@ -51,7 +53,7 @@ RUN npm run build
 # --- runtime -----------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="netbroker" \
-      org.opencontainers.image.description="Multi-tenant network broker for platforms that give each project its own virtual Kubernetes cluster: api, ipam, provisioner, syncer, mapper, exposer" \
+      org.opencontainers.image.description="Multi-tenant network broker for platforms that give each project its own virtual Kubernetes cluster: api, ipam, provisioner, syncer, mapper, exposer, router" \
       org.opencontainers.image.version="0.1.0"
 WORKDIR /app
 COPY --from=deps /app/node_modules node_modules

