@@ -24,4 +24,5 @@ export { buildNetbrokerImage, contextFiles, type NetbrokerImage } from './netbro
 export { POD_SUPERNET, type NodeNetwork } from './node-network';
 export { type KubeNode } from './node';
 export { clusterDnsIp } from './cluster-dns';
+export { NetnsLab, run as runCommand } from './netns';
 export { restrictedContainer, restrictedPodSecurity, runPodToCompletion, waitForRollout } from './workloads';

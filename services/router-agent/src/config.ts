@@ -22,7 +22,7 @@ export const RouterAgentConfig = z.object({
   /**
    * The bridge of each project's network on this gateway, where its router's `lan` plugs in (at
    * most 15 characters once `{tenant}`, `{project}` and `{hash}`, 10 hex digits of the project
-   * key, are replaced); and the namespace it lives in, if not the agent's.
+   * key, are replaced); and the namespace it lives in, if not the agent's (the same placeholders).
    */
   PROJECT_BRIDGE: z.string().min(1).max(64).default('nbp{hash}'),
   PROJECT_NETNS: z.string().min(1).max(200).optional(),

@@ -19,8 +19,9 @@ export function namingOf(c: NamingConfig): LinuxNaming {
     routerNamespace: (key) => routerNamespaceName(key).replace(/^nbr-/, c.netnsPrefix),
     projectSegment: (key) => {
       const [tenant, project] = key.split('.') as [string, string];
-      const bridge = c.projectBridge.replaceAll('{tenant}', tenant).replaceAll('{project}', project).replaceAll('{hash}', hash10(key));
-      return c.projectNetns === undefined ? { bridge } : { netns: c.projectNetns, bridge };
+      const fill = (template: string) => template.replaceAll('{tenant}', tenant).replaceAll('{project}', project).replaceAll('{hash}', hash10(key));
+      const bridge = fill(c.projectBridge);
+      return c.projectNetns === undefined ? { bridge } : { netns: fill(c.projectNetns), bridge };
     },
     privateNetworkSegment: (network) => {
       const segment = c.privateNetworks[network];

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PrivateNetworkSpec } from '@netbroker/contracts';
-import { eventually, repoRoot } from '@netbroker/testing';
+import { eventually, NetnsLab, repoRoot } from '@netbroker/testing';
 import { compile, DEFAULT_ROUTER_LIMITS, linkSides, linuxSpecs, validatePeering, type LinuxNaming, type RouterNamespaceSpec, type RouterSnapshot } from '@netbroker/translate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterAgent } from '../src/agent';
@@ -15,6 +15,7 @@ import { execRunner, Netns } from '../src/netns';
 // Needs root; everything it creates is named `nbt-<run>-…` and deleted even on failure.
 
 const run = `nbt-${process.pid.toString(36)}`;
+const lab = new NetnsLab(`${run}-`);
 const ns = { workload: (p: string) => `${run}-w-${p}`, router: (p: string) => `${run}-r-${p}`, appliance: `${run}-pn` };
 const cmd = execRunner();
 const sh = (argv: string[], input?: string) => cmd.run(argv, input);
@@ -75,21 +76,8 @@ const apply = async (plan: Plan) => {
   return { ...result, commands: netns.recent.slice(seen) };
 };
 
-async function reaches(from: string, to: string): Promise<boolean> {
-  return inNs(ns.workload(from), ['ping', '-c', '1', '-W', '1', '-q', to]).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** A TCP connect from a workload to a listener, as node sees it: true when the handshake completes within 2 s. */
-async function connects(from: string, host: string, port: number): Promise<boolean> {
-  const script = `const s=require('net').connect(${port},'${host}',()=>{s.destroy();process.exit(0)});s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),2000);`;
-  return inNs(ns.workload(from), [process.execPath, '-e', script]).then(
-    () => true,
-    () => false,
-  );
-}
+const reaches = (from: string, to: string) => lab.reaches(ns.workload(from), to);
+const connects = (from: string, host: string, port: number) => lab.connects(ns.workload(from), host, port);
 
 /** Packets from A's CIDR the probe (a table of the test's own, before netbroker's) has seen forwarded in C's router. */
 async function probeCount(): Promise<number> {
@@ -107,31 +95,16 @@ async function state(): Promise<string> {
   return parts.join('\n');
 }
 
-const created: string[] = [];
 const children: ChildProcess[] = [];
 let scratch: string;
-
-async function makeNamespace(name: string, bridgeAddress: string, defaultVia?: string): Promise<void> {
-  await sh(['ip', 'netns', 'add', name]);
-  created.push(name);
-  await sh(['ip', '-n', name, '-batch', '-'], [
-    'link set lo up',
-    'link add nbt0 type bridge',
-    `addr add ${bridgeAddress} dev nbt0`,
-    'link set nbt0 up',
-    ...(defaultVia ? [`route add default via ${defaultVia}`] : []),
-  ].join('\n') + '\n');
-}
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('the router packet tests need root (network namespaces, veth pairs, nftables): run npm test as root');
   // The test's ranges must be free in the root namespace, so nothing here can reach or shadow this machine's.
-  const rootAddrs = await sh(['ip', '-json', 'addr', 'show']);
-  const rootRoutes = await sh(['ip', '-json', 'route', 'show']);
-  expect(`${rootAddrs}${rootRoutes}`).not.toMatch(/"198\.1[89]\./);
+  await lab.assertRootFree(/"198\.18\.(1|2|3|100|200)\.|"198\.19\.0\.([0-9]|1[0-5])"/);
   scratch = mkdtempSync(join(tmpdir(), 'nbt-router-'));
-  for (const p of ['a', 'b', 'c'] as const) await makeNamespace(ns.workload(p), `${workloadIp(p)}/24`, cidr[p].replace('.0/24', '.1'));
-  await makeNamespace(ns.appliance, '198.18.100.1/24');
+  for (const p of ['a', 'b', 'c'] as const) await lab.makeNamespace(ns.workload(p), `${workloadIp(p)}/24`, cidr[p].replace('.0/24', '.1'));
+  await lab.makeNamespace(ns.appliance, '198.18.100.1/24');
   await sh(['ip', '-n', ns.appliance, '-batch', '-'], `addr add ${REMOTE}/32 dev lo\nroute add ${cidr.a} via 198.18.100.11\n`);
   // A TCP listener in B's workload namespace.
   const listener = spawn('ip', ['netns', 'exec', ns.workload('b'), process.execPath, '-e', `require('net').createServer((s)=>s.end('hi')).listen(8080,'${workloadIp('b')}')`], { stdio: 'ignore' });
@@ -140,11 +113,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
-  const present = JSON.parse((await sh(['ip', '-json', 'netns', 'list'])) || '[]') as Array<{ name: string }>;
-  for (const { name } of present) if (name.startsWith(`${run}-`)) await sh(['ip', 'netns', 'delete', name]).catch(() => undefined);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
-  const left = JSON.parse((await sh(['ip', '-json', 'netns', 'list'])) || '[]') as Array<{ name: string }>;
-  expect(left.filter((n) => n.name.startsWith(`${run}-`))).toEqual([]);
+  await lab.cleanup();
 }, 60_000);
 
 describe('the router agent, with real packets', () => {

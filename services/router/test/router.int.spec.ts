@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import {
   ipamBuckets,
   Allocation,
@@ -15,7 +13,7 @@ import {
   type RouterCommand,
 } from '@netbroker/contracts';
 import { openKv, request, type JsonKv, type NatsConnection } from '@netbroker/bus';
-import { connectNats, eventually, startService, startStack, type ServiceProcess, type Stack } from '@netbroker/testing';
+import { connectNats, eventually, NetnsLab, runCommand as sh, startService, startStack, type ServiceProcess, type Stack } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The router as it runs: the one writer of routes and peerings (commands over NATS, as the api
@@ -25,12 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = `nbt-${process.pid.toString(36)}r`;
 const segment = `${run}-seg`;
 const prefix = `${run}-r`;
-const sh = async (argv: string[], input?: string): Promise<string> => {
-  const child = promisify(execFile)(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  if (input !== undefined) child.child.stdin!.end(input);
-  return (await child).stdout;
-};
-const namespaces = async () => (JSON.parse((await sh(['ip', '-json', 'netns', 'list'])) || '[]') as Array<{ name: string }>).map((n) => n.name);
+const lab = new NetnsLab(`${run}-`);
 
 let stack: Stack;
 let nc: NatsConnection;
@@ -78,10 +71,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of services.reverse()) await s.stop();
-  for (const name of await namespaces()) if (name.startsWith(`${run}-`)) await sh(['ip', 'netns', 'delete', name]).catch(() => undefined);
-  expect((await namespaces()).filter((n) => n.startsWith(`${run}-`))).toEqual([]);
   await nc?.close();
   await stack?.stop();
+  await lab.cleanup();
 }, 60_000);
 
 describe('router commands', () => {
