@@ -38,7 +38,11 @@ const NS = 'netbroker';
 const EIP_RANGE = '100.68.0.0/24';
 const tenant = 'acme';
 const natsToken = randomUUID();
-const COMPONENTS = ['api', 'ipam', 'provisioner', 'syncer', 'mapper', 'exposer'] as const;
+// The router too (linux backend: NATS only, no token); the router agent is not installed here: it
+// would make network namespaces in this machine's root namespace (test/chart/router.int.spec.ts
+// and the image test cover it).
+const COMPONENTS = ['api', 'ipam', 'provisioner', 'syncer', 'mapper', 'exposer', 'router'] as const;
+const LINK_POOL = '100.127.0.0/24';
 const KUBE_COMPONENTS = ['provisioner', 'syncer', 'mapper', 'exposer'] as const;
 const sa = (component: string) => `${RELEASE}-netbroker-${component}`;
 const saUser = (component: string) => `system:serviceaccount:${NS}:${sa(component)}`;
@@ -100,7 +104,9 @@ describe('the chart installed on a real node', () => {
         host: { podCIDRs: [inCluster.podCidr], serviceCIDRs: [inCluster.serviceCidr] },
         loadBalancer: { provider: 'metallb', metallbAddressPool: 'tenants' },
         vclusterServers: { allowed: [inCluster.virtualServersCidr] },
+        router: { linkPool: { prefixes: [LINK_POOL] } },
       },
+      router: { enabled: true },
       // A small node: the defaults' requests would fit, but leave room for the test's own pods.
       defaults: { resources: { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '384Mi' } } },
       api: { service: { type: 'NodePort', port: 80 } },
@@ -150,7 +156,7 @@ describe('the chart installed on a real node', () => {
       expect(d.status?.availableReplicas, component).toBe(d.spec?.replicas);
     }
     const pods = (await core().listNamespacedPod({ namespace: NS })).items;
-    expect(pods.length).toBe(7); // api × 2, the others × 1
+    expect(pods.length).toBe(8); // api × 2, the others × 1
     for (const pod of pods) {
       expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status, pod.metadata?.name).toBe('True');
       expect(pod.spec?.securityContext?.runAsUser).toBe(65532);
@@ -160,6 +166,13 @@ describe('the chart installed on a real node', () => {
     const secret = await core().readNamespacedSecret({ name: `${RELEASE}-netbroker-secrets`, namespace: NS });
     adminToken = Buffer.from(secret.data!['admin-token']!, 'base64').toString('utf8');
   }, 360_000);
+
+  it("has the router's link pool in the ipam, made from the chart's values (IPAM_POOLS)", async () => {
+    const res = await api('GET', '/admin/pools', undefined, adminToken);
+    expect(res.status, res.text).toBe(200);
+    const pools = (res.body as { items: Array<{ pool: { name: string; kind: string; prefixes: string[]; defaultPrefixLength?: number } }> }).items.map((i) => i.pool);
+    expect(pools.find((p) => p.name === 'links')).toMatchObject({ kind: 'prefix', prefixes: [LINK_POOL], defaultPrefixLength: 30 });
+  });
 
   it('passes helm test (the hook pod reaches /readyz and lists tenants with the admin token)', async () => {
     const r = await helmIn(['test', RELEASE, '--timeout', '2m'], 150_000);
@@ -288,8 +301,8 @@ describe('the chart installed on a real node', () => {
     it('grants each ServiceAccount exactly what the flows used, the rest listed with its reason', async () => {
       // Every stage: a watch that is still open has only ResponseStarted.
       const used = auditedAccess(await ofServiceAccounts());
-      // api and ipam have no token: they never appear.
-      expect(used.filter((u) => u.username === saUser('api') || u.username === saUser('ipam'))).toEqual([]);
+      // api, ipam and the router (linux backend) have no token: they never appear.
+      expect(used.filter((u) => [saUser('api'), saUser('ipam'), saUser('router')].includes(u.username))).toEqual([]);
       const rbac = kubeConfigFor(host).makeApiClient(RbacAuthorizationV1Api);
       const problems: Record<string, string[]> = {};
       const outsideProjects: string[] = [];
