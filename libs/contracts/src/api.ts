@@ -3,6 +3,7 @@ import { listOf } from './paging';
 import { Cidr, IpAddress } from './addresses';
 import { IpamErrorReason, Name, PoolSpec, PoolStatus } from './ipam';
 import { AddressesPerPool, EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
+import { RouterErrorReason, routerHttpStatus } from './router';
 import { VClusterStatus } from './syncer';
 import { text } from './text';
 
@@ -48,9 +49,13 @@ export const ProblemCode = z.enum([
   // address space: the ipam service's refusals, passed through (it never answers not-allocated here;
   // reply-too-large is its failure, not a refusal)
   ...IpamErrorReason.exclude(['not-allocated', 'internal', 'reply-too-large']).options,
+  // routes, private networks and peerings: the router's refusals, passed through (status: routerHttpStatus)
+  ...RouterErrorReason.options,
   // the server
   'dependency-unavailable',
   'ipam-unavailable',
+  /** The router did not answer within the api's bound (ROUTER_TIMEOUT_MS): nothing was decided. */
+  'unavailable',
   'internal',
 ]);
 export type ProblemCode = z.infer<typeof ProblemCode>;
@@ -113,6 +118,10 @@ export const problemStatus: Record<ProblemCode, number> = {
   // The address manager gave no answer in time, or none listens (with Retry-After); when it
   // fails inside, the answer is 500 internal: neither is the tenant's doing.
   'ipam-unavailable': 503,
+  // The router's refusals: the router's table (404 what the caller cannot see, 409 a state
+  // conflict, 422 the rest).
+  ...(Object.fromEntries(RouterErrorReason.options.map((r) => [r, routerHttpStatus(r)])) as Record<RouterErrorReason, number>),
+  unavailable: 503,
   internal: 500,
 };
 

@@ -12,3 +12,4 @@ export * from './addresses';
 export * from './paging';
 export { text, dnsLabel } from './text';
 export * from './router';
+export * from './router-api';
