@@ -46,3 +46,9 @@ export function authorize(auth: Auth, principal: Principal): void {
 
 /** Who did it, for facts: never the token itself. */
 export const actorOf = (principal: Principal): string => (principal.kind === 'admin' ? 'admin' : `tenant:${principal.tenant.name}/token:${principal.tokenId}`);
+
+/**
+ * Who asked, for the router's records and facts: `tenant:<name>` or `admin`. Not the token id:
+ * a peering's `createdBy` and `acceptedBy` are read by the other side's tenant too.
+ */
+export const routerActor = (principal: Principal): string => (principal.kind === 'admin' ? 'admin' : `tenant:${principal.tenant.name}`);

@@ -28,5 +28,11 @@ export const ApiConfig = z.object({
    * (view.ts). 0: every request takes a barrier. A GET that would answer 404 or 401 always does.
    */
   READ_STALENESS_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /**
+   * How long a route, attachment, peering or private network write waits for the router
+   * (`cmd.router.write`), retrying while nobody answers (a failover of its writer), before it
+   * answers 503 `unavailable`.
+   */
+  ROUTER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;

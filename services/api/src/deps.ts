@@ -4,6 +4,7 @@ import type { Logger } from '@netbroker/runtime';
 import type { ApiConfig } from './config';
 import type { Idempotency } from './idempotency';
 import type { RateLimiter } from './rate-limit';
+import type { RouterClient } from './router-client';
 import type { Store } from './store';
 import type { ApiView } from './view';
 
@@ -15,6 +16,8 @@ export interface ApiDeps {
   /** Tokens, tenants, projects and their status followed into memory: what reads are answered from. */
   view: ApiView;
   ipam: IpamClient;
+  /** Routes, attachments, peerings and private networks are written by the router: the api sends it commands. */
+  router: RouterClient;
   facts: Facts;
   idempotency: Idempotency;
   limiter: RateLimiter;

@@ -9,6 +9,7 @@ import { routes } from './http/routes';
 import { Idempotency } from './idempotency';
 import { buildOpenApi } from './openapi';
 import { RateLimiter } from './rate-limit';
+import { RouterClient } from './router-client';
 import { openStore } from './store';
 import { ApiView } from './view';
 
@@ -35,6 +36,7 @@ const app = await buildServer(
     store,
     view,
     ipam: new IpamClient(nc),
+    router: RouterClient.over(nc, config.ROUTER_TIMEOUT_MS),
     facts: new Facts(new EventPublisher(nc), { registry: manager.registry, log: logger }),
     idempotency: new Idempotency({ kv: store.idempotency, key, now: () => new Date() }),
     limiter,

@@ -1,5 +1,6 @@
-import { problemStatus } from '@netbroker/contracts';
+import { problemStatus, RouterErrorReason } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
+import { pathParamNames } from './http/route';
 import { routes } from './http/routes';
 import { buildOpenApi, openApiPath, problemCodesOf } from './openapi';
 
@@ -66,7 +67,7 @@ describe('the exact contract', () => {
 
   it.each(withParams.map((r) => [r.operationId, r] as const))('%s states the pattern and length of every path parameter', (_id, route) => {
     const params = operationOf(route).parameters!.filter((p) => p.in === 'path');
-    expect(params.map((p) => p.name).sort()).toEqual([...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort());
+    expect(params.map((p) => p.name).sort()).toEqual(pathParamNames(route.url).sort());
     for (const p of params) {
       expect(p.schema.pattern, p.name).toEqual(expect.any(String));
       // A pattern bounds the length, or maxLength does: never longer than the router reads (100).
@@ -84,9 +85,25 @@ describe('the exact contract', () => {
     for (const route of routes.filter((r) => r.auth === 'tenant')) expect(Object.keys(operationOf(route).responses)).toContain('429');
   });
 
-  it('documents 503 ipam-unavailable with Retry-After exactly on the operations that ask ipam', () => {
-    const asking = routes.filter((r) => problemCodesOf(r).includes('ipam-unavailable')).map((r) => r.operationId);
-    expect(asking.sort()).toEqual(['createProject', 'deletePool', 'listPools', 'putPool']);
+  it('documents 503 with Retry-After exactly on the operations that ask ipam or the router', () => {
+    const askingIpam = routes.filter((r) => problemCodesOf(r).includes('ipam-unavailable')).map((r) => r.operationId);
+    expect(askingIpam.sort()).toEqual(['createProject', 'deletePool', 'listPools', 'putPool']);
+    const askingRouter = routes.filter((r) => problemCodesOf(r).includes('unavailable')).map((r) => r.operationId);
+    expect(askingRouter.sort()).toEqual(
+      [
+        'acceptPeering',
+        'addRoutes',
+        'attachPrivateNetwork',
+        'createPeering',
+        'deletePeering',
+        'deletePrivateNetwork',
+        'detachPrivateNetwork',
+        'putPrivateNetwork',
+        'removeRoutes',
+        'replaceRoutes',
+      ].sort(),
+    );
+    const asking = [...askingIpam, ...askingRouter];
     for (const route of routes) {
       const unavailable = operationOf(route).responses['503'];
       if (asking.includes(route.operationId)) expect(unavailable?.headers, route.operationId).toHaveProperty('Retry-After');
@@ -97,9 +114,17 @@ describe('the exact contract', () => {
   it('answers 422 only where the document can say why: schemas, and three bodies whose content it cannot describe', () => {
     const stated = new Set(['invalid-body', 'invalid-parameter']);
     const refusedAsWhole: Record<string, string[]> = { registerVCluster: ['invalid-kubeconfig'], createMappings: ['invalid-mapping'], putPool: ['invalid-request'] };
+    const byRouter = (c: string) => RouterErrorReason.safeParse(c).success;
     for (const route of routes) {
-      const unprocessable = problemCodesOf(route).filter((c) => problemStatus[c] === 422 && !stated.has(c));
+      const unprocessable = problemCodesOf(route).filter((c) => problemStatus[c] === 422 && !stated.has(c) && !byRouter(c));
       expect(unprocessable, route.operationId).toEqual(refusedAsWhole[route.operationId] ?? []);
+    }
+  });
+
+  it("answers the router's refusals (their status the router's table) only on the operations that ask the router", () => {
+    for (const route of routes) {
+      const refusals = problemCodesOf(route).filter((c) => RouterErrorReason.safeParse(c).success);
+      if (refusals.length) expect(problemCodesOf(route), route.operationId).toContain('unavailable');
     }
   });
 
@@ -121,7 +146,7 @@ describe('the exact contract', () => {
     for (const link of links) {
       const target = byId.get(link.operationId);
       expect(target, link.operationId).toBeDefined();
-      expect(Object.keys(link.parameters).sort()).toEqual([...target!.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort());
+      expect(Object.keys(link.parameters).sort()).toEqual(pathParamNames(target!.url).sort());
     }
   });
 

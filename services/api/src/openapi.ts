@@ -1,7 +1,7 @@
 import * as contracts from '@netbroker/contracts';
 import { Cidr, IdempotencyKey, IpAddress, Problem, problemStatus, type ProblemCode } from '@netbroker/contracts';
 import { z } from 'zod';
-import { MAX_PATH_SEGMENT, type Route } from './http/route';
+import { fillUrl, MAX_PATH_SEGMENT, type Route } from './http/route';
 
 type Json = Record<string, unknown>;
 
@@ -11,7 +11,7 @@ const contractNames = new Map<unknown, string>(
 );
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+export const openApiPath = (url: string) => fillUrl(url, (name) => `{${name}}`);
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
 /** Methods whose requests may carry a body: the server reads one, if sent, even where the route takes none. */
@@ -130,8 +130,9 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
       const answer: Json = { description: `Problem: ${codes.join(', ')}`, content: { 'application/problem+json': { schema: ref('Problem') } } };
       if (status === 401) answer.headers = { 'WWW-Authenticate': { schema: { type: 'string' } } };
       if (status === 429) answer.headers = { 'Retry-After': { schema: { type: 'integer' } } };
-      if (codes.includes('ipam-unavailable')) {
-        answer.headers = { 'Retry-After': { schema: { type: 'integer' }, description: 'With ipam-unavailable: seconds after which to try again' } };
+      const retried = codes.filter((c) => c === 'ipam-unavailable' || c === 'unavailable');
+      if (retried.length) {
+        answer.headers = { 'Retry-After': { schema: { type: 'integer' }, description: `With ${retried.join(', ')}: seconds after which to try again` } };
       }
       responses[String(status)] = answer;
     }

@@ -1,8 +1,8 @@
-import { problemStatus, problemType, type FieldError, type Problem, type ProblemCode } from '@netbroker/contracts';
+import { problemStatus, problemType, type FieldError, type Problem, type ProblemCode, type RouterErrorReason } from '@netbroker/contracts';
 import { isIpamRefused, isIpamUnavailable } from '@netbroker/bus';
 import type { z } from 'zod';
 
-const titles: Record<ProblemCode, string> = {
+const titles: Record<Exclude<ProblemCode, RouterErrorReason>, string> = {
   'malformed-json': 'The body is not valid JSON',
   'bad-request': 'The request cannot be read',
   'invalid-body': 'The body does not match the schema',
@@ -43,8 +43,42 @@ const titles: Record<ProblemCode, string> = {
   'invalid-request': 'Request refused by the address manager',
   'dependency-unavailable': 'A service the API depends on is unavailable',
   'ipam-unavailable': 'The address manager (ipam) is unavailable',
+  unavailable: 'The router is unavailable',
   internal: 'Internal error',
 };
+
+/** The router's refusals (its reasons, passed through); one it adds later reads as the generic title. */
+const routerTitles: Partial<Record<RouterErrorReason, string>> = {
+  'invalid-route': 'Invalid route',
+  'ipv6-unsupported': 'IPv6 is not supported',
+  'default-route': 'The default route belongs to the egress',
+  'overlaps-own-cidr': "Overlaps the project's CIDR",
+  'overlaps-connected': 'Overlaps an attached private network',
+  'overlaps-peer': 'Overlaps a peered network',
+  'reserved-range': 'Overlaps a reserved range',
+  'nexthop-not-connected': 'Next hop not on a connected network',
+  'nexthop-on-peer-link': "Next hop on a peering's link",
+  'invalid-nexthop': 'Invalid next hop',
+  'conflicting-route': 'Two next hops for one destination',
+  'route-quota': 'Too many routes',
+  'self-peering': 'A project cannot peer with itself',
+  'duplicate-peering': 'Already peered',
+  'peering-quota': 'Too many peerings',
+  'project-not-ready': 'The project has no CIDR yet',
+  'link-pool-exhausted': 'No link network left',
+  'invalid-link-address': 'Invalid link address',
+  'unknown-project': 'Unknown project',
+  'unknown-peering': 'Unknown peering',
+  'unknown-private-network': 'Unknown private network',
+  'private-network-not-allowed': 'Private network not allowed',
+  'private-network-in-use': 'Private network in use',
+  'invalid-private-network': 'Invalid private network',
+  'invalid-attachment-address': 'Address not free on the private network',
+  'private-network-full': 'No free address on the private network',
+  'not-acceptable': 'The peering cannot be accepted',
+};
+
+const titleOf = (code: ProblemCode): string => (code in titles ? titles[code as keyof typeof titles] : (routerTitles[code as RouterErrorReason] ?? 'Refused by the router'));
 
 /** An answer that is a problem: thrown anywhere below a route, turned into problem+json at the edge. */
 export class ProblemError extends Error {
@@ -65,7 +99,7 @@ export class ProblemError extends Error {
   toProblem(): Problem {
     return {
       type: problemType(this.code),
-      title: titles[this.code],
+      title: titleOf(this.code),
       status: this.status,
       code: this.code,
       detail: this.detail,

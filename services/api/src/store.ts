@@ -7,6 +7,10 @@ import {
   mappingBuckets,
   MappingRecord,
   MappingStatus,
+  PeeringRecord,
+  PrivateNetworkRecord,
+  ProjectRoutesRecord,
+  routerBuckets,
   ProjectRecord,
   ProjectStatus,
   projectBuckets,
@@ -38,6 +42,12 @@ export interface Store {
   /** Key `<exporterTenant>.<exporterProject>.<exposure>.<consumerTenant>.<consumerProject>`. */
   grants: JsonKv<typeof GrantRecord>;
   exposureStatus: JsonKv<typeof ExposureStatus>;
+  /** The router's records (it alone writes them; the api sends it commands): key `<tenant>.<project>`. */
+  routes: JsonKv<typeof ProjectRoutesRecord>;
+  /** Key: the peering's id. */
+  peerings: JsonKv<typeof PeeringRecord>;
+  /** Key: the network's name. */
+  privateNetworks: JsonKv<typeof PrivateNetworkRecord>;
 }
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -56,6 +66,9 @@ export async function openStore(nc: NatsConnection, replicas: number): Promise<S
     exposures: await openKv(nc, exposureBuckets.exposures, ExposureRecord, opts),
     grants: await openKv(nc, exposureBuckets.grants, GrantRecord, opts),
     exposureStatus: await openKv(nc, exposureBuckets.status, ExposureStatus, opts),
+    routes: await openKv(nc, routerBuckets.routes, ProjectRoutesRecord, opts),
+    peerings: await openKv(nc, routerBuckets.peerings, PeeringRecord, opts),
+    privateNetworks: await openKv(nc, routerBuckets.privateNetworks, PrivateNetworkRecord, opts),
     idempotency: await openKv(nc, projectBuckets.idempotency, IdempotencyRecord, { replicas, history: 1, maxAgeMs: IDEMPOTENCY_TTL_MS }),
   };
 }

@@ -1,4 +1,5 @@
-import type { ProjectRecord, ProjectStatus, TenantRecord, TokenRecord } from '@netbroker/contracts';
+import { projectKey, type PeeringRecord, type PrivateNetworkRecord, type ProjectRecord, type ProjectRoutesRecord, type ProjectStatus, type TenantRecord, type TokenRecord } from '@netbroker/contracts';
+import type { KvChange } from '@netbroker/bus';
 import { KvSource } from '@netbroker/controller';
 import type { Logger } from '@netbroker/runtime';
 import { Histogram, type Registry } from 'prom-client';
@@ -14,8 +15,9 @@ export function readable<S extends z.ZodType>(source: KvSource<S>, key: string):
 
 /**
  * What the api answers reads from: the buckets every request touches (tokens and tenants, for
- * authentication) and those of a project's GET (projects, their status), followed into memory
- * like the other services follow theirs. `current()` is the four buckets' read barriers at once:
+ * authentication), those of a project's GET (projects, their status) and the router's records
+ * (routes, peerings, private networks: a project's GET shows its network), followed into memory
+ * like the other services follow theirs. `current()` is the buckets' read barriers at once:
  * what is read after it misses no write acknowledged before it, made by this replica, another
  * replica or another service.
  *
@@ -31,6 +33,12 @@ export class ApiView {
   readonly tenants: KvSource<typeof TenantRecord>;
   readonly projects: KvSource<typeof ProjectRecord>;
   readonly status: KvSource<typeof ProjectStatus>;
+  /** Written by the router only (the api sends it commands). */
+  readonly routes: KvSource<typeof ProjectRoutesRecord>;
+  readonly peerings: KvSource<typeof PeeringRecord>;
+  readonly privateNetworks: KvSource<typeof PrivateNetworkRecord>;
+  /** Peering ids by side: project key, and tenant. */
+  private readonly peeringIndex = new PeeringIndex();
 
   private readonly barrierSeconds: Histogram | undefined;
   /** performance.now() when the newest completed barrier was asked for: the view holds every write acknowledged before it. */
@@ -49,6 +57,10 @@ export class ApiView {
     this.tenants = new KvSource(store.tenants, logger);
     this.projects = new KvSource(store.projects, logger);
     this.status = new KvSource(store.status, logger);
+    this.routes = new KvSource(store.routes, logger);
+    this.peerings = new KvSource(store.peerings, logger);
+    this.privateNetworks = new KvSource(store.privateNetworks, logger);
+    this.peerings.onChange((change) => this.peeringIndex.apply(change));
   }
 
   /** Resolves once every bucket of the view holds every write acknowledged before the call. */
@@ -75,7 +87,7 @@ export class ApiView {
   }
 
   get sources(): Array<KvSource<z.ZodType>> {
-    return [this.tokens, this.tenants, this.projects, this.status];
+    return [this.tokens, this.tenants, this.projects, this.status, this.routes, this.peerings, this.privateNetworks];
   }
 
   /** The token's record and its tenant's, as the view has it (see the class). */
@@ -117,4 +129,77 @@ export class ApiView {
     for (const key of this.projects.keys()) if (key.startsWith(prefix)) names.push(key.slice(prefix.length));
     return names.sort();
   }
+
+  /** A project's routes and attachments as the view has it (see the class); undefined: none yet. */
+  routesOf(tenant: string, project: string): ProjectRoutesRecord | undefined {
+    return readable(this.routes, projectKey(tenant, project));
+  }
+
+  /** One peering as the view has it (see the class). */
+  peering(id: string): PeeringRecord | undefined {
+    return readable(this.peerings, id);
+  }
+
+  /** The peerings a project is a side of, by id. */
+  peeringsOfProject(tenant: string, project: string): PeeringRecord[] {
+    return this.peeringIndex.ofProject(projectKey(tenant, project)).flatMap((id) => this.peering(id) ?? []);
+  }
+
+  /** The ids of the peerings a tenant is a side of, sorted. */
+  peeringIdsOfTenant(tenant: string): string[] {
+    return this.peeringIndex.ofTenant(tenant);
+  }
+
+  /** One private network as the view has it (see the class). */
+  privateNetwork(name: string): PrivateNetworkRecord | undefined {
+    return readable(this.privateNetworks, name);
+  }
+
+  /** Every private network name as the view has it, sorted. */
+  privateNetworkNames(): string[] {
+    return [...this.privateNetworks.keys()].sort();
+  }
+}
+
+/** Which peerings each project and tenant is a side of, kept from the bucket's changes. */
+export class PeeringIndex {
+  private readonly sides = new Map<string, { projects: string[]; tenants: string[] }>();
+  private readonly byProject = new Map<string, Set<string>>();
+  private readonly byTenant = new Map<string, Set<string>>();
+
+  apply(change: KvChange<PeeringRecord>): void {
+    const id = change.key;
+    const before = this.sides.get(id);
+    if (before) {
+      before.projects.forEach((k) => remove(this.byProject, k, id));
+      before.tenants.forEach((t) => remove(this.byTenant, t, id));
+      this.sides.delete(id);
+    }
+    if (change.op !== 'put') return;
+    const { requester: r, accepter: a } = change.value;
+    const after = { projects: [projectKey(r.tenant, r.project), projectKey(a.tenant, a.project)], tenants: [r.tenant, a.tenant] };
+    after.projects.forEach((k) => add(this.byProject, k, id));
+    after.tenants.forEach((t) => add(this.byTenant, t, id));
+    this.sides.set(id, after);
+  }
+
+  ofProject(key: string): string[] {
+    return [...(this.byProject.get(key) ?? [])].sort();
+  }
+
+  ofTenant(tenant: string): string[] {
+    return [...(this.byTenant.get(tenant) ?? [])].sort();
+  }
+}
+
+function add(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key) ?? new Set<string>();
+  set.add(id);
+  index.set(key, set);
+}
+
+function remove(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  set?.delete(id);
+  if (set?.size === 0) index.delete(key);
 }

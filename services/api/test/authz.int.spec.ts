@@ -45,6 +45,8 @@ const values = () => ({
   consumerProject: project,
   exporterTenant: tenantB,
   exporterProject: project,
+  // private networks (a peering's :id is the token id: not a peering id, 404 like a missing one)
+  network: 'vrack',
 });
 const send = (token: string | undefined, route: (typeof routes)[number], path = fillPath(route.url, values())) =>
   t.as(token)(route.method, path, route.body ? { body: route.example ?? {} } : {});

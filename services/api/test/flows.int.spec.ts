@@ -140,7 +140,8 @@ describe('projects', () => {
 
     const got = await as()('GET', '/v1/projects/web');
     expect(got.status).toBe(200);
-    expect(got.body).toEqual(created.body);
+    // The GET shows the project's network too (routes, attachments, peerings: none yet).
+    expect(got.body).toEqual({ ...(created.body as object), network: { routes: 0, attachments: [], peerings: [] } });
 
     const record = ProjectRecord.parse(JSON.parse((await kvText(t.nc, 'projects', `${tenant}.web`))!));
     expect(record).toMatchObject({ uid, generation: 1, tenant, name: 'web' });

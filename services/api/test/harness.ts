@@ -3,6 +3,7 @@ import { connectNats, freePort, startService, type ServiceProcess } from '@netbr
 import type { NatsConnection } from '@netbroker/bus';
 import { CreatedToken, Problem } from '@netbroker/contracts';
 import { Kvm } from '@nats-io/kv';
+import { fillUrl } from '../src/http/route';
 
 /** A short random suffix: test files share one nats-server, so every name they create is unique. */
 export const runId = () => randomBytes(3).toString('hex');
@@ -119,6 +120,19 @@ export async function startApi({ natsUrl, prefix, withIpam = true, env = {}, rep
   };
 }
 
+/**
+ * The real router service (the only writer of routes, peerings and private networks) on the
+ * given NATS, realising plans with the Linux backend (no agent runs in the api's tests: peerings
+ * stay Programming). `linkPool` must be an ipam prefix pool.
+ */
+export function startRouter(natsUrl: string, name: string, linkPool: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  return startService({
+    service: 'router',
+    name,
+    env: { NATS_URL: natsUrl, BACKENDS: 'linux', LINK_POOL: linkPool, HOST_SERVICE_CIDRS: '10.96.0.0/16', LOG_LEVEL: 'warn', ...env },
+  });
+}
+
 /** Creates the three pools of a test file through the admin API. */
 export async function createPools(t: ApiUnderTest, projects: Record<string, unknown>): Promise<void> {
   const specs: Array<[string, Record<string, unknown>]> = [
@@ -157,9 +171,9 @@ export async function kvText(nc: NatsConnection, bucket: string, key: string): P
   return entry && entry.operation === 'PUT' ? entry.string() : undefined;
 }
 
-/** Replaces `:name` placeholders of a route URL. */
+/** Replaces `:name` placeholders of a route URL (and reads fastify's `::` as the `:` it stands for). */
 export const fillPath = (url: string, values: Record<string, string>) =>
-  url.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+  fillUrl(url, (name) => {
     const value = values[name];
     if (value === undefined) throw new Error(`no value for :${name} in ${url}`);
     return value;

@@ -1,9 +1,15 @@
-import type { Method } from './route';
+import { PATH_PARAM, type Method } from './route';
 
 const order: Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
-/** A route URL (`/v1/projects/:project`) as a regular expression over request paths. */
-const pathRegExp = (url: string) => new RegExp(`^${url.split(/:[A-Za-z0-9_]+/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+/** A route URL (`/v1/projects/:project`, `…/routes::add`) as a regular expression over request paths. */
+const pathRegExp = (url: string) =>
+  new RegExp(
+    `^${url
+      .split(PATH_PARAM)
+      .map((part, i) => (i % 2 === 1 ? '[^/]+' : part.replaceAll('::', ':').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+  );
 
 /**
  * The methods the route table serves on a request path, in a fixed order: what a 405 lists in

@@ -5,6 +5,7 @@ import {
   pageOf,
   ProjectName,
   Project,
+  ProjectDetail,
   projectKey,
   ProjectList,
   projectSubjects,
@@ -20,6 +21,7 @@ import { actorOf } from '../auth';
 import { updateWithRetry } from '../cas';
 import type { ApiDeps } from '../deps';
 import { notFound, problem } from '../problems';
+import { networkOf } from '../network-view';
 import { projectView } from '../project-view';
 import { readable } from '../view';
 import { addressesOf, familyOf, usageByPool } from '../quota';
@@ -202,13 +204,14 @@ export const projectRoutes = [
     url: '/v1/projects/:project',
     auth: 'tenant',
     operationId: 'getProject',
-    summary: 'Get a project with its status',
+    summary: 'Get a project with its status and its network (routes, attachments, peerings)',
     tag: 'projects',
     params: projectPath,
-    responses: { 200: { description: 'The project', schema: Project } },
+    responses: { 200: { description: 'The project', schema: ProjectDetail } },
     problems: ['not-found'],
     async handler({ params, principal, deps }) {
-      return json(200, await view(deps, await loadProject(deps, principal.tenant.name, params.project)));
+      const record = await loadProject(deps, principal.tenant.name, params.project);
+      return json(200, { ...(await view(deps, record)), network: networkOf(deps.view, record) } satisfies ProjectDetail);
     },
   }),
   defineRoute({

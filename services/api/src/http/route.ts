@@ -140,5 +140,21 @@ export const PAGE_DESCRIPTION = 'One page, in order; `continue` is present when 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, body, ...(headers ? { headers } : {}) });
 export const noContent = (): Reply => ({ status: 204 });
 
+/**
+ * A path parameter of a route URL (`:project`). `::` is fastify's escaped colon, a literal `:` in
+ * the path (`/v1/projects/:project/routes::add` serves `…/routes:add`).
+ */
+export const PATH_PARAM = /(?<!:):([A-Za-z0-9_]+)/g;
+
+/** The names of a route URL's path parameters, in order. */
+export const pathParamNames = (url: string): string[] => [...url.matchAll(PATH_PARAM)].map((m) => m[1]!);
+
+/** A route URL with each parameter replaced by `fill(name)` and `::` read as the `:` it stands for. */
+export const fillUrl = (url: string, fill: (name: string) => string): string =>
+  url
+    .split(PATH_PARAM)
+    .map((part, i) => (i % 2 === 1 ? fill(part) : part.replaceAll('::', ':')))
+    .join('');
+
 /** Path parameters of one name each, for the route table. */
 export const pathParams = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();

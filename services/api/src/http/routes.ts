@@ -1,7 +1,10 @@
 import { exposureRoutes } from './exposures';
 import { importRoutes } from './imports';
 import { mappingRoutes } from './mappings';
+import { networkRoutes } from './network';
+import { peeringRoutes } from './peerings';
 import { poolRoutes } from './pools';
+import { privateNetworkRoutes } from './private-networks';
 import { projectRoutes } from './projects';
 import { defineRoute, json, type Route } from './route';
 import { tenantRoutes } from './tenants';
@@ -26,4 +29,16 @@ const docsRoutes = [
  * The route table: the one place routes are declared. The server registers it, the OpenAPI
  * document is generated from it, and the authorization tests iterate over it.
  */
-export const routes: Route[] = [...tenantRoutes, ...poolRoutes, ...projectRoutes, ...vclusterRoutes, ...mappingRoutes, ...exposureRoutes, ...importRoutes, ...docsRoutes];
+export const routes: Route[] = [
+  ...tenantRoutes,
+  ...poolRoutes,
+  ...privateNetworkRoutes,
+  ...projectRoutes,
+  ...vclusterRoutes,
+  ...mappingRoutes,
+  ...exposureRoutes,
+  ...importRoutes,
+  ...networkRoutes,
+  ...peeringRoutes,
+  ...docsRoutes,
+];
