@@ -3,18 +3,21 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, schemathesisPath, startStack, type Stack } from '@netbroker/testing';
+import { repoRoot, schemathesisPath, startStack, type ServiceProcess, type Stack } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPools, createTenant, runId, startApi, type ApiUnderTest } from './harness';
+import { createPools, createTenant, runId, startApi, startRouter, type ApiUnderTest } from './harness';
 
-// The OpenAPI document against the real api (+ ipam): schemathesis sends what the document says
+// The OpenAPI document against the real api (+ ipam, + router): schemathesis sends what the document says
 // is valid and what it says is not, with the admin token and a tenant token, checks every answer
 // (status, headers, content type, body schema, 405s, auth, resources after create and delete)
 // and finds 0 failures. What it is told beyond the document is in schemathesis.toml and
 // schemathesis_hooks.py, each with its reason.
 //
-// Its own nats-server: the run creates, replaces and deletes tenants and address pools as the
-// admin, which must not reach the state of the test files sharing the stack's NATS.
+// Its own nats-server: the run creates, replaces and deletes tenants, address pools and private
+// networks as the admin, which must not reach the state of the test files sharing the stack's NATS.
+// The router runs (no provisioner: projects get no CIDR, so the router refuses their routes and
+// peerings with a 4xx): without it every valid route, attachment, peering and private network
+// write would be 503, which the document states but `not_a_server_error` counts as a failure.
 
 const here = join(repoRoot, 'services', 'api', 'test');
 /** Reproducible: the same requests every run. */
@@ -30,13 +33,19 @@ interface StRun {
 
 let stack: Stack;
 let t: ApiUnderTest;
+let router: ServiceProcess;
 let tenantToken: string;
 let workDir: string;
 
 beforeAll(async () => {
   stack = await startStack({ host: false });
-  t = await startApi({ natsUrl: stack.natsUrl!, prefix: `contract-${runId()}`, env: { LOG_LEVEL: 'warn' } });
+  const prefix = `contract-${runId()}`;
+  // The router's bound well under schemathesis's 10 s request time-out.
+  t = await startApi({ natsUrl: stack.natsUrl!, prefix, env: { LOG_LEVEL: 'warn', ROUTER_TIMEOUT_MS: '4000' } });
   await createPools(t, { prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'], defaultPrefixLength: 24 });
+  const links = await t.admin('PUT', `/admin/pools/${prefix}-links`, { body: { kind: 'prefix', prefixes: ['198.18.0.0/24'], defaultPrefixLength: 30 } });
+  expect(links.status, links.text).toBe(200);
+  router = await startRouter(stack.natsUrl!, `router-${prefix}`, `${prefix}-links`);
   const tenant = `contract-${runId()}`;
   tenantToken = (await createTenant(t, tenant)).token;
   // A project keeps the tenant (and so the token) alive through DELETE /admin/tenants/{tenant}:
@@ -48,6 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await router?.stop();
   await t?.stop();
   await stack?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
