@@ -17,6 +17,8 @@ const pools =
     { name: 'projects', kind: 'prefix', prefixes: ['10.0.0.0/8'], presets: ['ovh-mks-free'], minPrefixLength: 16, maxPrefixLength: 28 },
     { name: 'egress-cloud', kind: 'address', prefixes: ['100.64.0.0/16'] },
     { name: 'egress-public', kind: 'address', ranges: [{ start: '203.0.113.10', end: '203.0.113.250' }] },
+    // Peering link networks for the router (/30s); outside Kube-OVN's default join subnet 100.64.0.0/16.
+    { name: 'links', kind: 'prefix', prefixes: ['100.127.0.0/20'], defaultPrefixLength: 30 },
   ]);
 
 /** NETBROKER_NATS_NODES=3: a JetStream cluster of three nodes, and services keeping buckets and the stream at R3. */
@@ -85,6 +87,8 @@ try {
   await start('syncer', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey });
   await start('mapper', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey });
   await start('exposer', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey, LB_PROVIDER: process.env.NETBROKER_LB_PROVIDER ?? 'metallb' });
+  // The router decides and records routes and peerings; no router-agent runs here (it needs root and programs this machine's network namespaces), so peerings stay Programming (NoAgent).
+  await start('router', { BACKENDS: 'linux', HOST_SERVICE_CIDRS: stack.host!.serviceCidr });
   await start('api', { HTTP_PORT: apiPort, NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: encryptionKey });
 } catch (e) {
   console.error(`[start] ${e instanceof Error ? e.message : String(e)}`);

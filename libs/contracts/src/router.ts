@@ -195,22 +195,28 @@ export const routerCommandSubject = 'cmd.router.write';
 
 /** Who asked: `tenant:<name>` or `admin`, carried into the records and the facts. */
 const Actor = z.string().min(1).max(256);
+/**
+ * The same on every attempt of one request: the writer answers a repeat with its first answer
+ * (kept in memory for its last 10,000 commands), so a retry after a lost reply is not refused as a
+ * duplicate of what it made.
+ */
+const RequestId = z.string().min(1).max(128).optional();
 const PeeringId = z.string().regex(/^pr-[0-9a-f]{12}$/, 'a peering id (pr- and 12 hex digits)');
 
 export const RouterCommand = z.discriminatedUnion('op', [
   /** A project's static routes: the whole list (`replace`, PUT) or Neutron's `add` / `remove`. */
-  z.object({ op: z.literal('routes'), actor: Actor, tenant: Name, project: Name, mode: z.enum(['replace', 'add', 'remove']), routes: z.array(Route).max(1_000) }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('routes'), actor: Actor, tenant: Name, project: Name, mode: z.enum(['replace', 'add', 'remove']), routes: z.array(Route).max(1_000) }).strict(),
   /** Attach a project's router to a private network; `address` default: the first free host. */
-  z.object({ op: z.literal('attach'), actor: Actor, tenant: Name, project: Name, network: Name, address: IpAddress.optional() }).strict(),
-  z.object({ op: z.literal('detach'), actor: Actor, tenant: Name, project: Name, network: Name }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('attach'), actor: Actor, tenant: Name, project: Name, network: Name, address: IpAddress.optional() }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('detach'), actor: Actor, tenant: Name, project: Name, network: Name }).strict(),
   /** From the requester's tenant; same-tenant peerings are accepted at once. */
-  z.object({ op: z.literal('peering.create'), actor: Actor, tenant: Name, project: Name, peer: PeeringSide, localConnectIP: z.string().max(64).optional() }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('peering.create'), actor: Actor, tenant: Name, project: Name, peer: PeeringSide, localConnectIP: z.string().max(64).optional() }).strict(),
   /** `tenant`: the tenant asking; only the accepter's tenant accepts. */
-  z.object({ op: z.literal('peering.accept'), actor: Actor, tenant: Name, id: PeeringId }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('peering.accept'), actor: Actor, tenant: Name, id: PeeringId }).strict(),
   /** Either side's tenant may delete. */
-  z.object({ op: z.literal('peering.delete'), actor: Actor, tenant: Name, id: PeeringId }).strict(),
-  z.object({ op: z.literal('network.put'), actor: Actor, spec: PrivateNetworkSpec }).strict(),
-  z.object({ op: z.literal('network.delete'), actor: Actor, name: Name }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('peering.delete'), actor: Actor, tenant: Name, id: PeeringId }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('network.put'), actor: Actor, spec: PrivateNetworkSpec }).strict(),
+  z.object({ requestId: RequestId, op: z.literal('network.delete'), actor: Actor, name: Name }).strict(),
 ]);
 export type RouterCommand = z.infer<typeof RouterCommand>;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { RouterErrorReason, RouterReply, routerCommandSubject, type RouterCommand } from '@netbroker/contracts';
 import { isRequestFailed, request, type NatsConnection } from '@netbroker/bus';
 import { problem, ProblemError } from './problems';
@@ -57,7 +58,9 @@ export class RouterClient {
     return new RouterClient((command, timeoutMs) => request(nc, routerCommandSubject, command, RouterReply, { timeoutMs }), { boundMs });
   }
 
-  async run(command: RouterCommand): Promise<RouterDone> {
+  async run(request: RouterCommand): Promise<RouterDone> {
+    // One id for every attempt: the writer answers a repeat (its reply was lost) with its first answer.
+    const command: RouterCommand = { ...request, requestId: request.requestId ?? randomUUID() };
     const { boundMs, attemptMs = 5_000, backoffMs = 50, maxBackoffMs = 1_000 } = this.opts;
     const now = this.opts.now ?? (() => performance.now());
     const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));

@@ -37,8 +37,15 @@ export class RouterAgent {
     private readonly owns: (netns: string) => boolean,
   ) {}
 
-  async apply(specs: readonly RouterNamespaceSpec[]): Promise<ApplyResult> {
+  /**
+   * Brings the router namespaces to `specs`. With `only`, steps 2–6 look at those namespaces
+   * alone (the ones whose spec changed since they were last applied); namespaces no longer
+   * planned are removed either way. Without it, every namespace is read and repaired (a resync).
+   */
+  async apply(all: readonly RouterNamespaceSpec[], only?: ReadonlySet<string>): Promise<ApplyResult> {
     const { netns } = this;
+    const specs = only ? all.filter((s) => only.has(s.netns)) : all;
+    netns.fresh();
     const start = netns.changes;
     const failed: ApplyResult['failed'] = [];
     const guard = async (ns: string, step: () => Promise<void>) => {
@@ -50,7 +57,7 @@ export class RouterAgent {
         failed.push({ netns: ns, error: e.message });
       }
     };
-    const desired = new Map(specs.map((s) => [s.netns, s]));
+    const desired = new Map(all.map((s) => [s.netns, s]));
     const present = new Set(await netns.namespaces());
 
     // 1. Router namespaces no longer planned go first, with their devices and routes.
@@ -67,7 +74,7 @@ export class RouterAgent {
       });
     }
     // 4. Removals: routes and devices of ours the plan no longer has.
-    const owned = ownedDevices(specs);
+    const owned = ownedDevices(all);
     for (const spec of specs) {
       await guard(spec.netns, async () => {
         const want = new Set(spec.routes.map((r) => routeId({ dst: r.destination, gateway: r.via, dev: r.dev })));

@@ -37,6 +37,8 @@ const reconciler = new PlanReconciler({
   naming,
   id: agentId,
   report: async (status) => void (await reports.put(agentId, status)),
+  // A little under the resync period, so the resync timer's apply is a full one.
+  fullEveryMs: Math.floor(config.RESYNC_INTERVAL_MS * 0.9),
   now: () => new Date(),
   logger,
 });

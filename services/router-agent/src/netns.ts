@@ -66,9 +66,39 @@ export class Netns {
   /** The last changing commands (at most 200), newest last: what an apply did. */
   readonly recent: string[] = [];
 
+  /** Reads by namespace ('' the agent's own) since it last changed (or `fresh()`): an apply reads each once, not per device. */
+  private readonly reads = new Map<string, Map<string, Promise<unknown>>>();
+
   constructor(private readonly runner: Runner) {}
 
+  /** Forgets every read: the next ones see what changed meanwhile (by anyone). An apply starts with it. */
+  fresh(): void {
+    this.reads.clear();
+  }
+
+  private read<T>(ns: string | undefined, argv: string[]): Promise<T> {
+    const key = argv.join(' ');
+    const ofNs = this.reads.get(ns ?? '') ?? new Map<string, Promise<unknown>>();
+    this.reads.set(ns ?? '', ofNs);
+    let found = ofNs.get(key) as Promise<T> | undefined;
+    if (!found) {
+      found = this.runner.run(argv).then((text) => json<T>(text));
+      ofNs.set(key, found);
+      found.catch(() => ofNs.delete(key));
+    }
+    return found;
+  }
+
+  /** The namespaces a changing command touches: the one it runs in, and any `netns <name>` it names (a veth's ends). */
+  private forget(argv: string[], input?: string): void {
+    const at = argv.indexOf('-n');
+    const exec = argv.indexOf('exec');
+    this.reads.delete(at >= 0 ? argv[at + 1]! : exec >= 0 ? argv[exec + 1]! : '');
+    for (const m of `${argv.join(' ')}\n${input ?? ''}`.matchAll(/\bnetns (?:add |delete )?(\S+)/g)) this.reads.delete(m[1]!);
+  }
+
   private changing(argv: string[], input?: string, count = 1): Promise<string> {
+    this.forget(argv, input);
     this.changes += count;
     this.recent.push(`${argv.join(' ')}${input ? `: ${input.trim().replaceAll('\n', '; ').slice(0, 300)}` : ''}`);
     this.recent.splice(0, Math.max(0, this.recent.length - 200));
@@ -79,20 +109,20 @@ export class Netns {
     return json<Array<{ name: string }>>(await this.runner.run(['ip', '-json', 'netns', 'list'])).map((n) => n.name);
   }
 
-  async links(ns: string | undefined): Promise<LinkInfo[]> {
-    return json(await this.runner.run(['ip', ...inNs(ns), '-json', 'link', 'show']));
+  links(ns: string | undefined): Promise<LinkInfo[]> {
+    return this.read(ns, ['ip', ...inNs(ns), '-json', 'link', 'show']);
   }
 
-  async addresses(ns: string | undefined): Promise<AddrInfo[]> {
-    return json(await this.runner.run(['ip', ...inNs(ns), '-json', 'addr', 'show']));
+  addresses(ns: string | undefined): Promise<AddrInfo[]> {
+    return this.read(ns, ['ip', ...inNs(ns), '-json', 'addr', 'show']);
   }
 
   async forwarding(ns: string): Promise<boolean> {
     return (await this.runner.run(['ip', 'netns', 'exec', ns, 'sysctl', '-n', 'net.ipv4.ip_forward'])).trim() === '1';
   }
 
-  async routes(ns: string, protocol: number): Promise<RouteInfo[]> {
-    return json(await this.runner.run(['ip', '-n', ns, '-json', 'route', 'show', 'proto', String(protocol)]));
+  routes(ns: string, protocol: number): Promise<RouteInfo[]> {
+    return this.read(ns, ['ip', '-n', ns, '-json', 'route', 'show', 'proto', String(protocol)]);
   }
 
   /** The comments of the rules of an nftables table (none when there is no such table). */

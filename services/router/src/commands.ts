@@ -40,6 +40,8 @@ export interface CommandDeps {
 
 type Refusal = { ok: false; error: RouterError };
 const refused = (r: Refusal): RouterReply => ({ ok: false, error: r.error });
+/** Answers kept for repeated request ids. */
+const ANSWERS_KEPT = 10_000;
 const newPeeringId = () => `pr-${randomBytes(6).toString('hex')}`;
 
 /** Serialises async work: each runs after the one before it has finished. */
@@ -63,8 +65,21 @@ export class RouterCommands {
     readonly serial: Serial,
   ) {}
 
+  /** The last answers by request id, oldest first (a Map keeps insertion order). */
+  private readonly answered = new Map<string, RouterReply>();
+
   handle(cmd: RouterCommand): Promise<RouterReply> {
-    return this.serial.run(() => this.decide(cmd));
+    return this.serial.run(async () => {
+      const id = cmd.requestId;
+      const before = id === undefined ? undefined : this.answered.get(id);
+      if (before) return before;
+      const reply = await this.decide(cmd);
+      if (id !== undefined) {
+        this.answered.set(id, reply);
+        if (this.answered.size > ANSWERS_KEPT) this.answered.delete(this.answered.keys().next().value!);
+      }
+      return reply;
+    });
   }
 
   private async decide(cmd: RouterCommand): Promise<RouterReply> {
@@ -109,7 +124,7 @@ export class RouterCommands {
     if (!project) return refused(refusal);
     const next = cmd.mode === 'replace' ? cmd.routes : cmd.mode === 'add' ? addRoutes(project.routes, cmd.routes) : removeRoutes(project.routes, cmd.routes);
     const checked = validateRoutes(snapshot, key, next);
-    if (!checked.ok) return refused(checked);
+    if (!checked.ok) return refused({ ok: false, error: requestIndex(checked.error, cmd.mode, project.routes.length) });
     return this.writeRoutes(cmd, key, { routes: checked.value, attachments: project.attachments });
   }
 
@@ -306,3 +321,14 @@ export class RouterCommands {
 }
 
 const fail = (reason: RouterError['reason'], message: string): Refusal => ({ ok: false, error: { reason, message } });
+
+/**
+ * A refusal's route index as the request numbers it: validation numbers the whole new list, which
+ * for `add` is the current routes followed by the request's, and for `remove` holds none of the
+ * request's (the index is dropped). A route at fault that was there before has no request index.
+ */
+export function requestIndex(error: RouterError, mode: 'replace' | 'add' | 'remove', current: number): RouterError {
+  if (error.index === undefined || mode === 'replace') return error;
+  const { index, ...rest } = error;
+  return mode === 'add' && index >= current ? { ...rest, index: index - current } : rest;
+}

@@ -35,12 +35,28 @@ export class PeeringReconciler {
     return { backends, agents: [...state.sources.agents.entries()].map(([, a]) => a), vpcs, now: now().getTime(), staleMs: agentStaleMs };
   }
 
+  /** Whether a peering may need a write: a side gone, being deleted, or a state the backends no longer agree with. */
+  private wants(p: PeeringRecord): boolean {
+    const { state } = this.deps;
+    if (p.state === 'Deleting') return true;
+    const gone = [p.requester, p.accepter].map(sideKey).some((key) => state.sources.statuses.get(key) === undefined || state.deleting().has(key));
+    if (gone) return true;
+    if (p.state === 'PendingAcceptance' || p.state === 'Failed') return false;
+    const progress = peeringProgress(p, this.view());
+    const before = p.conditions.find((c) => c.type === 'Programmed');
+    return !(p.state === progress.state && before?.reason === progress.reason && before.message === progress.message);
+  }
+
   reconcile(id: string): Promise<ReconcileResult> {
     return this.deps.commands.serial.run(() => this.step(id));
   }
 
   private async step(id: string): Promise<ReconcileResult> {
     const { state, commands } = this.deps;
+    // Decided on the followed view (every agent report looks at every peering: no read each);
+    // the record is read from the store, for its revision, only when there is something to write.
+    const seen = state.sources.peerings.get(id);
+    if (!seen || !this.wants(seen)) return undefined;
     const found = await commands.store.peerings.get(id);
     if (!found) return undefined;
     const p = found.value;

@@ -116,10 +116,13 @@ describe('router commands', () => {
   it('leaves a cross-tenant peering pending until the accepter accepts; others cannot see it', async () => {
     await project('t', 'x', '198.18.30.0/24');
     await project('v', 'y', '198.18.31.0/24');
-    const created = peeringOf(await send({ op: 'peering.create', actor: 'tenant:t', tenant: 't', project: 'x', peer: { tenant: 'v', project: 'y' } }));
+    const create = { op: 'peering.create', requestId: 'req-x-y', actor: 'tenant:t', tenant: 't', project: 'x', peer: { tenant: 'v', project: 'y' } } as const;
+    const created = peeringOf(await send(create));
     expect(created).toMatchObject({ state: 'PendingAcceptance' });
     expect(created.link).toBeUndefined();
     expect(reasonOf(await send({ op: 'peering.create', actor: 'tenant:v', tenant: 'v', project: 'y', peer: { tenant: 't', project: 'x' } }))).toBe('duplicate-peering');
+    // A retry of the same request (its reply lost) gets the first answer, not a duplicate refusal.
+    expect(peeringOf(await send(create)).id).toBe(created.id);
     expect(reasonOf(await send({ op: 'peering.accept', actor: 'tenant:t', tenant: 't', id: created.id }))).toBe('not-acceptable');
     expect(reasonOf(await send({ op: 'peering.accept', actor: 'tenant:w', tenant: 'w', id: created.id }))).toBe('unknown-peering');
     expect(reasonOf(await send({ op: 'peering.delete', actor: 'tenant:w', tenant: 'w', id: created.id }))).toBe('unknown-peering');
