@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PrivateNetworkSpec } from '@netbroker/contracts';
@@ -189,11 +189,23 @@ describe('the router agent, with real packets', () => {
     for (const p of ['a', 'b', 'c']) await sh(['ip', 'netns', 'delete', ns.router(p)]);
     const file = join(scratch, 'specs.json');
     writeFileSync(file, JSON.stringify(specs(plan)));
+    // Killed the moment its first router namespace appears (inotify on /run/netns, not polling: a
+    // poll under load can miss the whole run).
+    const appeared = new Promise<void>((resolve) => {
+      const watcher = watch('/run/netns', (_event, name) => {
+        if (name !== ns.router('a')) return;
+        watcher.close();
+        resolve();
+      });
+    });
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'services', 'router-agent', 'test', 'fixtures', 'apply.ts'), file, `${run}-r-`], { stdio: 'ignore', cwd: repoRoot });
     children.push(child);
-    await eventually(async () => expect(await sh(['ip', 'netns', 'list'])).toContain(ns.router('a')), { timeoutMs: 20_000, intervalMs: 5 });
+    await appeared;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // A run that finished before the kill proves nothing: say so instead of waiting for an exit that came already.
+    expect(child.exitCode, 'the apply finished before it could be killed').toBeNull();
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await exited;
     const first = await apply(plan);
     expect(first.changes).toBeGreaterThan(0); // the killed run left work undone
     expect((await apply(plan)).changes).toBe(0);
