@@ -22,6 +22,8 @@ export interface PrivatePlatform {
   /** NATS, the host kubeconfig and the sealing key: what a controller service needs besides its own settings. */
   env: Record<string, string>;
   adminToken: string;
+  /** The api's base URL (`http://127.0.0.1:<port>`), for clients of its HTTP API. */
+  apiUrl: string;
   /** Calls the api (`bearer` default: the admin token). */
   call(method: string, path: string, body?: unknown, bearer?: string): Promise<ApiAnswer>;
   /** Starts another service on this platform (stopped with it). */
@@ -82,7 +84,7 @@ export async function startPrivatePlatform(opts: PrivatePlatformOptions): Promis
       const text = await res.text();
       return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
     };
-    return { dir, natsUrl: nats.url, nc, env, adminToken, call, start, stop };
+    return { dir, natsUrl: nats.url, nc, env, adminToken, apiUrl: `http://127.0.0.1:${port}`, call, start, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -1,0 +1,362 @@
+import type { Route } from '@netbroker/contracts';
+import { calls, PAGE_SIZE, type ApiRequest } from './calls';
+import { UsageError } from './exit';
+import { parseDuration, type Flags, type OptionName } from './options';
+import type { ViewName } from './output';
+
+// The commands, as a table: words, arguments, flags, and a pure `plan` from the parsed command
+// line to what to do (requests to make, how to show the answer). The runner (run.ts) carries a
+// plan out; help, completion and the tests read this table.
+
+/** How a one-request command shows its answer in table format. */
+export interface Show {
+  /** A table of the answer. */
+  view?: ViewName;
+  /** A line instead of a table (`project/web created`), from the answer's body. */
+  message?: (body: unknown) => string;
+}
+
+export type Plan =
+  /** One request; with `wait`, then poll the project until Ready or Failed. */
+  | { kind: 'call'; request: ApiRequest; show: Show; wait?: { project: string; timeoutMs: number } }
+  /** One request whose body is built from a file's text (read by the runner). */
+  | { kind: 'call-with-file'; path: string; request: (text: string) => ApiRequest; show: Show }
+  /** Every page of a list, shown as one. */
+  | { kind: 'list'; request: ApiRequest; view: ViewName; noun: string }
+  | { kind: 'login'; api?: string | undefined; token?: string | undefined; tokenFile?: string | undefined; context: string; check: boolean }
+  | { kind: 'get-contexts' }
+  | { kind: 'current-context' }
+  | { kind: 'use-context'; name: string }
+  | { kind: 'delete-context'; name: string }
+  | { kind: 'completion'; shell: 'bash' | 'zsh' }
+  | { kind: 'help'; words: string[] }
+  | { kind: 'print'; text: string };
+
+export interface ArgSpec {
+  name: string;
+  optional?: boolean;
+  choices?: readonly string[];
+}
+
+export interface Input {
+  /** Positional arguments by name. */
+  args: Record<string, string | undefined>;
+  /** Positionals after the named ones (commands with `rest`). */
+  rest: string[];
+  flags: Flags;
+}
+
+export interface CommandSpec {
+  verb: string;
+  noun?: string;
+  /** Other spellings of the noun (`project` for `projects`). */
+  aliases?: readonly string[];
+  args?: readonly ArgSpec[];
+  /** Help text for further positionals (`DESTINATION via NEXTHOP...`); absent: none allowed. */
+  rest?: string;
+  options?: readonly OptionName[];
+  required?: readonly OptionName[];
+  summary: string;
+  plan(input: Input): Plan;
+}
+
+export const VERSION = '0.1.0';
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+const list = (call: ApiRequest['call'], view: ViewName, noun: string, params?: Record<string, string>): Plan => ({
+  kind: 'list',
+  request: { call, ...(params ? { params } : {}), query: { limit: String(PAGE_SIZE) } },
+  view,
+  noun,
+});
+
+/** A named argument the parser has checked is present. */
+const arg = (input: Input, name: string): string => {
+  const value = input.args[name];
+  if (value === undefined) throw new Error(`argument ${name} missing after parsing`);
+  return value;
+};
+/** A flag the command requires (the parser checked it is there). */
+const flag = (input: Input, name: OptionName): string => {
+  const value = input.flags[name];
+  if (typeof value !== 'string') throw new Error(`--${name} missing after parsing`);
+  return value;
+};
+
+function integer(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(text)) throw new UsageError(`--${name} must be a whole number, not "${text}"`);
+  return Number(text);
+}
+
+/** `DEST via NEXTHOP [DEST via NEXTHOP ...]` as routes. */
+export function routesOf(rest: string[]): Route[] {
+  if (rest.length === 0 || rest.length % 3 !== 0) throw new UsageError('give routes as DESTINATION via NEXTHOP (one or more)');
+  const routes: Route[] = [];
+  for (let i = 0; i < rest.length; i += 3) {
+    if (rest[i + 1] !== 'via') throw new UsageError(`expected "via" after ${rest[i]}, got "${rest[i + 1]}"`);
+    routes.push({ destination: rest[i]!, nexthop: rest[i + 2]! });
+  }
+  return routes;
+}
+
+const bodyField = (body: unknown, field: string): string => {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' ? value : '?';
+};
+
+const projectOpt = ['project'] as const;
+
+export const commands: readonly CommandSpec[] = [
+  {
+    verb: 'login',
+    options: ['api', 'token', 'token-file', 'skip-check'],
+    summary: 'save a context (API URL and token; default name "default") and make it the current one',
+    plan: ({ flags }) => ({ kind: 'login', api: flags.api, token: flags.token, tokenFile: flags['token-file'], context: flags.context ?? 'default', check: !flags['skip-check'] }),
+  },
+  { verb: 'config', noun: 'get-contexts', summary: 'list the contexts (never their tokens)', plan: () => ({ kind: 'get-contexts' }) },
+  { verb: 'config', noun: 'current-context', summary: 'print the name of the current context', plan: () => ({ kind: 'current-context' }) },
+  { verb: 'config', noun: 'use-context', args: [{ name: 'NAME' }], summary: 'make a context the current one', plan: (i) => ({ kind: 'use-context', name: arg(i, 'NAME') }) },
+  { verb: 'config', noun: 'delete-context', args: [{ name: 'NAME' }], summary: 'remove a context', plan: (i) => ({ kind: 'delete-context', name: arg(i, 'NAME') }) },
+
+  {
+    verb: 'get',
+    noun: 'projects',
+    aliases: ['project'],
+    args: [{ name: 'NAME', optional: true }],
+    summary: 'list the projects, or show one',
+    plan: (i) =>
+      i.args.NAME !== undefined
+        ? { kind: 'call', request: { call: 'getProject', params: { project: arg(i, 'NAME') } }, show: { view: 'project' } }
+        : list('listProjects', 'projects', 'projects'),
+  },
+  {
+    verb: 'create',
+    noun: 'project',
+    aliases: ['projects'],
+    args: [{ name: 'NAME' }],
+    options: ['egress', 'cidr', 'prefix-length', 'wait', 'timeout'],
+    required: ['egress'],
+    summary: 'create a project (provisioned asynchronously; --wait until Ready)',
+    plan: (i) => {
+      const name = arg(i, 'NAME');
+      const timeout = i.flags.timeout;
+      const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeout);
+      if (timeoutMs === undefined) throw new UsageError(`--timeout must be a duration such as 90s or 2m, not "${timeout}"`);
+      if (timeout !== undefined && !i.flags.wait) throw new UsageError('--timeout only goes with --wait');
+      const body = calls.createProject.body({
+        name,
+        // One of the flag's choices: the parser checked it.
+        egress: flag(i, 'egress') as 'cloud' | 'public',
+        cidr: i.flags.cidr,
+        prefixLength: integer('prefix-length', i.flags['prefix-length']),
+      });
+      return {
+        kind: 'call',
+        request: { call: 'createProject', body },
+        show: { message: () => `project/${name} created` },
+        ...(i.flags.wait ? { wait: { project: name, timeoutMs } } : {}),
+      };
+    },
+  },
+  {
+    verb: 'delete',
+    noun: 'project',
+    aliases: ['projects'],
+    args: [{ name: 'NAME' }],
+    summary: 'request the deletion of a project (torn down asynchronously)',
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'deleteProject', params: { project: arg(i, 'NAME') } },
+      show: { message: () => `project/${arg(i, 'NAME')} deletion requested` },
+    }),
+  },
+
+  {
+    verb: 'get',
+    noun: 'peerings',
+    aliases: ['peering'],
+    args: [{ name: 'ID', optional: true }],
+    summary: 'list the peerings the tenant is a side of, or show one',
+    plan: (i) =>
+      i.args.ID !== undefined ? { kind: 'call', request: { call: 'getPeering', params: { id: arg(i, 'ID') } }, show: { view: 'peering' } } : list('listPeerings', 'peerings', 'peerings'),
+  },
+  {
+    verb: 'create',
+    noun: 'peering',
+    aliases: ['peerings'],
+    options: ['project', 'peer', 'local-connect-ip'],
+    required: ['project', 'peer'],
+    summary: "peer a project with another (another tenant's: pending until that tenant accepts)",
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'createPeering', body: calls.createPeering.body({ project: flag(i, 'project'), peer: flag(i, 'peer'), localConnectIP: i.flags['local-connect-ip'] }) },
+      show: { message: (b) => `peering/${bodyField(b, 'id')} created (${bodyField(b, 'state')})` },
+    }),
+  },
+  {
+    verb: 'accept',
+    noun: 'peering',
+    aliases: ['peerings'],
+    args: [{ name: 'ID' }],
+    summary: "accept a peering another tenant's project asked for",
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'acceptPeering', params: { id: arg(i, 'ID') } },
+      show: { message: (b) => `peering/${arg(i, 'ID')} accepted (${bodyField(b, 'state')})` },
+    }),
+  },
+  {
+    verb: 'delete',
+    noun: 'peering',
+    aliases: ['peerings'],
+    args: [{ name: 'ID' }],
+    summary: 'delete a peering (either side)',
+    plan: (i) => ({ kind: 'call', request: { call: 'deletePeering', params: { id: arg(i, 'ID') } }, show: { message: () => `peering/${arg(i, 'ID')} deletion requested` } }),
+  },
+
+  {
+    verb: 'get',
+    noun: 'routes',
+    aliases: ['route'],
+    options: projectOpt,
+    required: projectOpt,
+    summary: "the static routes of a project's router",
+    plan: (i) => ({ kind: 'call', request: { call: 'getRoutes', params: { project: flag(i, 'project') } }, show: { view: 'routes' } }),
+  },
+  {
+    verb: 'add',
+    noun: 'route',
+    aliases: ['routes'],
+    rest: 'DESTINATION via NEXTHOP...',
+    options: projectOpt,
+    required: projectOpt,
+    summary: 'add static routes (one already there is kept); shows the routes now',
+    plan: (i) => ({ kind: 'call', request: { call: 'addRoutes', params: { project: flag(i, 'project') }, body: calls.addRoutes.body(routesOf(i.rest)) }, show: { view: 'routes' } }),
+  },
+  {
+    verb: 'remove',
+    noun: 'route',
+    aliases: ['routes'],
+    rest: 'DESTINATION via NEXTHOP...',
+    options: projectOpt,
+    required: projectOpt,
+    summary: 'remove static routes (one not there is no error); shows the routes now',
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'removeRoutes', params: { project: flag(i, 'project') }, body: calls.removeRoutes.body(routesOf(i.rest)) },
+      show: { view: 'routes' },
+    }),
+  },
+  {
+    verb: 'get',
+    noun: 'attachments',
+    aliases: ['attachment'],
+    options: projectOpt,
+    required: projectOpt,
+    summary: "the private networks a project's router is attached to",
+    plan: (i) => ({ kind: 'call', request: { call: 'getRoutes', params: { project: flag(i, 'project') } }, show: { view: 'attachments' } }),
+  },
+  {
+    verb: 'attach',
+    noun: 'network',
+    args: [{ name: 'NETWORK' }],
+    options: ['project', 'address'],
+    required: projectOpt,
+    summary: "attach a project's router to a private network shared with the tenant",
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'attachPrivateNetwork', params: { project: flag(i, 'project'), network: arg(i, 'NETWORK') }, body: calls.attachPrivateNetwork.body({ address: i.flags.address }) },
+      show: { view: 'attachments' },
+    }),
+  },
+  {
+    verb: 'detach',
+    noun: 'network',
+    args: [{ name: 'NETWORK' }],
+    options: projectOpt,
+    required: projectOpt,
+    summary: "detach a project's router from a private network",
+    plan: (i) => ({ kind: 'call', request: { call: 'detachPrivateNetwork', params: { project: flag(i, 'project'), network: arg(i, 'NETWORK') } }, show: { view: 'attachments' } }),
+  },
+  {
+    verb: 'get',
+    noun: 'private-networks',
+    aliases: ['private-network'],
+    summary: 'the private networks an admin shared with the tenant',
+    plan: () => ({ kind: 'call', request: { call: 'listTenantPrivateNetworks' }, show: { view: 'privateNetworks' } }),
+  },
+
+  {
+    verb: 'get',
+    noun: 'vcluster',
+    options: projectOpt,
+    required: projectOpt,
+    summary: "a project's virtual cluster registration and sync status",
+    plan: (i) => ({ kind: 'call', request: { call: 'getVCluster', params: { project: flag(i, 'project') } }, show: { view: 'vcluster' } }),
+  },
+  {
+    verb: 'register',
+    noun: 'vcluster',
+    options: ['project', 'kubeconfig', 'name'],
+    required: ['project', 'kubeconfig'],
+    summary: "register (or replace) a project's virtual cluster from its kubeconfig file",
+    plan: (i) => ({
+      kind: 'call-with-file',
+      path: flag(i, 'kubeconfig'),
+      request: (text) => ({ call: 'registerVCluster', params: { project: flag(i, 'project') }, body: calls.registerVCluster.body({ kubeconfig: text, name: i.flags.name }) }),
+      show: { message: () => `vcluster of project ${flag(i, 'project')} registered` },
+    }),
+  },
+  {
+    verb: 'delete',
+    noun: 'vcluster',
+    options: projectOpt,
+    required: projectOpt,
+    summary: "remove a project's virtual cluster registration",
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'deregisterVCluster', params: { project: flag(i, 'project') } },
+      show: { message: () => `vcluster of project ${flag(i, 'project')} deregistered` },
+    }),
+  },
+  {
+    verb: 'get',
+    noun: 'mappings',
+    aliases: ['mapping'],
+    options: projectOpt,
+    required: projectOpt,
+    summary: "a project's service mappings",
+    plan: (i) => list('listMappings', 'mappings', 'mappings', { project: flag(i, 'project') }),
+  },
+  {
+    verb: 'get',
+    noun: 'exposures',
+    aliases: ['exposure'],
+    options: projectOpt,
+    required: projectOpt,
+    summary: "a project's exposures, with their grants",
+    plan: (i) => list('listExposures', 'exposures', 'exposures', { project: flag(i, 'project') }),
+  },
+  {
+    verb: 'get',
+    noun: 'imports',
+    aliases: ['import'],
+    options: projectOpt,
+    required: projectOpt,
+    summary: 'what other projects expose to a project',
+    plan: (i) => list('listImports', 'imports', 'imports', { project: flag(i, 'project') }),
+  },
+
+  {
+    verb: 'completion',
+    args: [{ name: 'SHELL', choices: ['bash', 'zsh'] }],
+    summary: 'print a shell completion script (bash or zsh)',
+    plan: (i) => ({ kind: 'completion', shell: arg(i, 'SHELL') as 'bash' | 'zsh' }),
+  },
+  { verb: 'version', summary: 'print the version of the CLI', plan: () => ({ kind: 'print', text: `netbroker ${VERSION}\n` }) },
+  { verb: 'help', rest: '[COMMAND]', summary: 'show help for a command', plan: (i) => ({ kind: 'help', words: i.rest }) },
+];
+
+/** The words of a command as typed: `get projects`, `login`. */
+export const wordsOf = (c: CommandSpec): string => (c.noun ? `${c.verb} ${c.noun}` : c.verb);
