@@ -1,6 +1,6 @@
 import type { PeeringRecord, RouterAgentStatus } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
-import { peeringProgress, programmedCondition, stillProgrammed, type BackendView, type VpcOutcome } from './progress';
+import { nextPeeringStep, peeringProgress, programmedCondition, stillProgrammed, type BackendView, type VpcOutcome } from './progress';
 
 const NOW = Date.parse('2026-12-02T10:00:00Z');
 const peering: PeeringRecord = { v: 1, id: 'pr-000000000001', requester: { tenant: 't', project: 'a' }, accepter: { tenant: 't', project: 'b' }, state: 'Programming', conditions: [], createdAt: '', createdBy: '' };
@@ -42,5 +42,23 @@ describe('programmedCondition', () => {
     const first = programmedCondition([], { state: 'Programming', reason: 'NoAgent', message: '' }, 't1');
     expect(programmedCondition([first], { state: 'Degraded', reason: 'AgentFailed', message: '' }, 't2').lastTransitionTime).toBe('t1');
     expect(programmedCondition([first], { state: 'Active', reason: 'Programmed', message: '' }, 't3')).toMatchObject({ status: 'True', lastTransitionTime: 't3' });
+  });
+});
+
+describe('nextPeeringStep', () => {
+  const link = { cidr: '198.19.0.0/30', requester: '198.19.0.1/30', accepter: '198.19.0.2/30', allocated: true };
+  const none = () => false;
+  const programmed = view({ agents: [agent('n1', [peering.id])] });
+  const activeCondition = programmedCondition([], { state: 'Active', reason: 'Programmed', message: 'programmed by linux' }, 't0');
+  it.each([
+    ['a side gone: taken down', { ...peering, link }, (k: string) => k === 't.b', programmed, { step: 'take-down', project: 't.b' }],
+    ['pending: nothing', { ...peering, state: 'PendingAcceptance' as const }, none, programmed, { step: 'none' }],
+    ['deleting, still programmed: wait', { ...peering, state: 'Deleting' as const, link }, none, programmed, { step: 'wait', where: 'router-agent n1 still has it' }],
+    ['deleting, gone everywhere: remove', { ...peering, state: 'Deleting' as const, link }, none, view({ agents: [agent('n1', [])] }), { step: 'remove' }],
+    ['deleting without a link: remove', { ...peering, state: 'Deleting' as const }, (k: string) => k === 't.a', programmed, { step: 'remove' }],
+    ['programmed now: progress to Active', { ...peering, link }, none, programmed, { step: 'progress', progress: { state: 'Active', reason: 'Programmed', message: 'programmed by linux' } }],
+    ['already recorded: nothing', { ...peering, state: 'Active' as const, link, conditions: [activeCondition] }, none, programmed, { step: 'none' }],
+  ])('%s', (_what, p, gone, v, want) => {
+    expect(nextPeeringStep(p, gone, v)).toEqual(want);
   });
 });

@@ -92,3 +92,33 @@ export function programmedCondition(previous: readonly PeeringCondition[], progr
   const before = previous.find((c) => c.type === 'Programmed');
   return { type: 'Programmed', status, reason: progress.reason, message: progress.message, lastTransitionTime: before?.status === status ? before.lastTransitionTime : now };
 }
+
+/** What the peering reconciler does next with a peering. */
+export type PeeringStep =
+  | { step: 'none' }
+  /** A side's project is gone or being deleted: the peering goes to Deleting. */
+  | { step: 'take-down'; project: string }
+  /** Deleting, and a backend still has it: look again soon. */
+  | { step: 'wait'; where: string }
+  /** Deleting, and programmed nowhere: release the link, delete the record. */
+  | { step: 'remove' }
+  /** The backends' verdict differs from the recorded state or its `Programmed` condition. */
+  | { step: 'progress'; progress: Progress };
+
+/** The peering reconciler's decision, pure: from the record, which projects are gone, and what the backends report. */
+export function nextPeeringStep(p: PeeringRecord, gone: (projectKey: string) => boolean, v: BackendView): PeeringStep {
+  if (p.state !== 'Deleting') {
+    const project = sides(p).find(gone);
+    if (project !== undefined) return { step: 'take-down', project };
+  }
+  if (p.state === 'PendingAcceptance' || p.state === 'Failed') return { step: 'none' };
+  if (p.state === 'Deleting') {
+    const where = p.link ? stillProgrammed(p, v) : undefined;
+    return where === undefined ? { step: 'remove' } : { step: 'wait', where };
+  }
+  const progress = peeringProgress(p, v);
+  const before = p.conditions.find((c) => c.type === 'Programmed');
+  const status = progress.state === 'Active' ? 'True' : 'False';
+  const same = p.state === progress.state && before?.status === status && before.reason === progress.reason && before.message === progress.message;
+  return same ? { step: 'none' } : { step: 'progress', progress };
+}

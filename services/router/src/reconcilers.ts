@@ -2,10 +2,10 @@ import { routerSubjects, type PeeringRecord } from '@netbroker/contracts';
 import type { ReconcileResult } from '@netbroker/controller';
 import type { FieldApplier } from '@netbroker/kube';
 import type { Logger } from '@netbroker/runtime';
-import { compile, kubeOvnVpc, kubeOvnVpcFields, kubeOvnVpcRef, sideKey } from '@netbroker/translate';
+import { compile, kubeOvnVpc, kubeOvnVpcFields, kubeOvnVpcRef } from '@netbroker/translate';
 import type { RouterCommands } from './commands';
 import type { Backend } from './config';
-import { peeringProgress, programmedCondition, stillProgrammed, type BackendView, type VpcOutcome } from './progress';
+import { nextPeeringStep, programmedCondition, type BackendView, type VpcOutcome } from './progress';
 import type { RouterState } from './state';
 
 /** How often a peering waiting for the backends (being deleted) is looked at again besides the agents' reports. */
@@ -35,59 +35,46 @@ export class PeeringReconciler {
     return { backends, agents: [...state.sources.agents.entries()].map(([, a]) => a), vpcs, now: now().getTime(), staleMs: agentStaleMs };
   }
 
-  /** Whether a peering may need a write: a side gone, being deleted, or a state the backends no longer agree with. */
-  private wants(p: PeeringRecord): boolean {
-    const { state } = this.deps;
-    if (p.state === 'Deleting') return true;
-    const gone = [p.requester, p.accepter].map(sideKey).some((key) => state.sources.statuses.get(key) === undefined || state.deleting().has(key));
-    if (gone) return true;
-    if (p.state === 'PendingAcceptance' || p.state === 'Failed') return false;
-    const progress = peeringProgress(p, this.view());
-    const before = p.conditions.find((c) => c.type === 'Programmed');
-    return !(p.state === progress.state && before?.reason === progress.reason && before.message === progress.message);
-  }
-
   reconcile(id: string): Promise<ReconcileResult> {
     return this.deps.commands.serial.run(() => this.step(id));
   }
 
   private async step(id: string): Promise<ReconcileResult> {
     const { state, commands } = this.deps;
-    // Decided on the followed view (every agent report looks at every peering: no read each);
-    // the record is read from the store, for its revision, only when there is something to write.
+    const gone = (key: string) => state.sources.statuses.get(key) === undefined || state.deleting().has(key);
+    // Decided on the followed view first (every agent report looks at every peering: no read
+    // each); the record is read from the store, for its revision, only when there is a write.
     const seen = state.sources.peerings.get(id);
-    if (!seen || !this.wants(seen)) return undefined;
+    const first = seen ? nextPeeringStep(seen, gone, this.view()) : { step: 'none' as const };
+    if (first.step === 'none') return undefined;
+    if (first.step === 'wait') return { requeueAfterMs: DELETE_POLL_MS };
     const found = await commands.store.peerings.get(id);
     if (!found) return undefined;
     const p = found.value;
-    if (p.state !== 'Deleting') {
-      const gone = [p.requester, p.accepter].map(sideKey).find((key) => state.sources.statuses.get(key) === undefined || state.deleting().has(key));
-      if (gone) {
-        await commands.setState(found, 'Deleting', 'ProjectDeleted', `project ${gone.replace('.', '/')} is being deleted`, ACTOR);
+    const next = nextPeeringStep(p, gone, this.view());
+    switch (next.step) {
+      case 'none':
+        return undefined;
+      case 'wait':
+        return { requeueAfterMs: DELETE_POLL_MS };
+      case 'take-down':
+        await commands.setState(found, 'Deleting', 'ProjectDeleted', `project ${next.project.replace('.', '/')} is being deleted`, ACTOR);
         return { requeueAfterMs: 0 };
+      case 'remove':
+        await commands.releaseLink(p);
+        await commands.store.peerings.delete(id, found.revision);
+        await state.sources.peerings.current();
+        await commands.fact(routerSubjects.peeringDeleted, p, ACTOR, found.revision);
+        return undefined;
+      case 'progress': {
+        const condition = programmedCondition(p.conditions, next.progress, this.deps.now().toISOString());
+        const record: PeeringRecord = { ...p, state: next.progress.state, conditions: [...p.conditions.filter((c) => c.type !== 'Programmed'), condition] };
+        const revision = await commands.store.peerings.update(id, record, found.revision);
+        await state.sources.peerings.waitFor(revision);
+        if (p.state !== next.progress.state) await commands.fact(routerSubjects.peeringStateChanged, record, ACTOR, revision, next.progress.reason);
+        return undefined;
       }
     }
-    if (p.state === 'PendingAcceptance' || p.state === 'Failed') return undefined;
-    const view = this.view();
-    if (p.state === 'Deleting') {
-      const where = p.link ? stillProgrammed(p, view) : undefined;
-      if (where !== undefined) return { requeueAfterMs: DELETE_POLL_MS };
-      await commands.releaseLink(p);
-      await commands.store.peerings.delete(id, found.revision);
-      await state.sources.peerings.current();
-      await commands.fact(routerSubjects.peeringDeleted, p, ACTOR, found.revision);
-      return undefined;
-    }
-    const progress = peeringProgress(p, view);
-    const at = this.deps.now().toISOString();
-    const condition = programmedCondition(p.conditions, progress, at);
-    const before = p.conditions.find((c) => c.type === 'Programmed');
-    if (p.state === progress.state && before?.reason === condition.reason && before.message === condition.message && before.status === condition.status) return undefined;
-    const record: PeeringRecord = { ...p, state: progress.state, conditions: [...p.conditions.filter((c) => c.type !== 'Programmed'), condition] };
-    const revision = await commands.store.peerings.update(id, record, found.revision);
-    await state.sources.peerings.waitFor(revision);
-    if (p.state !== progress.state) await commands.fact(routerSubjects.peeringStateChanged, record, ACTOR, revision, progress.reason);
-    return undefined;
   }
 }
 
