@@ -55,6 +55,34 @@ export default tseslint.config(
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(testDepConstraints) },
   },
+  // The portal's browser code: DOM only through createElement and text (tenant names and
+  // descriptions are hostile input), types only from the contracts (no zod in the bundle), no
+  // Node globals (its tsconfig has Node's types only for the contracts' sake).
+  {
+    files: ['portal/src/**/*.ts'],
+    ignores: ['portal/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'srcdoc'].map((property) => ({ property, message: 'Build DOM with h()/textContent: data never becomes HTML.' })),
+        { object: 'document', property: 'write', message: 'Build DOM with h()/textContent: data never becomes HTML.' },
+        { object: 'document', property: 'writeln', message: 'Build DOM with h()/textContent: data never becomes HTML.' },
+        { object: 'localStorage', message: 'The token lives in sessionStorage only (session.ts).' },
+        { object: 'document', property: 'cookie', message: 'Bearer tokens only: no cookies.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name='createContextualFragment']", message: 'Build DOM with h()/textContent: data never becomes HTML.' },
+        { selector: "NewExpression[callee.name='DOMParser']", message: 'Build DOM with h()/textContent: data never becomes HTML.' },
+      ],
+      'no-restricted-globals': ['error', 'eval', 'localStorage', 'process', 'Buffer', 'require', '__dirname'],
+      'no-implied-eval': 'error',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@netbroker/contracts', allowTypeImports: true, message: 'The portal imports types only: no zod in the bundle.' }], patterns: [{ group: ['node:*'], message: 'Browser code: no Node modules.' }] },
+      ],
+    },
+  },
   // The one exception: the CLI's drift test builds the API's OpenAPI document in-process from the
   // api's route table (as services/api/src/openapi.spec.ts does), to hold the CLI's calls to it.
   {

@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['libs/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'cli/src/**/*.spec.ts'],
+          include: ['libs/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'cli/src/**/*.spec.ts', 'portal/src/**/*.spec.ts'],
           // Worker threads, a pool of their own: vitest runs it beside the integration project's
           // forks, so the pure tests (about a minute, most of it imports) leave the one-at-a-time
           // path of the integration files.
@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['libs/*/test/**/*.int.spec.ts', 'services/*/test/**/*.int.spec.ts', 'cli/test/**/*.int.spec.ts', 'test/**/*.int.spec.ts'],
+          include: ['libs/*/test/**/*.int.spec.ts', 'services/*/test/**/*.int.spec.ts', 'cli/test/**/*.int.spec.ts', 'portal/test/**/*.int.spec.ts', 'test/**/*.int.spec.ts'],
           globalSetup: ['test/global-setup.ts'],
           pool: 'forks',
           testTimeout: 60_000,

@@ -34,5 +34,10 @@ export const ApiConfig = z.object({
    * answers 503 `unavailable`.
    */
   ROUTER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /**
+   * The built web portal served under /ui/ (`npm run build` writes it to dist/portal). Default: the
+   * portal beside the api's bundle (dist/portal), else the repository's dist/portal.
+   */
+  PORTAL_DIR: z.string().min(1).optional(),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;

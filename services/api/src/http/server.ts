@@ -9,6 +9,7 @@ import type { ApiDeps } from '../deps';
 import { problemReply, type Reply } from '../idempotency';
 import { isProblem, problem, ProblemError } from '../problems';
 import { allowedMethods } from './allow';
+import { portal, portalDir } from './portal';
 import { MAX_PATH_SEGMENT, type Route } from './route';
 
 /** fastify's own errors (body parsing, limits) and NATS outages as problems; anything else is unknown. */
@@ -118,6 +119,7 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
 
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(portal, { dir: portalDir(config.PORTAL_DIR) });
 
   /** When each request came (performance.now()): a missing answer is confirmed by a barrier asked for after it. */
   const arrivals = new WeakMap<FastifyRequest, number>();

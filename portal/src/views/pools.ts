@@ -1,0 +1,313 @@
+import { isApiError } from '../api';
+import { fill, h, updateRows } from '../dom';
+import { blocksIn, cellLook, describeCell, percent, sharesOf, type Category } from '../map/cells';
+import { cellPrefixOf, cellAt, drawMap, neighbour } from '../map/canvas';
+import { cellsFor, formatPrefix, parsePrefix, zoomTarget, type Prefix } from '../map/cidr';
+import { colours, css, hatch, shade } from '../map/palette';
+import { Poller } from '../poll';
+import { apiPath, hrefOf } from '../routes';
+import type { PoolMap } from '../types';
+import { emptyRow, heading, table, type Ctx, type View } from '../ui';
+
+/** A pool as the lists show it: the admin's list nests the spec under `pool`, the tenant's does not. */
+interface PoolItem {
+  name: string;
+  kind: string;
+  family?: number;
+  prefixes?: string[];
+  ranges?: Array<{ start: string; end: string }>;
+  utilisation?: { total: string; used: string; reserved: string; free: string; allocations: number };
+}
+type Listed = PoolItem | { pool: PoolItem; utilisation?: PoolItem['utilisation'] };
+const poolItem = (l: Listed): PoolItem => ('pool' in l ? { ...l.pool, ...(l.utilisation ? { utilisation: l.utilisation } : {}) } : l);
+
+/** `used` of `total` as thousandths (bigint-safe: IPv6 pools are large). */
+const share = (part: string, whole: string): number => {
+  const w = BigInt(whole);
+  return w === 0n ? 0 : Number((BigInt(part) * 1000n) / w);
+};
+const count = (n: string): string => (n.length > 15 ? `${n.slice(0, 3)}… (${n.length} digits)` : BigInt(n).toLocaleString('en'));
+
+/** The pools the caller may look at, with their utilisation and a link to each one's map. */
+export function poolsView(ctx: Ctx): View {
+  const title = heading('Address space');
+  const admin = ctx.session.role === 'admin';
+  const list = table('Address pools', ['Pool', 'Kind', 'Space', 'Used', 'Reserved', 'Free']);
+  const poller = new Poller(async () => {
+    const { body, changed } = await ctx.api.get<{ items: Listed[] }>(admin ? '/admin/pools' : '/v1/pools');
+    if (!changed) return;
+    const pools = body.items.map(poolItem);
+    updateRows(
+      list.body,
+      pools.length
+        ? pools.map((p) => ({
+            key: p.name,
+            signature: JSON.stringify(p),
+            render: () => {
+              const u = p.utilisation;
+              const used = u ? share(u.used, u.total) : 0;
+              return h(
+                'tr',
+                null,
+                h('th', { scope: 'row' }, h('a', { href: hrefOf({ view: 'pool', name: p.name }) }, p.name)),
+                h('td', null, p.kind),
+                h('td', { class: 'mono' }, [...(p.prefixes ?? []), ...(p.ranges ?? []).map((r) => `${r.start}–${r.end}`)].join(', ')),
+                h('td', null, u ? [h('meter', { min: 0, max: 1000, value: used, 'aria-label': `${p.name} used` }), ` ${percent(used)} (${count(u.used)} of ${count(u.total)})`] : ''),
+                h('td', null, u ? `${percent(share(u.reserved, u.total))}` : ''),
+                h('td', null, u ? `${percent(share(u.free, u.total))}` : ''),
+              );
+            },
+          }))
+        : [emptyRow(6, 'No pools.')],
+    );
+    list.el.removeAttribute('aria-busy');
+  }, ctx.fail);
+  list.el.setAttribute('aria-busy', 'true');
+  void poller.tick();
+  const el = h(
+    'div',
+    { class: 'view' },
+    title,
+    h('p', null, admin ? 'Every address pool and how much of it is allocated; open one for its map.' : 'The pools your projects take addresses from; open one to see your blocks in it.'),
+    list.el,
+  );
+  return { el, heading: title, stop: () => poller.stop() };
+}
+
+const legendText: Record<Category, [string, string]> = {
+  own: ['Yours', 'Used by others'],
+  others: ['Used by others', 'Allocated'],
+  reserved: ['Reserved', 'Reserved'],
+  free: ['Free', 'Free'],
+  outside: ['Outside the pool', 'Outside the pool'],
+};
+
+/**
+ * One pool's address-space map: a canvas of up to 64 × 64 cells on a Hilbert curve, zoomable from
+ * the pool down to a /24 (click or Enter: 16 times closer; Escape or the breadcrumb: back out),
+ * operable with the arrow keys, a live region saying what the highlighted cell holds, and the
+ * same content as text tables beside it.
+ */
+export function poolView(ctx: Ctx, name: string): View {
+  const admin = ctx.session.role === 'admin';
+  const title = heading(`Pool ${name}`);
+  const base = admin ? apiPath`/admin/pools/${name}/map` : apiPath`/v1/pools/${name}/map`;
+  /** The windows zoomed through; the last is shown. Empty: the pool's default window. */
+  const trail: Prefix[] = [];
+  let map: PoolMap | undefined;
+  let focus = 0;
+
+  const canvas = h('canvas', {
+    class: 'map',
+    tabindex: 0,
+    // Its own keyboard (arrows, Enter, Escape): screen readers pass the keys through.
+    role: 'application',
+    'aria-roledescription': 'address-space map',
+    'aria-describedby': 'map-help',
+  });
+  const live = h('p', { class: 'map-status', 'aria-live': 'polite', id: 'map-status' });
+  const crumbs = h('nav', { 'aria-label': 'Zoom levels', class: 'crumbs' });
+  const totals = table('Totals in this window', ['', 'Addresses', 'Share']);
+  const blocks = table('Blocks in this window', admin ? ['CIDR', 'Tenant', 'Project', 'Purpose'] : ['CIDR', 'Project', 'Purpose']);
+  const truncated = h('p', { class: 'hint', hidden: true });
+  const figure = h('div', { class: 'map-box', 'aria-busy': 'true' }, canvas);
+
+  const windowOf = (): Prefix | undefined => trail.at(-1);
+  const targetOf = (m: PoolMap, i: number): Prefix | undefined => {
+    const w = parsePrefix(m.window);
+    const c = cellPrefixOf(m, i);
+    return w && c ? zoomTarget(w, c) : undefined;
+  };
+
+  function redraw(announce: boolean): void {
+    if (!map) return;
+    drawMap(canvas, map, focus, targetOf(map, focus));
+    const cell = cellPrefixOf(map, focus);
+    if (!cell) return;
+    const text = describeCell(cell, sharesOf(map, focus), blocksIn(map.blocks, cell), !admin);
+    canvas.setAttribute('aria-label', `Map of ${map.window} in pool ${map.pool}, ${map.cells} cells of /${map.cellPrefixLength}. Highlighted: ${text}`);
+    if (announce) live.textContent = text;
+  }
+
+  function renderText(m: PoolMap): void {
+    const size = BigInt(m.totals.size);
+    const rows: Array<[string, string | undefined]> = admin
+      ? [
+          ['Allocated', m.totals.allocated],
+          ['Reserved', m.totals.reserved],
+          ['Free', m.totals.free],
+        ]
+      : [
+          ['Yours', m.totals.own],
+          ['Used by others', m.totals.own !== undefined ? String(BigInt(m.totals.allocated) - BigInt(m.totals.own)) : m.totals.allocated],
+          ['Reserved', m.totals.reserved],
+          ['Free', m.totals.free],
+        ];
+    const inPool = BigInt(m.totals.allocated) + BigInt(m.totals.reserved) + BigInt(m.totals.free);
+    rows.push(['Outside the pool', String(size - inPool)], ['Window', m.totals.size]);
+    updateRows(
+      totals.body,
+      rows.map(([label, value]) => ({
+        key: label,
+        signature: String(value),
+        render: () => h('tr', null, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, value === undefined ? '—' : count(value)), h('td', { class: 'num' }, value === undefined || size === 0n ? '' : percent(share(value, m.totals.size)))),
+      })),
+    );
+    updateRows(
+      blocks.body,
+      m.blocks.length
+        ? m.blocks.map((b) => ({
+            key: b.cidr,
+            signature: JSON.stringify(b),
+            render: () => h('tr', null, h('td', { class: 'mono' }, b.cidr), admin ? h('td', null, b.tenant ?? '') : null, h('td', null, b.project ?? ''), h('td', null, b.purpose ?? '')),
+          }))
+        : [emptyRow(admin ? 4 : 3, admin ? 'No allocation in this window.' : 'None of your blocks is in this window.')],
+    );
+    truncated.hidden = !m.truncated;
+    truncated.textContent = m.truncated ? `Only the first ${m.blocks.length} blocks are listed (largest first); zoom in to see the others.` : '';
+  }
+
+  function renderCrumbs(m: PoolMap): void {
+    const windows = [...trail];
+    if (windows.length === 0) {
+      const w = parsePrefix(m.window);
+      if (w) windows.push(w);
+    }
+    fill(
+      crumbs,
+      h(
+        'ol',
+        null,
+        h('li', null, trail.length ? h('button', { type: 'button', class: 'link', onclick: () => zoomTo(0) }, 'Whole pool') : 'Whole pool'),
+        trail.map((w, i) => h('li', null, i === trail.length - 1 ? h('span', { 'aria-current': 'location' }, formatPrefix(w)) : h('button', { type: 'button', class: 'link', onclick: () => zoomTo(i + 1) }, formatPrefix(w)))),
+      ),
+    );
+  }
+
+  let generation = 0;
+  async function load(): Promise<void> {
+    const w = windowOf();
+    const mine = generation;
+    const query = w ? `?cidr=${encodeURIComponent(formatPrefix(w))}&cells=${cellsFor(w)}` : '';
+    performance.clearMarks('netbroker:map-request');
+    performance.mark('netbroker:map-request');
+    let fetched;
+    try {
+      fetched = await ctx.api.get<PoolMap>(`${base}${query}`);
+    } catch (e) {
+      if (isApiError(e, 404)) {
+        figure.removeAttribute('aria-busy');
+        fill(figure, h('p', null, `There is no pool named “${name}”.`));
+        poller.stop();
+        return;
+      }
+      throw e;
+    }
+    if (mine !== generation) return;
+    if (!fetched.changed && map) return;
+    const first = map === undefined || map.window !== fetched.body.window;
+    map = fetched.body;
+    if (first) focus = Math.min(focus, map.cells - 1);
+    renderCrumbs(map);
+    redraw(false);
+    figure.removeAttribute('aria-busy');
+    performance.mark('netbroker:map-drawn');
+    performance.measure('netbroker:map', 'netbroker:map-request', 'netbroker:map-drawn');
+    renderText(map);
+  }
+  const poller = new Poller(load, ctx.fail);
+
+  function zoomTo(depth: number): void {
+    trail.length = depth;
+    generation++;
+    map = undefined;
+    focus = 0;
+    figure.setAttribute('aria-busy', 'true');
+    live.textContent = 'Loading…';
+    void poller.tick();
+    canvas.focus();
+  }
+
+  function zoomIn(): void {
+    if (!map) return;
+    const target = targetOf(map, focus);
+    if (!target) {
+      live.textContent = 'This is the closest view (a /24 or smaller window).';
+      return;
+    }
+    const w = parsePrefix(map.window);
+    if (trail.length === 0 && w) trail.push(w);
+    trail.push(target);
+    zoomTo(trail.length);
+  }
+
+  function zoomOut(): void {
+    if (trail.length > 1) zoomTo(trail.length - 1);
+    else if (trail.length === 1) zoomTo(0);
+    else live.textContent = 'This is the whole pool.';
+  }
+
+  canvas.addEventListener('keydown', (e: KeyboardEvent) => {
+    if (!map) return;
+    const moves: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    const move = moves[e.key];
+    if (move) focus = neighbour(map.cells, focus, move[0], move[1]);
+    else if (e.key === 'Home') focus = 0;
+    else if (e.key === 'End') focus = map.cells - 1;
+    else if (e.key === 'Enter' || e.key === ' ') return (e.preventDefault(), zoomIn());
+    else if (e.key === 'Escape' || e.key === 'Backspace') return (e.preventDefault(), zoomOut());
+    else return;
+    e.preventDefault();
+    redraw(true);
+  });
+  canvas.addEventListener('click', (e: MouseEvent) => {
+    if (!map) return;
+    const i = cellAt(canvas, map.cells, e.clientX, e.clientY);
+    if (i === undefined) return;
+    focus = i;
+    zoomIn();
+  });
+  canvas.addEventListener('mousemove', (e: MouseEvent) => {
+    if (!map) return;
+    const i = cellAt(canvas, map.cells, e.clientX, e.clientY);
+    const cell = i === undefined ? undefined : cellPrefixOf(map, i);
+    canvas.title = cell && i !== undefined ? describeCell(cell, sharesOf(map, i), blocksIn(map.blocks, cell), !admin) : '';
+  });
+
+  const legend = h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Legend' },
+    (['own', 'others', 'reserved', 'free', 'outside'] as const)
+      .filter((c) => !(admin && c === 'own'))
+      .map((c) => {
+        const swatch = h('span', { class: `swatch ${c}`, 'aria-hidden': 'true' });
+        swatch.style.backgroundColor = shade(colours[c], cellLook({ own: 0, others: 0, reserved: 0, free: 0, outside: 0, [c]: 1000 }).intensity);
+        if (c === 'outside') swatch.style.borderColor = css(hatch);
+        return h('li', null, swatch, legendText[c][admin ? 1 : 0]);
+      }),
+    h('li', { class: 'hint' }, 'Lighter: less of the cell.'),
+  );
+
+  const el = h(
+    'div',
+    { class: 'view' },
+    h('p', { class: 'crumbs' }, h('a', { href: hrefOf({ view: 'pools' }) }, 'Address space'), ' / ', name),
+    title,
+    crumbs,
+    h(
+      'div',
+      { class: 'map-layout' },
+      h(
+        'div',
+        null,
+        figure,
+        live,
+        h('p', { id: 'map-help', class: 'hint' }, 'Arrow keys move the highlighted cell; Enter (or a click) zooms into the outlined block; Escape zooms out.'),
+        legend,
+      ),
+      h('div', { class: 'map-text' }, totals.el, blocks.el, truncated),
+    ),
+  );
+  void poller.tick();
+  return { el, heading: title, stop: () => poller.stop() };
+}
