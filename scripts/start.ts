@@ -107,6 +107,9 @@ writeFileSync(join(out, 'stack.json'), `${JSON.stringify(summary, null, 2)}\n`, 
 
 console.log(`[start] ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 console.log(`  API          ${apiUrl}   (docs: ${apiUrl}/docs)`);
+console.log(`  portal       ${apiUrl}/ui/   (sign in with the demo tenant's token, or the admin token)`);
+console.log(`  CLI          npx netbroker login --api ${apiUrl} --token ${demo?.token}`);
+console.log(`  CLI (admin)  npx netbroker login --api ${apiUrl} --token ${adminToken} --context admin`);
 console.log(`  admin token  ${adminToken}`);
 console.log(`  NATS         ${stack.natsUrl}`);
 for (const c of clusters) console.log(`  ${c.name.padEnd(12)} kubectl --kubeconfig ${c.kubeconfig} get ns`);

@@ -1,8 +1,15 @@
 import type {
+  AddGrantRequest,
   AttachRequest,
+  CreateExposureRequest,
+  CreateMappingRequest,
   CreatePeeringRequest,
   CreateProjectRequest,
+  CreateTenantRequest,
+  CreateTokenRequest,
   EgressNetworkType,
+  PutPoolBody,
+  PutPrivateNetworkRequest,
   RegisterVClusterRequest,
   Route,
   RoutesRequest,
@@ -19,6 +26,8 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface Call {
   method: Method;
+  /** Whose token the API wants: a tenant's (the default) or the admin's (`/admin/...`). */
+  auth?: 'admin';
   /** `/v1/projects/{project}`: placeholders are filled percent-encoded. */
   path: string;
   /** Query parameters the CLI may send. */
@@ -49,7 +58,24 @@ export interface NewRegistration {
   name?: string | undefined;
 }
 
-const defined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+export interface NewExposure {
+  name?: string | undefined;
+  service: string;
+  ports: Array<{ port: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }>;
+  pool?: EgressNetworkType | undefined;
+  shareWith?: string | undefined;
+  entryName?: string | undefined;
+  grants?: string[] | undefined;
+}
+
+export interface NewTenant {
+  name: string;
+  displayName?: string | undefined;
+  maxProjects?: number | undefined;
+  projectPool?: string | undefined;
+}
+
+export const defined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 /** `tenant/project` or `project`, as the peering body wants it. */
 export function peerOf(ref: string): CreatePeeringRequest['peer'] {
@@ -100,6 +126,54 @@ export const calls = {
   listMappings: { method: 'GET', path: '/v1/projects/{project}/mappings', query: page },
   listExposures: { method: 'GET', path: '/v1/projects/{project}/exposures', query: page },
   listImports: { method: 'GET', path: '/v1/projects/{project}/imports', query: page },
+
+  createMappings: {
+    method: 'POST',
+    path: '/v1/projects/{project}/mappings',
+    body: (m: z.input<typeof CreateMappingRequest>): z.input<typeof CreateMappingRequest> => m,
+  },
+  getMapping: { method: 'GET', path: '/v1/projects/{project}/mappings/{id}' },
+  deleteMapping: { method: 'DELETE', path: '/v1/projects/{project}/mappings/{id}' },
+
+  createExposure: {
+    method: 'POST',
+    path: '/v1/projects/{project}/exposures',
+    body: (e: NewExposure): z.input<typeof CreateExposureRequest> =>
+      defined({ name: e.name, service: e.service, ports: e.ports, pool: e.pool, shareWith: e.shareWith, entryName: e.entryName, grants: e.grants }),
+  },
+  getExposure: { method: 'GET', path: '/v1/projects/{project}/exposures/{name}' },
+  deleteExposure: { method: 'DELETE', path: '/v1/projects/{project}/exposures/{name}' },
+  addGrant: { method: 'POST', path: '/v1/projects/{project}/exposures/{name}/grants', body: (consumer: string): z.input<typeof AddGrantRequest> => ({ project: consumer }) },
+  revokeGrant: { method: 'DELETE', path: '/v1/projects/{project}/exposures/{name}/grants/{consumerTenant}/{consumerProject}' },
+  acceptImport: { method: 'POST', path: '/v1/projects/{project}/imports/{exporterTenant}/{exporterProject}/{exposure}/accept' },
+  declineImport: { method: 'DELETE', path: '/v1/projects/{project}/imports/{exporterTenant}/{exporterProject}/{exposure}' },
+
+  // The admin's calls (the admin token; a tenant token gets 403 forbidden).
+  listTenants: { method: 'GET', path: '/admin/tenants', auth: 'admin', query: page },
+  getTenant: { method: 'GET', path: '/admin/tenants/{tenant}', auth: 'admin' },
+  createTenant: {
+    method: 'POST',
+    path: '/admin/tenants',
+    auth: 'admin',
+    body: (t: NewTenant): z.input<typeof CreateTenantRequest> =>
+      defined({ name: t.name, displayName: t.displayName, projectPool: t.projectPool, quotas: t.maxProjects !== undefined ? { maxProjects: t.maxProjects } : undefined }),
+  },
+  deleteTenant: { method: 'DELETE', path: '/admin/tenants/{tenant}', auth: 'admin' },
+  listTenantTokens: { method: 'GET', path: '/admin/tenants/{tenant}/tokens', auth: 'admin', query: page },
+  createTenantToken: { method: 'POST', path: '/admin/tenants/{tenant}/tokens', auth: 'admin', body: (name: string): z.input<typeof CreateTokenRequest> => ({ name }) },
+  revokeTenantToken: { method: 'DELETE', path: '/admin/tenants/{tenant}/tokens/{id}', auth: 'admin' },
+  listPools: { method: 'GET', path: '/admin/pools', auth: 'admin' },
+  putPool: { method: 'PUT', path: '/admin/pools/{pool}', auth: 'admin', body: (p: z.input<typeof PutPoolBody>): z.input<typeof PutPoolBody> => p },
+  deletePool: { method: 'DELETE', path: '/admin/pools/{pool}', auth: 'admin' },
+  listPrivateNetworks: { method: 'GET', path: '/admin/private-networks', auth: 'admin' },
+  getPrivateNetwork: { method: 'GET', path: '/admin/private-networks/{name}', auth: 'admin' },
+  putPrivateNetwork: {
+    method: 'PUT',
+    path: '/admin/private-networks/{name}',
+    auth: 'admin',
+    body: (n: z.input<typeof PutPrivateNetworkRequest>): z.input<typeof PutPrivateNetworkRequest> => n,
+  },
+  deletePrivateNetwork: { method: 'DELETE', path: '/admin/private-networks/{name}', auth: 'admin' },
 } as const satisfies Record<string, Call>;
 
 export type CallName = keyof typeof calls;
@@ -114,6 +188,11 @@ export interface ApiRequest {
 
 /** The page size the CLI asks for (the API's maximum). */
 export const PAGE_SIZE = 500;
+
+/** What `login` asks to check a token: a tenant token lists projects ... */
+export const loginCheck: ApiRequest = { call: 'listProjects', query: { limit: '1' } };
+/** ... and the admin token, refused there (403), lists tenants. */
+export const adminLoginCheck: ApiRequest = { call: 'listTenants', query: { limit: '1' } };
 
 /** The path parameters of a template, in order. */
 export const pathParamsOf = (path: string): string[] => [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!);

@@ -1,92 +1,27 @@
 import type { Route } from '@netbroker/contracts';
-import { calls, PAGE_SIZE, type ApiRequest } from './calls';
+import { adminCommands } from './admin';
+import { calls } from './calls';
 import { UsageError } from './exit';
-import { parseDuration, type Flags, type OptionName } from './options';
-import type { ViewName } from './output';
+import { parseDuration } from './options';
+import { arg, bodyField, flag, integer, list, type CommandSpec, type Input, type Wait } from './plan';
+import { sharingCommands } from './sharing';
 
 // The commands, as a table: words, arguments, flags, and a pure `plan` from the parsed command
 // line to what to do (requests to make, how to show the answer). The runner (run.ts) carries a
 // plan out; help, completion and the tests read this table.
 
-/** How a one-request command shows its answer in table format. */
-export interface Show {
-  /** A table of the answer. */
-  view?: ViewName;
-  /** A line instead of a table (`project/web created`), from the answer's body. */
-  message?: (body: unknown) => string;
-}
-
-export type Plan =
-  /** One request; with `wait`, then poll the project until Ready or Failed. */
-  | { kind: 'call'; request: ApiRequest; show: Show; wait?: { project: string; timeoutMs: number } }
-  /** One request whose body is built from a file's text (read by the runner). */
-  | { kind: 'call-with-file'; path: string; request: (text: string) => ApiRequest; show: Show }
-  /** Every page of a list, shown as one. */
-  | { kind: 'list'; request: ApiRequest; view: ViewName; noun: string }
-  | { kind: 'login'; api?: string | undefined; token?: string | undefined; tokenFile?: string | undefined; context: string; check: boolean }
-  | { kind: 'get-contexts' }
-  | { kind: 'current-context' }
-  | { kind: 'use-context'; name: string }
-  | { kind: 'delete-context'; name: string }
-  | { kind: 'completion'; shell: 'bash' | 'zsh' }
-  | { kind: 'help'; words: string[] }
-  | { kind: 'print'; text: string };
-
-export interface ArgSpec {
-  name: string;
-  optional?: boolean;
-  choices?: readonly string[];
-}
-
-export interface Input {
-  /** Positional arguments by name. */
-  args: Record<string, string | undefined>;
-  /** Positionals after the named ones (commands with `rest`). */
-  rest: string[];
-  flags: Flags;
-}
-
-export interface CommandSpec {
-  verb: string;
-  noun?: string;
-  /** Other spellings of the noun (`project` for `projects`). */
-  aliases?: readonly string[];
-  args?: readonly ArgSpec[];
-  /** Help text for further positionals (`DESTINATION via NEXTHOP...`); absent: none allowed. */
-  rest?: string;
-  options?: readonly OptionName[];
-  required?: readonly OptionName[];
-  summary: string;
-  plan(input: Input): Plan;
-}
+export type { ArgSpec, CommandSpec, Input, Plan, Show } from './plan';
 
 export const VERSION = '0.1.0';
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-const list = (call: ApiRequest['call'], view: ViewName, noun: string, params?: Record<string, string>): Plan => ({
-  kind: 'list',
-  request: { call, ...(params ? { params } : {}), query: { limit: String(PAGE_SIZE) } },
-  view,
-  noun,
-});
-
-/** A named argument the parser has checked is present. */
-const arg = (input: Input, name: string): string => {
-  const value = input.args[name];
-  if (value === undefined) throw new Error(`argument ${name} missing after parsing`);
-  return value;
-};
-/** A flag the command requires (the parser checked it is there). */
-const flag = (input: Input, name: OptionName): string => {
-  const value = input.flags[name];
-  if (typeof value !== 'string') throw new Error(`--${name} missing after parsing`);
-  return value;
-};
-
-function integer(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{1,3}$/.test(text)) throw new UsageError(`--${name} must be a whole number, not "${text}"`);
-  return Number(text);
+/** `--wait [--timeout D]`: the wait, or none without --wait. */
+function waitOf(i: Input, project: string, until: Wait['until']): Wait | undefined {
+  const timeout = i.flags.timeout;
+  const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeout);
+  if (timeoutMs === undefined) throw new UsageError(`--timeout must be a duration such as 90s or 2m, not "${timeout}"`);
+  if (timeout !== undefined && !i.flags.wait) throw new UsageError('--timeout only goes with --wait');
+  return i.flags.wait ? { project, timeoutMs, until } : undefined;
 }
 
 /** `DEST via NEXTHOP [DEST via NEXTHOP ...]` as routes. */
@@ -99,11 +34,6 @@ export function routesOf(rest: string[]): Route[] {
   }
   return routes;
 }
-
-const bodyField = (body: unknown, field: string): string => {
-  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
-  return typeof value === 'string' ? value : '?';
-};
 
 const projectOpt = ['project'] as const;
 
@@ -140,10 +70,7 @@ export const commands: readonly CommandSpec[] = [
     summary: 'create a project (provisioned asynchronously; --wait until Ready)',
     plan: (i) => {
       const name = arg(i, 'NAME');
-      const timeout = i.flags.timeout;
-      const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeout);
-      if (timeoutMs === undefined) throw new UsageError(`--timeout must be a duration such as 90s or 2m, not "${timeout}"`);
-      if (timeout !== undefined && !i.flags.wait) throw new UsageError('--timeout only goes with --wait');
+      const wait = waitOf(i, name, 'ready');
       const body = calls.createProject.body({
         name,
         // One of the flag's choices: the parser checked it.
@@ -151,12 +78,7 @@ export const commands: readonly CommandSpec[] = [
         cidr: i.flags.cidr,
         prefixLength: integer('prefix-length', i.flags['prefix-length']),
       });
-      return {
-        kind: 'call',
-        request: { call: 'createProject', body },
-        show: { message: () => `project/${name} created` },
-        ...(i.flags.wait ? { wait: { project: name, timeoutMs } } : {}),
-      };
+      return { kind: 'call', request: { call: 'createProject', body }, show: { message: () => `project/${name} created` }, ...(wait ? { wait } : {}) };
     },
   },
   {
@@ -164,12 +86,17 @@ export const commands: readonly CommandSpec[] = [
     noun: 'project',
     aliases: ['projects'],
     args: [{ name: 'NAME' }],
-    summary: 'request the deletion of a project (torn down asynchronously)',
-    plan: (i) => ({
-      kind: 'call',
-      request: { call: 'deleteProject', params: { project: arg(i, 'NAME') } },
-      show: { message: () => `project/${arg(i, 'NAME')} deletion requested` },
-    }),
+    options: ['wait', 'timeout'],
+    summary: 'request the deletion of a project (torn down asynchronously; --wait until it is gone)',
+    plan: (i) => {
+      const wait = waitOf(i, arg(i, 'NAME'), 'gone');
+      return {
+        kind: 'call',
+        request: { call: 'deleteProject', params: { project: arg(i, 'NAME') } },
+        show: { message: () => `project/${arg(i, 'NAME')} deletion requested` },
+        ...(wait ? { wait } : {}),
+      };
+    },
   },
 
   {
@@ -281,14 +208,6 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     verb: 'get',
-    noun: 'private-networks',
-    aliases: ['private-network'],
-    summary: 'the private networks an admin shared with the tenant',
-    plan: () => ({ kind: 'call', request: { call: 'listTenantPrivateNetworks' }, show: { view: 'privateNetworks' } }),
-  },
-
-  {
-    verb: 'get',
     noun: 'vcluster',
     options: projectOpt,
     required: projectOpt,
@@ -320,33 +239,8 @@ export const commands: readonly CommandSpec[] = [
       show: { message: () => `vcluster of project ${flag(i, 'project')} deregistered` },
     }),
   },
-  {
-    verb: 'get',
-    noun: 'mappings',
-    aliases: ['mapping'],
-    options: projectOpt,
-    required: projectOpt,
-    summary: "a project's service mappings",
-    plan: (i) => list('listMappings', 'mappings', 'mappings', { project: flag(i, 'project') }),
-  },
-  {
-    verb: 'get',
-    noun: 'exposures',
-    aliases: ['exposure'],
-    options: projectOpt,
-    required: projectOpt,
-    summary: "a project's exposures, with their grants",
-    plan: (i) => list('listExposures', 'exposures', 'exposures', { project: flag(i, 'project') }),
-  },
-  {
-    verb: 'get',
-    noun: 'imports',
-    aliases: ['import'],
-    options: projectOpt,
-    required: projectOpt,
-    summary: 'what other projects expose to a project',
-    plan: (i) => list('listImports', 'imports', 'imports', { project: flag(i, 'project') }),
-  },
+  ...sharingCommands,
+  ...adminCommands,
 
   {
     verb: 'completion',

@@ -13,7 +13,7 @@ const flagsOf = (c: CommandSpec) =>
   });
 const takesValue = optionNames.filter((o) => optionSpecs[o].type === 'string');
 const valueFlags = takesValue.flatMap((o) => [`--${o}`, ...('short' in optionSpecs[o] ? [`-${(optionSpecs[o] as { short: string }).short}`] : [])]);
-const files: OptionName[] = ['token-file', 'kubeconfig'];
+const files: OptionName[] = ['token-file', 'kubeconfig', 'file', 'values'];
 const choiceFlags = optionNames.flatMap((o) => {
   const choices = (optionSpecs[o] as { choices?: readonly string[] }).choices;
   const spec = optionSpecs[o] as { short?: string };

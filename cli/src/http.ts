@@ -9,7 +9,10 @@ export interface Target {
 
 /** What came back, classified: what the CLI prints and its exit code follow from it. */
 export type Answer =
-  | { kind: 'ok'; status: number; body: unknown }
+  /** A success; `etag` when the API tagged the representation (a GET). */
+  | { kind: 'ok'; status: number; body: unknown; etag?: string | undefined }
+  /** 304: the representation is still the one of the ETag the request sent in If-None-Match. */
+  | { kind: 'not-modified'; status: 304 }
   /** An application/problem+json answer (every error the API itself gives). */
   | { kind: 'problem'; status: number; problem: Problem; retryAfter?: string | undefined }
   /** An error that is not the API's problem+json (a proxy's 502 page, …). */
@@ -30,15 +33,23 @@ function isProblem(v: unknown): v is Problem {
   return typeof p.code === 'string' && typeof p.status === 'number' && typeof p.detail === 'string';
 }
 
-/** An answer from its status, content type and text. Pure. */
-export function classify(status: number, contentType: string | null, text: string, retryAfter?: string | null): Answer {
+/** The headers of an answer the CLI reads. */
+export interface AnswerHeaders {
+  retryAfter?: string | null | undefined;
+  etag?: string | null | undefined;
+}
+
+/** An answer from its status, content type, text and headers. Pure. */
+export function classify(status: number, contentType: string | null, text: string, headers: AnswerHeaders = {}): Answer {
+  if (status === 304) return { kind: 'not-modified', status };
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {
     body = undefined;
   }
-  if (status >= 200 && status < 300) return { kind: 'ok', status, body };
+  const { retryAfter, etag } = headers;
+  if (status >= 200 && status < 300) return { kind: 'ok', status, body, ...(etag ? { etag } : {}) };
   if (contentType?.startsWith('application/problem+json') && isProblem(body)) {
     return { kind: 'problem', status, problem: body, ...(retryAfter ? { retryAfter } : {}) };
   }
@@ -47,13 +58,15 @@ export function classify(status: number, contentType: string | null, text: strin
 
 /**
  * Sends one request. The token goes in the Authorization header only; redirects are refused (a
- * redirect could carry the request, token included, elsewhere). Never throws for a failed request:
- * the answer says what happened.
+ * redirect could carry the request, token included, elsewhere). With `ifNoneMatch` (an ETag the
+ * API gave), a 304 answer is `not-modified`. Never throws for a failed request: the answer says
+ * what happened.
  */
-export async function send(fetchFn: typeof fetch, target: Target, req: ApiRequest): Promise<Answer> {
+export async function send(fetchFn: typeof fetch, target: Target, req: ApiRequest, opts: { ifNoneMatch?: string | undefined } = {}): Promise<Answer> {
   const { method, path, body } = httpOf(req);
   const headers: Record<string, string> = { authorization: `Bearer ${target.token}`, accept: 'application/json', 'user-agent': USER_AGENT };
   if (body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.ifNoneMatch !== undefined) headers['if-none-match'] = opts.ifNoneMatch;
   const url = urlOf(target.api, path);
   try {
     const res = await fetchFn(url, {
@@ -64,7 +77,7 @@ export async function send(fetchFn: typeof fetch, target: Target, req: ApiReques
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return classify(res.status, res.headers.get('content-type'), text, res.headers.get('retry-after'));
+    return classify(res.status, res.headers.get('content-type'), text, { retryAfter: res.headers.get('retry-after'), etag: res.headers.get('etag') });
   } catch (e) {
     return { kind: 'network', message: `${method} ${urlOf(target.api, path.split('?')[0]!)}: ${networkReason(e)}` };
   }

@@ -1,4 +1,4 @@
-import type { Peering, Project, ProjectRoutes } from '@netbroker/contracts';
+import type { Exposure, Import, Peering, PoolStatus, Project, ProjectRoutes, Tenant } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import { age, reasonOf, renderData, renderTable, views } from './output';
 
@@ -79,6 +79,82 @@ describe('tables', () => {
 
   it('pads by code points, not UTF-16 units', () => {
     expect(renderTable({ header: ['A', 'B'], rows: [['🦀', 'x']] })).toBe('A   B\n🦀   x\n');
+  });
+});
+
+const exposure: Exposure = {
+  name: 'pg',
+  service: 'default/postgres',
+  ports: [
+    { port: 5432, protocol: 'TCP' },
+    { port: 53, protocol: 'UDP' },
+  ],
+  pool: 'cloud',
+  eipKey: 'pg',
+  entryName: 'pg-ext',
+  createdAt: '2025-06-01T11:58:00Z',
+  grants: [
+    { project: 'acme/api', state: 'accepted', grantedAt: '2025-06-01T11:58:00Z', acceptedAt: '2025-06-01T11:58:00Z' },
+    { project: 'beta/analytics', state: 'pending', grantedAt: '2025-06-01T11:59:00Z' },
+  ],
+  status: { ready: false, reason: 'Pending', message: 'the exposer has not reconciled this exposure yet', consumers: [], policyPeers: [] },
+};
+
+describe('tables of what projects share, and of the admin', () => {
+  it("shows an exposure's grants in one cell, and the reason while it is not ready", () => {
+    expect(renderTable(views.exposure(exposure, NOW))).toBe(
+      [
+        'NAME   SERVICE            PORTS             POOL    ADDRESS   GRANTS                                       READY   REASON    AGE',
+        'pg     default/postgres   5432/TCP,53/UDP   cloud             acme/api(accepted),beta/analytics(pending)   no      Pending   2m',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('shows grants one per row, of every exposure or of one', () => {
+    const other = { ...exposure, name: 'redis', grants: [{ project: 'acme/web', state: 'accepted' as const, grantedAt: '2025-06-01T11:00:00Z', acceptedAt: '2025-06-01T11:30:00Z' }] };
+    expect(views.grants({ items: [exposure, other] }, NOW).rows).toEqual([
+      ['pg', 'acme/api', 'accepted', '2m', '2m'],
+      ['pg', 'beta/analytics', 'pending', '60s', ''],
+      ['redis', 'acme/web', 'accepted', '60m', '30m'],
+    ]);
+    expect(views.exposureGrants(exposure, NOW).header).toEqual(['EXPOSURE', 'CONSUMER', 'STATE', 'GRANTED', 'ACCEPTED']);
+  });
+
+  it('names an import as accept and decline take it: tenant/project/exposure', () => {
+    const offer: Import = {
+      exporter: 'beta/db',
+      exposure: 'postgres',
+      state: 'pending',
+      entryName: 'postgres-ext',
+      ports: [{ port: 5432, protocol: 'TCP' }],
+      ready: false,
+      reason: 'AwaitingAcceptance',
+      message: 'accept with POST …',
+      grantedAt: '2025-06-01T11:59:00Z',
+    };
+    expect(renderTable(views.imports({ items: [offer] }))).toBe(
+      ['IMPORT             STATE     ENTRY          PORTS      ADDRESS   READY   REASON', 'beta/db/postgres   pending   postgres-ext   5432/TCP             no      AwaitingAcceptance', ''].join('\n'),
+    );
+  });
+
+  it('shows tenants, tokens (never a token) and pools with their utilisation', () => {
+    const tenant: Tenant = { name: 'acme', displayName: 'ACME Corp', uid: 'u', createdAt: '2025-06-01T10:00:00Z', quotas: { maxProjects: 20, maxAddressesPerPool: {} }, hostnameSuffixes: [], importNamespaces: [] };
+    expect(views.tenant(tenant, NOW).rows).toEqual([['acme', 'ACME Corp', '20', '', '2h']]);
+    expect(views.tokens({ items: [{ id: 'tok_0123456789abcdef', name: 'ci', createdAt: '2025-06-01T11:00:00Z' }] }, NOW).rows).toEqual([['tok_0123456789abcdef', 'ci', '60m']]);
+    const pool: PoolStatus = {
+      pool: { v: 1, name: 'egress', kind: 'address', prefixes: ['100.64.0.0/24'], ranges: [{ start: '203.0.113.10', end: '203.0.113.20' }], reserved: [], presets: [] },
+      utilisation: { total: '267', used: '3', reserved: '0', free: '264', largestFreePrefixLength: 25, freeFragments: 4, allocations: 3 },
+    };
+    expect(renderTable(views.pools({ items: [pool] }))).toBe(
+      ['NAME     KIND      SPACE                                     USED   RESERVED   FREE   ALLOCATIONS', 'egress   address   100.64.0.0/24,203.0.113.10-203.0.113.20   3      0          264    3', ''].join('\n'),
+    );
+  });
+
+  it("shows a private network's tenants only in the admin's view", () => {
+    const network = { name: 'vrack', cidr: '192.168.100.0/24', gateway: '192.168.100.1', description: 'VLAN 100' };
+    expect(views.tenantPrivateNetwork(network).header).toEqual(['NAME', 'CIDR', 'GATEWAY', 'DESCRIPTION']);
+    expect(views.adminPrivateNetworks({ items: [{ ...network, tenants: ['acme', 'beta'] }] }).rows).toEqual([['vrack', '192.168.100.0/24', '192.168.100.1', 'acme,beta', 'VLAN 100']]);
   });
 });
 

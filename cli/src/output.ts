@@ -1,14 +1,24 @@
 import type {
   Condition,
+  Exposure,
   ExposureList,
   ImportList,
+  Mapping,
   MappingList,
   Peering,
   PeeringList,
+  PoolList,
+  PoolStatus,
+  PrivateNetwork,
+  PrivateNetworkList,
   Project,
   ProjectList,
   ProjectRoutes,
+  Tenant,
+  TenantList,
+  TenantPrivateNetwork,
   TenantPrivateNetworkList,
+  TokenList,
   VCluster,
 } from '@netbroker/contracts';
 import { stringify } from 'yaml';
@@ -74,6 +84,43 @@ const peeringHeader = ['ID', 'REQUESTER', 'ACCEPTER', 'STATE', 'LINK', 'AGE'];
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 const ports = (ps: Array<{ port: number; protocol: string }>) => ps.map((p) => `${p.port}/${p.protocol}`).join(',');
 
+const mappingHeader = ['ID', 'DIRECTION', 'FROM', 'TO', 'READY', 'REASON', 'AGE'];
+const mappingRow = (m: Mapping, now: number) => [m.id, m.direction, m.from, m.to, yesNo(m.status.ready), m.status.reason, age(m.createdAt, now)];
+
+const exposureHeader = ['NAME', 'SERVICE', 'PORTS', 'POOL', 'ADDRESS', 'GRANTS', 'READY', 'REASON', 'AGE'];
+const exposureRow = (e: Exposure, now: number) => [
+  e.name,
+  e.service,
+  ports(e.ports),
+  e.pool,
+  e.status.address ?? e.status.eip ?? '',
+  e.grants.map((g) => `${g.project}(${g.state})`).join(','),
+  yesNo(e.status.ready),
+  e.status.ready ? '' : e.status.reason,
+  age(e.createdAt, now),
+];
+const grantHeader = ['EXPOSURE', 'CONSUMER', 'STATE', 'GRANTED', 'ACCEPTED'];
+const grantRows = (e: Exposure, now: number) => e.grants.map((g) => [e.name, g.project, g.state, age(g.grantedAt, now), g.acceptedAt ? age(g.acceptedAt, now) : '']);
+
+const tenantHeader = ['NAME', 'DISPLAY NAME', 'MAX PROJECTS', 'PROJECT POOL', 'AGE'];
+const tenantRow = (t: Tenant, now: number) => [t.name, t.displayName ?? '', String(t.quotas.maxProjects), t.projectPool ?? '', age(t.createdAt, now)];
+
+const poolHeader = ['NAME', 'KIND', 'SPACE', 'USED', 'RESERVED', 'FREE', 'ALLOCATIONS'];
+const poolRow = ({ pool: p, utilisation: u }: PoolStatus) => [
+  p.name,
+  p.kind,
+  [...p.prefixes, ...p.ranges.map((r) => `${r.start}-${r.end}`)].join(','),
+  u.used,
+  u.reserved,
+  u.free,
+  String(u.allocations),
+];
+
+const networkHeader = ['NAME', 'CIDR', 'GATEWAY', 'DESCRIPTION'];
+const networkRow = (n: TenantPrivateNetwork) => [n.name, n.cidr, n.gateway, n.description ?? ''];
+const adminNetworkHeader = ['NAME', 'CIDR', 'GATEWAY', 'TENANTS', 'DESCRIPTION'];
+const adminNetworkRow = (n: PrivateNetwork) => [n.name, n.cidr, n.gateway, n.tenants.join(','), n.description ?? ''];
+
 /**
  * The table of each kind of answer. The body is the API's answer to the call the command made
  * (its contract type); a list's body holds every page.
@@ -85,10 +132,10 @@ export const views = {
   peering: (body: unknown, now: number): Table => ({ header: peeringHeader, rows: [peeringRow(body as Peering, now)] }),
   routes: (body: unknown): Table => ({ header: ['DESTINATION', 'NEXTHOP'], rows: (body as ProjectRoutes).routes.map((r) => [r.destination, r.nexthop]) }),
   attachments: (body: unknown): Table => ({ header: ['NETWORK', 'ADDRESS'], rows: (body as ProjectRoutes).attachments.map((a) => [a.network, a.address]) }),
-  privateNetworks: (body: unknown): Table => ({
-    header: ['NAME', 'CIDR', 'GATEWAY', 'DESCRIPTION'],
-    rows: (body as TenantPrivateNetworkList).items.map((n) => [n.name, n.cidr, n.gateway, n.description ?? '']),
-  }),
+  privateNetworks: (body: unknown): Table => ({ header: networkHeader, rows: (body as TenantPrivateNetworkList).items.map(networkRow) }),
+  tenantPrivateNetwork: (body: unknown): Table => ({ header: networkHeader, rows: [networkRow(body as TenantPrivateNetwork)] }),
+  adminPrivateNetworks: (body: unknown): Table => ({ header: adminNetworkHeader, rows: (body as PrivateNetworkList).items.map(adminNetworkRow) }),
+  adminPrivateNetwork: (body: unknown): Table => ({ header: adminNetworkHeader, rows: [adminNetworkRow(body as PrivateNetwork)] }),
   vcluster: (body: unknown, now: number): Table => {
     const v = body as VCluster;
     const source = v.kubeconfig ? 'kubeconfig (sealed)' : v.secretRef ? `secret ${v.secretRef.name}` : '';
@@ -97,27 +144,24 @@ export const views = {
       rows: [[v.project, v.name, source, String(v.generation), v.status?.phase ?? 'Unknown', v.status?.reason ?? '', String(v.status?.conflicts ?? 0), age(v.registeredAt, now)]],
     };
   },
-  mappings: (body: unknown, now: number): Table => ({
-    header: ['ID', 'DIRECTION', 'FROM', 'TO', 'READY', 'REASON', 'AGE'],
-    rows: (body as MappingList).items.map((m) => [m.id, m.direction, m.from, m.to, yesNo(m.status.ready), m.status.reason, age(m.createdAt, now)]),
-  }),
-  exposures: (body: unknown, now: number): Table => ({
-    header: ['NAME', 'SERVICE', 'PORTS', 'POOL', 'ADDRESS', 'GRANTS', 'READY', 'AGE'],
-    rows: (body as ExposureList).items.map((e) => [
-      e.name,
-      e.service,
-      ports(e.ports),
-      e.pool,
-      e.status.address ?? e.status.eip ?? '',
-      e.grants.map((g) => `${g.project}(${g.state})`).join(','),
-      yesNo(e.status.ready),
-      age(e.createdAt, now),
-    ]),
-  }),
+  mappings: (body: unknown, now: number): Table => ({ header: mappingHeader, rows: (body as MappingList).items.map((m) => mappingRow(m, now)) }),
+  mapping: (body: unknown, now: number): Table => ({ header: mappingHeader, rows: [mappingRow(body as Mapping, now)] }),
+  exposures: (body: unknown, now: number): Table => ({ header: exposureHeader, rows: (body as ExposureList).items.map((e) => exposureRow(e, now)) }),
+  exposure: (body: unknown, now: number): Table => ({ header: exposureHeader, rows: [exposureRow(body as Exposure, now)] }),
+  /** The grants of every exposure in a list. */
+  grants: (body: unknown, now: number): Table => ({ header: grantHeader, rows: (body as ExposureList).items.flatMap((e) => grantRows(e, now)) }),
+  /** The grants of one exposure. */
+  exposureGrants: (body: unknown, now: number): Table => ({ header: grantHeader, rows: grantRows(body as Exposure, now) }),
+  /** IMPORT is what accept and decline take: `tenant/project/exposure`. */
   imports: (body: unknown): Table => ({
-    header: ['EXPORTER', 'EXPOSURE', 'STATE', 'ENTRY', 'PORTS', 'ADDRESS', 'READY', 'REASON'],
-    rows: (body as ImportList).items.map((i) => [i.exporter, i.exposure, i.state, i.entryName, ports(i.ports), i.address ?? '', yesNo(i.ready), i.reason]),
+    header: ['IMPORT', 'STATE', 'ENTRY', 'PORTS', 'ADDRESS', 'READY', 'REASON'],
+    rows: (body as ImportList).items.map((i) => [`${i.exporter}/${i.exposure}`, i.state, i.entryName, ports(i.ports), i.address ?? '', yesNo(i.ready), i.reason]),
   }),
+  tenants: (body: unknown, now: number): Table => ({ header: tenantHeader, rows: (body as TenantList).items.map((t) => tenantRow(t, now)) }),
+  tenant: (body: unknown, now: number): Table => ({ header: tenantHeader, rows: [tenantRow(body as Tenant, now)] }),
+  tokens: (body: unknown, now: number): Table => ({ header: ['ID', 'NAME', 'AGE'], rows: (body as TokenList).items.map((t) => [t.id, t.name, age(t.createdAt, now)]) }),
+  pools: (body: unknown): Table => ({ header: poolHeader, rows: (body as PoolList).items.map(poolRow) }),
+  pool: (body: unknown): Table => ({ header: poolHeader, rows: [poolRow(body as PoolStatus)] }),
 } satisfies Record<string, (body: unknown, now: number) => Table>;
 
 export type ViewName = keyof typeof views;

@@ -54,10 +54,10 @@ describe('command line → request', () => {
       return plan.kind === 'call' ? plan.wait : undefined;
     };
     expect(waitOf('create project web --egress cloud')).toBeUndefined();
-    expect(waitOf('create project web --egress cloud --wait')).toEqual({ project: 'web', timeoutMs: 120_000 });
-    expect(waitOf('create project web --egress cloud --wait --timeout 90s')).toEqual({ project: 'web', timeoutMs: 90_000 });
-    expect(waitOf('create project web --egress cloud --wait --timeout 2m')).toEqual({ project: 'web', timeoutMs: 120_000 });
-    expect(waitOf('create project web --egress cloud --wait --timeout 1500ms')).toEqual({ project: 'web', timeoutMs: 1_500 });
+    expect(waitOf('create project web --egress cloud --wait')).toEqual({ project: 'web', timeoutMs: 120_000, until: 'ready' });
+    expect(waitOf('create project web --egress cloud --wait --timeout 90s')).toEqual({ project: 'web', timeoutMs: 90_000, until: 'ready' });
+    expect(waitOf('create project web --egress cloud --wait --timeout 2m')).toEqual({ project: 'web', timeoutMs: 120_000, until: 'ready' });
+    expect(waitOf('create project web --egress cloud --wait --timeout 1500ms')).toEqual({ project: 'web', timeoutMs: 1_500, until: 'ready' });
   });
 
   it('reads the kubeconfig of register vcluster from its file (the runner reads it)', () => {
@@ -79,6 +79,126 @@ describe('command line → request', () => {
     ['--help', { kind: 'help', words: [] }],
   ])('%s is done locally', (line, plan) => {
     expect(parse(line).plan).toEqual(plan);
+  });
+});
+
+describe('what projects share: command line → request', () => {
+  it.each([
+    ['get mapping m0123456789abcdef --project web', { call: 'getMapping', params: { project: 'web', id: 'm0123456789abcdef' } }],
+    [
+      'create mapping --project web --direction fromVirtual --from default/api --to api-public',
+      { call: 'createMappings', params: { project: 'web' }, body: { direction: 'fromVirtual', from: 'default/api', to: 'api-public' } },
+    ],
+    ['delete mapping m0123456789abcdef --project web', { call: 'deleteMapping', params: { project: 'web', id: 'm0123456789abcdef' } }],
+    ['get exposures --project web', { call: 'listExposures', params: { project: 'web' }, query: { limit: '500' } }],
+    ['get exposure pg --project web', { call: 'getExposure', params: { project: 'web', name: 'pg' } }],
+    ['create exposure --project web --service default/postgres --ports 5432', { call: 'createExposure', params: { project: 'web' }, body: { service: 'default/postgres', ports: [{ port: 5432 }] } }],
+    [
+      'create exposure pg --project web --service postgres --ports 5432,53/udp --pool public --share-with api --entry-name pg-ext --grants db,,acme/x',
+      {
+        call: 'createExposure',
+        params: { project: 'web' },
+        body: {
+          name: 'pg',
+          service: 'postgres',
+          ports: [{ port: 5432 }, { port: 53, protocol: 'UDP' }],
+          pool: 'public',
+          shareWith: 'api',
+          entryName: 'pg-ext',
+          grants: ['db', 'acme/x'],
+        },
+      },
+    ],
+    ['delete exposure pg --project web', { call: 'deleteExposure', params: { project: 'web', name: 'pg' } }],
+    ['get grants --project web', { call: 'listExposures', params: { project: 'web' }, query: { limit: '500' } }],
+    ['get grants --project web --exposure pg', { call: 'getExposure', params: { project: 'web', name: 'pg' } }],
+    ['create grant acme/analytics --project web --exposure pg', { call: 'addGrant', params: { project: 'web', name: 'pg' }, body: { project: 'acme/analytics' } }],
+    ['create grant api --project web --exposure pg', { call: 'addGrant', params: { project: 'web', name: 'pg' }, body: { project: 'api' } }],
+    [
+      'delete grant acme/analytics --project web --exposure pg',
+      { call: 'revokeGrant', params: { project: 'web', name: 'pg', consumerTenant: 'acme', consumerProject: 'analytics' } },
+    ],
+    ['accept import beta/db/postgres --project web', { call: 'acceptImport', params: { project: 'web', exporterTenant: 'beta', exporterProject: 'db', exposure: 'postgres' } }],
+    ['decline import beta/db/postgres --project web', { call: 'declineImport', params: { project: 'web', exporterTenant: 'beta', exporterProject: 'db', exposure: 'postgres' } }],
+  ])('%s', (line, request) => {
+    const { plan } = parse(line);
+    expect(plan.kind === 'call' || plan.kind === 'list' ? plan.request : plan).toEqual(request);
+  });
+
+  it('reads a mapping from a vcluster values file (the runner reads it)', () => {
+    const { plan } = parse('create mapping --project web --values values.yaml');
+    expect(plan.kind === 'call-with-file' && plan.path).toBe('values.yaml');
+    if (plan.kind !== 'call-with-file') return;
+    expect(plan.request('mapServices: {}')).toEqual({ call: 'createMappings', params: { project: 'web' }, body: { values: 'mapServices: {}' } });
+  });
+});
+
+describe("the admin's commands: command line → request", () => {
+  it.each([
+    ['get tenants', { call: 'listTenants', query: { limit: '500' } }],
+    ['get tenant acme', { call: 'getTenant', params: { tenant: 'acme' } }],
+    ['create tenant acme', { call: 'createTenant', body: { name: 'acme' } }],
+    [
+      'create tenant acme --display-name ACME --max-projects 20 --project-pool small',
+      { call: 'createTenant', body: { name: 'acme', displayName: 'ACME', quotas: { maxProjects: 20 }, projectPool: 'small' } },
+    ],
+    ['delete tenant acme', { call: 'deleteTenant', params: { tenant: 'acme' } }],
+    ['get tokens --tenant acme', { call: 'listTenantTokens', params: { tenant: 'acme' }, query: { limit: '500' } }],
+    ['create token ci --tenant acme', { call: 'createTenantToken', params: { tenant: 'acme' }, body: { name: 'ci' } }],
+    ['delete token tok_0123456789abcdef --tenant acme', { call: 'revokeTenantToken', params: { tenant: 'acme', id: 'tok_0123456789abcdef' } }],
+    ['get pools', { call: 'listPools' }],
+    ['get pool projects', { call: 'listPools' }],
+    [
+      'put pool links --kind prefix --prefixes 100.127.0.0/20,100.127.16.0/20 --reserved 100.127.0.0/30,100.127.0.9-100.127.0.12 --default-prefix-length 30',
+      {
+        call: 'putPool',
+        params: { pool: 'links' },
+        body: { kind: 'prefix', prefixes: ['100.127.0.0/20', '100.127.16.0/20'], reserved: ['100.127.0.0/30', { start: '100.127.0.9', end: '100.127.0.12' }], defaultPrefixLength: 30 },
+      },
+    ],
+    ['put pool eip --kind address --ranges 203.0.113.10-203.0.113.20', { call: 'putPool', params: { pool: 'eip' }, body: { kind: 'address', ranges: [{ start: '203.0.113.10', end: '203.0.113.20' }] } }],
+    ['delete pool eip', { call: 'deletePool', params: { pool: 'eip' } }],
+    ['get private-networks', { call: 'listTenantPrivateNetworks' }],
+    ['get private-networks --all-tenants', { call: 'listPrivateNetworks' }],
+    ['get private-network vrack --all-tenants', { call: 'getPrivateNetwork', params: { name: 'vrack' } }],
+    ['get private-network vrack', { call: 'listTenantPrivateNetworks' }],
+    [
+      'put private-network vrack --cidr 192.168.100.0/24 --gateway 192.168.100.1 --tenants acme,beta',
+      { call: 'putPrivateNetwork', params: { name: 'vrack' }, body: { cidr: '192.168.100.0/24', gateway: '192.168.100.1', tenants: ['acme', 'beta'] } },
+    ],
+    ['put private-network vrack --cidr 192.168.100.0/24 --gateway 192.168.100.1 --tenants=', { call: 'putPrivateNetwork', params: { name: 'vrack' }, body: { cidr: '192.168.100.0/24', gateway: '192.168.100.1', tenants: [] } }],
+    ['delete private-network vrack', { call: 'deletePrivateNetwork', params: { name: 'vrack' } }],
+  ])('%s', (line, request) => {
+    const { plan } = parse(line);
+    expect(plan.kind === 'call' || plan.kind === 'list' ? plan.request : plan).toEqual(request);
+  });
+
+  it('picks one pool or network out of the list by its name', () => {
+    const { plan } = parse('get pool projects');
+    expect(plan.kind === 'list' && plan.pick && [plan.pick.name, plan.pick.view, plan.pick.keyOf({ pool: { name: 'projects' } })]).toEqual(['projects', 'pool', 'projects']);
+    const tenantView = parse('get private-network vrack').plan;
+    expect(tenantView.kind === 'list' && tenantView.pick?.keyOf({ name: 'vrack' })).toBe('vrack');
+  });
+
+  it('reads a body from a JSON or YAML file, the flags given beside it replacing its fields', () => {
+    const { plan } = parse('put pool eip -f pool.yaml --ranges 203.0.113.10-203.0.113.20');
+    expect(plan.kind === 'call-with-file' && plan.path).toBe('pool.yaml');
+    if (plan.kind !== 'call-with-file') return;
+    const yaml = 'kind: address\nranges: [{ start: 198.51.100.1, end: 198.51.100.9 }]\nreserved: [198.51.100.5/32]\n';
+    expect(plan.request(yaml).body).toEqual({ kind: 'address', ranges: [{ start: '203.0.113.10', end: '203.0.113.20' }], reserved: ['198.51.100.5/32'] });
+    expect(plan.request('{"kind": "address", "prefixes": ["100.64.0.0/16"]}').body).toEqual({ kind: 'address', prefixes: ['100.64.0.0/16'], ranges: [{ start: '203.0.113.10', end: '203.0.113.20' }] });
+    expect(() => plan.request('- a list')).toThrow('pool.yaml must hold an object (the request body)');
+    expect(() => plan.request('kind: [unclosed')).toThrow(/^pool\.yaml is neither JSON nor YAML: /);
+  });
+
+  it('waits for a deleted project to be gone', () => {
+    const { plan } = parse('delete project web --wait --timeout 5m');
+    expect(plan.kind === 'call' && plan.wait).toEqual({ project: 'web', timeoutMs: 300_000, until: 'gone' });
+  });
+
+  it('marks admin commands in help', () => {
+    expect(helpText([])).toMatch(/netbroker create tenant NAME +\[admin\] create a tenant/);
+    expect(helpText(['create', 'token'])).toContain('(admin token)');
   });
 });
 
@@ -106,6 +226,26 @@ describe('usage errors (exit code 2)', () => {
     ['add route --project web 10.0.0.0/8 through 10.1.1.1', 'expected "via" after 10.0.0.0/8, got "through"'],
     ['completion fish', 'SHELL must be one of bash, zsh, not "fish"'],
     ['login nbt_secret', 'unexpected argument (give the token with --token-file) for "login"'],
+    ['create exposure --project web --service db', '"create exposure" needs --ports PORT[/PROTOCOL],...'],
+    ['create exposure --project web --service db --ports 5432/QUIC', '--ports: the protocol of "5432/QUIC" must be one of TCP, UDP, SCTP'],
+    ['create exposure --project web --service db --ports http', '--ports must be a whole number, not "http"'],
+    ['create exposure --project web --service db --ports 1/TCP/x', '--ports: "1/TCP/x" is not PORT[/PROTOCOL]'],
+    ['create exposure --project web --service db --ports ,', '--ports needs at least one PORT[/PROTOCOL]'],
+    ['create exposure --project web --service db --ports 80 --pool private', '--pool must be one of cloud, public, not "private"'],
+    ['create grant --project web --exposure pg', '"create grant" needs CONSUMER'],
+    ['delete grant analytics --project web --exposure pg', 'give the consumer as TENANT/PROJECT (as "get grants" shows it), not "analytics"'],
+    ['accept import beta/postgres --project web', 'give the import as TENANT/PROJECT/EXPOSURE (as "get imports" shows it), not "beta/postgres"'],
+    ['decline import beta//postgres --project web', 'give the import as TENANT/PROJECT/EXPOSURE'],
+    ['create mapping --project web --direction fromHost --from db', '"create mapping" needs --direction, --from and --to (or --values FILE)'],
+    ['create mapping --project web --values v.yaml --to x', 'give --values FILE or --direction, --from and --to, not both'],
+    ['create mapping --project web --direction sideways --from a --to b', '--direction must be one of fromHost, fromVirtual, not "sideways"'],
+    ['get tokens', '"get tokens" needs --tenant TENANT'],
+    ['create tenant acme --max-projects many', '--max-projects must be a whole number, not "many"'],
+    ['put pool eip --ranges 203.0.113.10', '"203.0.113.10" is not a range START-END'],
+    ['put pool eip --reserved 1-2-3', '"1-2-3" is not a range START-END'],
+    ['put pool eip --kind block', '--kind must be one of prefix, address, not "block"'],
+    ['delete project web --timeout 10s', '--timeout only goes with --wait'],
+    ['get tenants --all-tenants', '--all-tenants is not a flag of "get tenants"'],
   ])('%j: %s', (line, message) => {
     expect(() => parse(line)).toThrow(UsageError);
     expect(() => parse(line)).toThrow(message);

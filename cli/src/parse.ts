@@ -116,7 +116,7 @@ const optionLine = (name: OptionName): string => {
 export function helpText(words: string[]): string {
   const one = words.length ? findCommand(words) : undefined;
   if (one && (one.noun === undefined || words.length >= 2)) {
-    return [synopsis(one), '', `  ${one.summary}`, '', 'Flags:', ...[...(one.options ?? []), ...globalOptions].map(optionLine), ''].join('\n');
+    return [synopsis(one), '', `  ${one.summary}${one.admin ? ' (admin token)' : ''}`, '', 'Flags:', ...[...(one.options ?? []), ...globalOptions].map(optionLine), ''].join('\n');
   }
   const list = words.length ? commandsOf(words[0]) : commands;
   if (list.length === 0) throw new UsageError(`unknown command "${words.join(' ')}"`);
@@ -125,7 +125,7 @@ export function helpText(words: string[]): string {
     'netbroker: the command-line client of the netbroker tenant API',
     '',
     'Commands:',
-    ...list.map((c) => `  ${synopsis(c).padEnd(width)}   ${c.summary}`),
+    ...list.map((c) => `  ${synopsis(c).padEnd(width)}   ${c.admin ? '[admin] ' : ''}${c.summary}`),
     '',
     'Global flags:',
     ...globalOptions.map(optionLine),

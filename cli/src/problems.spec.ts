@@ -39,7 +39,7 @@ describe('an answer → stderr and the exit code', () => {
   });
 
   it('says when to retry a 503', () => {
-    const answer = classify(503, PROBLEM, problem(503, 'ipam-unavailable', 'the address manager did not answer'), '2') as Exclude<Answer, { kind: 'ok' }>;
+    const answer = classify(503, PROBLEM, problem(503, 'ipam-unavailable', 'the address manager did not answer'), { retryAfter: '2' }) as Exclude<Answer, { kind: 'ok' }>;
     expect(failureLines(answer)).toEqual(['error: ipam-unavailable: the address manager did not answer', '  retry after 2 s']);
     expect(exitCodeOf(answer)).toBe(ExitCode.unavailable);
   });
@@ -55,9 +55,17 @@ describe('an answer → stderr and the exit code', () => {
     expect(failureLines(answer)).toEqual(['error: conflict: line one [31mred']);
   });
 
-  it('reads a 2xx with its JSON body, or none', () => {
+  it('reports a 304 to a request that was not conditional as an answer it cannot read (4)', () => {
+    const answer = classify(304, null, '') as Exclude<Answer, { kind: 'ok' }>;
+    expect(failureLines(answer)).toEqual(['error: unexpected-answer: the API answered 304 Not Modified to a request that was not conditional']);
+    expect(exitCodeOf(answer)).toBe(ExitCode.unavailable);
+  });
+
+  it('reads a 2xx with its JSON body (and ETag), or none, and a 304 as not modified', () => {
     expect(classify(200, 'application/json', '{"items":[]}')).toEqual({ kind: 'ok', status: 200, body: { items: [] } });
     expect(classify(204, null, '')).toEqual({ kind: 'ok', status: 204, body: undefined });
+    expect(classify(200, 'application/json', '{"name":"web"}', { etag: '"g7"' })).toEqual({ kind: 'ok', status: 200, body: { name: 'web' }, etag: '"g7"' });
+    expect(classify(304, null, '', { etag: '"g7"' })).toEqual({ kind: 'not-modified', status: 304 });
   });
 });
 

@@ -5,7 +5,7 @@ type Failure = Exclude<Answer, { kind: 'ok' }>;
 
 /** The exit code of an answer that is not a success: 404 → 3, another 4xx → 1, 5xx and no answer → 4. */
 export function exitCodeOf(failure: Failure): ExitCode {
-  if (failure.kind === 'network') return ExitCode.unavailable;
+  if (failure.kind === 'network' || failure.kind === 'not-modified') return ExitCode.unavailable;
   if (failure.status === 404) return ExitCode.notFound;
   if (failure.status >= 400 && failure.status < 500) return ExitCode.refused;
   return ExitCode.unavailable;
@@ -20,6 +20,8 @@ export function failureLines(failure: Failure): string[] {
   switch (failure.kind) {
     case 'network':
       return [`error: unavailable: ${failure.message}`];
+    case 'not-modified':
+      return ['error: unexpected-answer: the API answered 304 Not Modified to a request that was not conditional'];
     case 'http':
       return [`error: http-${failure.status}: the API answered ${failure.status} without a problem document${failure.text ? `: ${oneLine(failure.text)}` : ''}`];
     case 'problem': {

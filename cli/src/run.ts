@@ -1,10 +1,11 @@
-import type { Plan, Show } from './commands';
+import { adminLoginCheck, loginCheck } from './calls';
 import { completionScript } from './completion';
 import { checkApiUrl, checkToken, configPath, CONTEXT_NAME, isCleartext, readConfig, resolveTarget, writeConfig, type CliConfig, type Env } from './config';
 import { CommandFailed, ExitCode, isCommandFailed, isUsageError, UsageError } from './exit';
 import { send, type Answer, type Target } from './http';
 import { renderData, renderTable, views, type Format } from './output';
 import { helpText, parseCommandLine, type Parsed } from './parse';
+import type { Plan, Show, Wait } from './plan';
 import { failed } from './problems';
 import { waitForProject } from './wait';
 
@@ -66,7 +67,8 @@ async function execute({ plan, output, context }: Parsed, io: Io): Promise<void>
       if (answer.kind !== 'ok') throw failed(answer);
       if (plan.kind === 'call' && plan.wait) {
         if (output === 'table') show(plan.show, answer.body, output, io);
-        const project = await waitWithProgress(plan.wait.project, plan.wait.timeoutMs, target, io);
+        const project = await waitWithProgress(plan.wait, target, io);
+        if (project === undefined) return output === 'table' ? io.out(`project/${plan.wait.project} deleted\n`) : undefined;
         return show({ view: 'project' }, project, output, io);
       }
       return show(plan.show, answer.body, output, io);
@@ -84,7 +86,14 @@ async function execute({ plan, output, context }: Parsed, io: Io): Promise<void>
         items.push(...page.items);
         next = page.continue;
       } while (next !== undefined);
-      if (output === 'table' && items.length === 0) return io.err(`No ${plan.noun} found.\n`);
+      if (plan.pick) {
+        const { name, what, keyOf, view } = plan.pick;
+        const item = items.find((i) => keyOf(i) === name);
+        if (item === undefined) throw new CommandFailed([`error: not-found: ${what} not found`], ExitCode.notFound);
+        return show({ view }, item, output, io);
+      }
+      // Rows, not items: `get grants` lists exposures and shows their grants.
+      if (output === 'table' && (items.length === 0 || views[plan.view]({ items }, io.now()).rows.length === 0)) return io.err(`No ${plan.noun} found.\n`);
       return show({ view: plan.view }, { items }, output, io);
     }
   }
@@ -100,25 +109,31 @@ function show(how: Show, body: unknown, output: Format, io: Io): void {
   try {
     if (how.view) io.out(renderTable(views[how.view](body, io.now())));
     else if (how.message) io.out(`${how.message(body)}\n`);
+    if (how.note) io.err(`${how.note(body)}\n`);
   } catch (e) {
     if (e instanceof TypeError) throw unexpected(`what the CLI cannot show (${e.message})`);
     throw e;
   }
 }
 
-async function waitWithProgress(name: string, timeoutMs: number, target: Target, io: Io) {
+async function waitWithProgress({ project: name, timeoutMs, until }: Wait, target: Target, io: Io) {
   let shown = false;
   const progress = (line: string) => {
     io.err(io.errIsTty ? `\r\u001b[K${line}` : `${line}\n`);
     shown = true;
   };
   try {
-    return await waitForProject(name, timeoutMs, {
-      get: (): Promise<Answer> => send(io.fetch, target, { call: 'getProject', params: { project: name } }),
-      now: io.now,
-      sleep: io.sleep,
-      progress,
-    });
+    return await waitForProject(
+      name,
+      timeoutMs,
+      {
+        get: (ifNoneMatch): Promise<Answer> => send(io.fetch, target, { call: 'getProject', params: { project: name } }, { ifNoneMatch }),
+        now: io.now,
+        sleep: io.sleep,
+        progress,
+      },
+      until,
+    );
   } finally {
     if (shown && io.errIsTty) io.err('\n');
   }
@@ -153,13 +168,19 @@ async function login(plan: Extract<Plan, { kind: 'login' }>, io: Io): Promise<vo
   if (raw === undefined) throw new UsageError('login needs --token-file FILE, --token TOKEN or NETBROKER_TOKEN');
   const token = checkToken(raw.trim());
   if (isCleartext(api)) io.err(`warning: ${api} is plain http: the token crosses the network unencrypted\n`);
+  let admin = false;
   if (plan.check) {
-    const answer = await send(io.fetch, { api, token }, { call: 'listProjects', query: { limit: '1' } });
-    if (answer.kind !== 'ok') throw failed(answer);
+    // A tenant token lists projects; the admin token is refused there (403) and lists tenants.
+    const answer = await send(io.fetch, { api, token }, loginCheck);
+    if (answer.kind === 'problem' && answer.status === 403) {
+      const asAdmin = await send(io.fetch, { api, token }, adminLoginCheck);
+      if (asAdmin.kind !== 'ok') throw failed(answer);
+      admin = true;
+    } else if (answer.kind !== 'ok') throw failed(answer);
   }
   const { path, config } = loadConfig(io);
   writeConfig(path, { contexts: { ...config?.contexts, [plan.context]: { api, token } }, currentContext: plan.context });
-  io.out(`context "${plan.context}" (${api}) saved in ${path}; it is the current context\n`);
+  io.out(`context "${plan.context}" (${api}${admin ? ', admin token' : ''}) saved in ${path}; it is the current context\n`);
 }
 
 async function contexts(plan: Extract<Plan, { kind: 'get-contexts' | 'current-context' | 'use-context' | 'delete-context' }>, output: Format, io: Io): Promise<void> {

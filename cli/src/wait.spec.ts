@@ -2,7 +2,7 @@ import type { Project } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import { CommandFailed, ExitCode } from './exit';
 import type { Answer } from './http';
-import { progressLine, progressOf, waitForProject } from './wait';
+import { progressLine, progressOf, waitForProject, type Until } from './wait';
 
 type Phase = Project['status']['phase'];
 const T = '2025-06-01T12:00:00Z';
@@ -26,22 +26,31 @@ const project = (phase: Phase, conditions = [cond('Ready', phase === 'Ready' ? '
 const ok = (p: Project): Answer => ({ kind: 'ok', status: 200, body: p });
 const problem = (status: number, code: string): Answer => ({ kind: 'problem', status, problem: { type: code, title: code, status, code: code as never, detail: code } });
 
-/** Polls a script of answers (the last one repeats) on a clock that only sleeping moves. */
-async function waitThrough(answers: Answer[], timeoutMs = 10_000) {
+/** Polls a script of answers (the last one repeats) on a clock that only sleeping moves; records the If-None-Match of each poll. */
+async function waitThrough(answers: Answer[], timeoutMs = 10_000, until: Until = 'ready') {
   let clock = 0;
   let polls = 0;
   const progress: string[] = [];
-  const run = waitForProject('web', timeoutMs, {
-    get: async () => answers[Math.min(polls++, answers.length - 1)]!,
-    now: () => clock,
-    sleep: async (ms) => void (clock += ms),
-    progress: (line) => void progress.push(line),
-  });
+  const sent: Array<string | undefined> = [];
+  const run = waitForProject(
+    'web',
+    timeoutMs,
+    {
+      get: async (ifNoneMatch) => {
+        sent.push(ifNoneMatch);
+        return answers[Math.min(polls++, answers.length - 1)]!;
+      },
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+      progress: (line) => void progress.push(line),
+    },
+    until,
+  );
   const outcome = await run.then(
-    (p) => ({ ready: p.status.phase }),
+    (p) => (p === undefined ? { gone: true } : { ready: p.status.phase }),
     (e: unknown) => (e instanceof CommandFailed ? { code: e.code, lines: e.lines } : { thrown: e }),
   );
-  return { outcome, progress, polls, elapsed: clock };
+  return { outcome, progress, polls, elapsed: clock, sent };
 }
 
 const pending = project('Pending', [cond('CidrAllocated', 'True', 'Allocated'), cond('EgressReady', 'Unknown', 'Pending'), cond('Ready', 'False', 'NotReady')]);
@@ -88,6 +97,49 @@ describe('waitForProject', () => {
   it('does not wait for a project being deleted', async () => {
     const r = await waitThrough([ok({ ...pending, deletionRequestedAt: T })]);
     expect(r.outcome).toEqual({ code: ExitCode.waitFailed, lines: ['error: project web is being deleted'] });
+  });
+});
+
+const tagged = (p: Project, etag: string): Answer => ({ kind: 'ok', status: 200, body: p, etag });
+const unchanged: Answer = { kind: 'not-modified', status: 304 };
+
+describe('waitForProject with ETags', () => {
+  it("sends the last answer's ETag in If-None-Match and takes a 304 as unchanged", async () => {
+    const r = await waitThrough([tagged(pending, '"g1"'), unchanged, unchanged, tagged(ready, '"g2"')]);
+    expect(r.outcome).toEqual({ ready: 'Ready' });
+    expect(r.sent).toEqual([undefined, '"g1"', '"g1"', '"g1"']);
+    expect(r.progress).toEqual(['project web: Pending (CidrAllocated=True EgressReady=Unknown:Pending)', 'project web: Ready (CidrAllocated=True EgressReady=True)']);
+  });
+
+  it('times out on a project that stays unchanged, showing its last state', async () => {
+    const r = await waitThrough([tagged(pending, '"g1"'), unchanged], 1_000);
+    expect(r.outcome).toEqual({ code: ExitCode.waitFailed, lines: ['error: timed out after 1s waiting for project web to be Ready', '  last: project web: Pending (CidrAllocated=True EgressReady=Unknown:Pending)'] });
+  });
+
+  it('works the same against an API without ETags: no If-None-Match, every answer read', async () => {
+    const r = await waitThrough([ok(pending), ok(pending), ok(ready)]);
+    expect(r.outcome).toEqual({ ready: 'Ready' });
+    expect(r.sent).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('asks for the whole project again after an answer it waited through', async () => {
+    const r = await waitThrough([tagged(pending, '"g1"'), problem(503, 'dependency-unavailable'), tagged(ready, '"g2"')]);
+    expect(r.sent).toEqual([undefined, '"g1"', undefined]);
+    expect(r.outcome).toEqual({ ready: 'Ready' });
+  });
+});
+
+describe('waitForProject until the project is gone', () => {
+  it('succeeds at the 404, showing the project while it is being deleted', async () => {
+    const deleting = { ...ready, deletionRequestedAt: T, status: { ...ready.status, phase: 'Deleting' as const } };
+    const r = await waitThrough([tagged(deleting, '"g5"'), unchanged, problem(404, 'not-found')], 10_000, 'gone');
+    expect(r.outcome).toEqual({ gone: true });
+    expect(r.progress).toEqual(['project web: Deleting (CidrAllocated=True EgressReady=True)']);
+  });
+
+  it('does not stop at a failed project, and times out with 5', async () => {
+    const r = await waitThrough([ok({ ...failed, deletionRequestedAt: T })], 1_000, 'gone');
+    expect(r.outcome).toMatchObject({ code: ExitCode.waitFailed, lines: ['error: timed out after 1s waiting for project web to be gone', expect.stringMatching(/^ {2}last: project web: Failed/)] });
   });
 });
 

@@ -3,9 +3,12 @@ import { CommandFailed, ExitCode } from './exit';
 import type { Answer } from './http';
 import { failed, failureLines, oneLine } from './problems';
 
-// `create project --wait`: poll GET /v1/projects/{name} every 500 ms (the API has no ETag or
-// watch) until the phase is Ready (success) or Failed (exit 5), or the time-out passes (exit 5).
-// An answer that may pass (a 5xx, a 429, no answer) is waited through; a refusal ends the wait.
+// `create project --wait`: poll GET /v1/projects/{name} every 500 ms until the phase is Ready
+// (success) or Failed (exit 5), or the time-out passes (exit 5); `delete project --wait`: until
+// the project is gone (404). Each poll after the first sends the ETag of the last answer in
+// If-None-Match: a 304 means "unchanged" and carries no body (an API without ETags answers 200
+// each time, which works the same). An answer that may pass (a 5xx, a 429, no answer) is waited
+// through; a refusal ends the wait.
 
 export const POLL_INTERVAL_MS = 500;
 
@@ -37,7 +40,8 @@ export function failureOf(p: Project): string[] {
 const passing = (a: Exclude<Answer, { kind: 'ok' }>) => a.kind === 'network' || a.status >= 500 || a.status === 429;
 
 export interface Poller {
-  get(): Promise<Answer>;
+  /** GET the project; `ifNoneMatch`: the ETag of the last answer, if it had one. */
+  get(ifNoneMatch?: string): Promise<Answer>;
   now(): number;
   sleep(ms: number): Promise<void>;
   progress(line: string): void;
@@ -46,23 +50,36 @@ export interface Poller {
 /** `1ms`, `2.5s`, `120s`: as a time-out is given. */
 const duration = (ms: number) => (ms < 1_000 ? `${ms}ms` : `${Math.round(ms / 100) / 10}s`);
 
-/** Polls until Ready (returns the project) or not (throws CommandFailed with exit code 5, or the refusal's). */
-export async function waitForProject(name: string, timeoutMs: number, poller: Poller): Promise<Project> {
+export type Until = 'ready' | 'gone';
+
+/**
+ * Polls until Ready (returns the project) or, for `gone`, until the API answers 404 (returns
+ * undefined); otherwise throws CommandFailed with exit code 5, or the refusal's.
+ */
+export async function waitForProject(name: string, timeoutMs: number, poller: Poller, until: Until = 'ready'): Promise<Project | undefined> {
   const deadline = poller.now() + timeoutMs;
   let last = `project ${name}: no answer yet`;
+  let etag: string | undefined;
   for (;;) {
-    const answer = await poller.get();
-    if (answer.kind === 'ok') {
+    const answer = await poller.get(etag);
+    if (answer.kind === 'not-modified') {
+      // Unchanged since the last answer, which was judged then: nothing new.
+    } else if (answer.kind === 'ok') {
+      etag = answer.etag;
       const project = answer.body as Project;
       const line = progressLine(project);
       if (line !== last) poller.progress(line);
       last = line;
-      const progress = progressOf(project);
-      if (progress === 'ready') return project;
-      if (progress === 'failed') throw new CommandFailed(failureOf(project), ExitCode.waitFailed);
+      if (until === 'ready') {
+        const progress = progressOf(project);
+        if (progress === 'ready') return project;
+        if (progress === 'failed') throw new CommandFailed(failureOf(project), ExitCode.waitFailed);
+      }
     } else if (answer.kind === 'problem' && answer.status === 404) {
+      if (until === 'gone') return undefined;
       throw new CommandFailed([`error: project ${name} is gone`], ExitCode.waitFailed);
     } else if (passing(answer)) {
+      etag = undefined;
       const line = `${failureLines(answer)[0]!.replace(/^error: /, 'waiting through: ')}`;
       if (line !== last) poller.progress(line);
       last = line;
@@ -70,7 +87,8 @@ export async function waitForProject(name: string, timeoutMs: number, poller: Po
       throw failed(answer);
     }
     if (poller.now() + POLL_INTERVAL_MS > deadline) {
-      throw new CommandFailed([`error: timed out after ${duration(timeoutMs)} waiting for project ${name} to be Ready`, `  last: ${last}`], ExitCode.waitFailed);
+      const goal = until === 'ready' ? 'be Ready' : 'be gone';
+      throw new CommandFailed([`error: timed out after ${duration(timeoutMs)} waiting for project ${name} to ${goal}`, `  last: ${last}`], ExitCode.waitFailed);
     }
     await poller.sleep(POLL_INTERVAL_MS);
   }

@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CreatedToken } from '@netbroker/contracts';
-import { eventually, freePort, kubeconfigFile, ownedTempDir, repoRoot, startPrivatePlatform, type PrivatePlatform } from '@netbroker/testing';
+import { eventually, freePort, imageNodeDir, kubeconfigFile, ownedTempDir, repoRoot, startPrivatePlatform, type PrivatePlatform } from '@netbroker/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundleCli } from '../src/bundle';
 import { checkRequest, type OpenApiDocument } from './openapi-check';
-import { loginCheck, requestsOf, samples } from './samples';
+import { startRecordingProxy } from './recording-proxy';
+import { loginChecks, requestsOf, samples } from './samples';
 
 // The CLI as a user runs it: a child process (`node --import tsx cli/src/main.ts …`) with a home
 // and config file of its own, against a real api, ipam, provisioner and router on a nats-server of
@@ -31,6 +33,8 @@ let api: string;
 let home: string;
 let configFile: string;
 const tokens: Record<string, string> = {};
+/** Tokens the admin tests created and printed on purpose (create token): left out of the check that no token was printed. */
+const issued: string[] = [];
 /** Everything the CLI printed in this file: no token may be in it. */
 const printed: string[] = [];
 
@@ -40,11 +44,20 @@ interface Run {
   stderr: string;
 }
 
+/** How the CLI is started: the sources through tsx (default), or a bundle with a given node. */
+interface Runner {
+  node: string;
+  args: string[];
+  cwd: string;
+}
+const fromSources: Runner = { node: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'cli/src/main.ts')], cwd: repoRoot };
+
 /** Runs the CLI; `env` adds to a clean environment (HOME and NETBROKER_CONFIG of this file). */
-function cli(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
+function cli(args: string[], opts: { env?: Record<string, string>; stdin?: string; runner?: Runner } = {}): Promise<Run> {
+  const runner = opts.runner ?? fromSources;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/src/main.ts'), ...args], {
-      cwd: repoRoot,
+    const child = spawn(runner.node, [...runner.args, ...args], {
+      cwd: runner.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NETBROKER_CONFIG: configFile, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -252,6 +265,213 @@ describe('virtual cluster registration', () => {
   });
 });
 
+describe('what projects share: mappings, exposures, grants, imports', () => {
+  it('creates a Service mapping (again: the same one), shows it, and deletes it', async () => {
+    const args = ['create', 'mapping', '--project', 'web', '--direction', 'fromVirtual', '--from', 'default/api', '--to', 'api-public'];
+    const created = await expectRun(args, 0);
+    expect(created.stdout).toMatch(/^ID +DIRECTION +FROM +TO +READY +REASON +AGE\nm[0-9a-f]{16} +fromVirtual +default\/api +api-public +no +Pending +\d+s\n$/);
+    const id = /\n(m[0-9a-f]{16}) /.exec(created.stdout)![1]!;
+    expect((await expectRun(args, 0)).stdout).toContain(`\n${id} `);
+    expect(JSON.parse((await expectRun(['get', 'mapping', id, '--project', 'web', '-o', 'json'], 0)).stdout)).toMatchObject({ id, direction: 'fromVirtual', from: 'default/api', to: 'api-public' });
+    const values = join(home, 'values.yaml');
+    writeFileSync(values, 'mapServices:\n  fromHost:\n    - from: db\n      to: default/db\n');
+    expect((await expectRun(['create', 'mapping', '--project', 'web', '--values', values], 0)).stdout).toMatch(new RegExp(`\\nm[0-9a-f]{16} +fromHost +${A}-web/db +default/db +no +Pending +\\d+s\\n$`));
+    expect((await expectRun(['get', 'mappings', '--project', 'web'], 0)).stdout.trimEnd().split('\n')).toHaveLength(3);
+    expect((await expectRun(['delete', 'mapping', id, '--project', 'web'], 0)).stdout).toBe(`mapping/${id} deletion requested\n`);
+    expect((await expectRun(['get', 'mapping', id, '--project', 'web'], 3)).stderr).toMatch(/^error: not-found: /);
+  });
+
+  it("exposes a Service to another tenant's project, which accepts; revoked, granted again, declined", async () => {
+    const pg = ['--project', 'web', '--exposure', 'pg'];
+    const created = await expectRun(['create', 'exposure', 'pg', '--project', 'web', '--service', 'default/postgres', '--ports', '5432', '--grants', `${B}/db`], 0);
+    expect(created.stdout).toBe('exposure/pg created\n');
+    expect((await expectRun(['get', 'exposures', '--project', 'web'], 0)).stdout).toMatch(new RegExp(`\\npg +default/postgres +5432/TCP +cloud +${B}/db\\(pending\\) +no +Pending +\\d+s\\n$`));
+    expect((await expectRun(['get', 'grants', '--project', 'web'], 0)).stdout).toMatch(new RegExp(`^EXPOSURE +CONSUMER +STATE +GRANTED +ACCEPTED\\npg +${B}/db +pending +\\d+s\\n$`));
+    const offers = await expectRun(['--context', 'b', 'get', 'imports', '--project', 'db'], 0);
+    expect(offers.stdout).toMatch(new RegExp(`^IMPORT .+\\n${A}/web/pg +pending +pg-ext +5432/TCP +no +AwaitingAcceptance\\n$`));
+    expect((await expectRun(['--context', 'b', 'accept', 'import', `${A}/web/pg`, '--project', 'db'], 0)).stdout).toBe(`import/${A}/web/pg accepted (Pending)\n`);
+    expect((await expectRun(['get', 'grants', ...pg], 0)).stdout).toMatch(new RegExp(`\\npg +${B}/db +accepted +\\d+s +\\d+s\\n$`));
+    expect((await expectRun(['create', 'grant', `${B}/db`, ...pg], 0)).stdout).toBe(`grant of exposure/pg to ${B}/db: accepted\n`);
+    expect((await expectRun(['delete', 'grant', `${B}/db`, ...pg], 0)).stdout).toBe(`grant of exposure/pg to ${B}/db revoked\n`);
+    expect(await expectRun(['--context', 'b', 'get', 'imports', '--project', 'db'], 0)).toMatchObject({ stdout: '', stderr: 'No imports found.\n' });
+    expect((await expectRun(['create', 'grant', `${B}/db`, ...pg], 0)).stdout).toBe(`grant of exposure/pg to ${B}/db: pending\n`);
+    expect((await expectRun(['--context', 'b', 'decline', 'import', `${A}/web/pg`, '--project', 'db'], 0)).stdout).toBe(`import/${A}/web/pg declined\n`);
+    expect(await expectRun(['get', 'grants', '--project', 'web'], 0)).toMatchObject({ stdout: '', stderr: 'No grants found.\n' });
+    expect((await expectRun(['create', 'exposure', 'pg', '--project', 'web', '--service', 'default/postgres', '--ports', '5433'], 1)).stderr).toBe('error: already-exists: exposure pg already exists\n');
+    expect((await expectRun(['delete', 'exposure', 'pg', '--project', 'web'], 0)).stdout).toBe('exposure/pg deletion requested\n');
+    await expectRun(['get', 'exposure', 'pg', '--project', 'web'], 3);
+  });
+
+  it.each<[string, string[], number, RegExp]>([
+    ['422: a fromVirtual source that is not namespace/name', ['create', 'mapping', '--project', 'web', '--direction', 'fromVirtual', '--from', 'api', '--to', 'x'], 1, /^error: invalid-body: .*\n {2}from: /],
+    ['403: a host namespace not on the allowlist', ['create', 'mapping', '--project', 'web', '--direction', 'fromHost', '--from', 'kube-system/dns', '--to', 'default/dns'], 1, /^error: import-not-allowed: /],
+    ["404: another tenant's project", ['--context', 'b', 'get', 'mappings', '--project', 'web'], 3, /^error: not-found: /],
+    ['usage: a mapping without its parts', ['create', 'mapping', '--project', 'web', '--from', 'a'], 2, /needs --direction, --from and --to/],
+    ['422: a port out of range, the field named', ['create', 'exposure', '--project', 'web', '--service', 'db', '--ports', '70000'], 1, /^error: invalid-body: .*\n {2}ports\.0\.port: /],
+    ['409: a project granted its own exposure', ['create', 'exposure', 'self', '--project', 'web', '--service', 'db', '--ports', '80', '--grants', 'web'], 1, /^error: self-grant: /],
+    ['404: an import never offered', ['--context', 'b', 'accept', 'import', 'TENANT_A/web/nope', '--project', 'db'], 3, /^error: not-found: /],
+    ["404: an exposure of another tenant's project", ['--context', 'b', 'get', 'exposure', 'pg', '--project', 'web'], 3, /^error: not-found: /],
+    ['usage: a consumer without its tenant, nothing sent', ['delete', 'grant', 'db', '--project', 'web', '--exposure', 'pg'], 2, /^error: give the consumer as TENANT\/PROJECT/],
+  ])('%s', async (_name, args, code, stderr) => {
+    const run = await expectRun(
+      args.map((a) => a.replace('TENANT_A', A)),
+      code,
+    );
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(stderr);
+  });
+});
+
+describe("the admin's commands", () => {
+  const admin = ['--context', 'admin'];
+  const T = `clic${suffix}`;
+
+  it('logs in with the admin token, told apart by the API; a tenant token cannot run admin commands, nor the admin token tenant ones', async () => {
+    const run = await expectRun(['login', '--api', api, '--token-file', '-', '--context', 'admin'], 0, { stdin: platform.adminToken });
+    expect(run.stdout).toBe(`context "admin" (${api}, admin token) saved in ${configFile}; it is the current context\n`);
+    await expectRun(['config', 'use-context', 'a'], 0);
+    expect((await expectRun(['get', 'tenants'], 1)).stderr).toBe('error: forbidden: this route needs the admin token\n');
+    expect((await expectRun([...admin, 'get', 'projects'], 1)).stderr).toMatch(/^error: forbidden: /);
+  });
+
+  it('creates a tenant and a token for it (alone on stdout, once), lists and revokes it, deletes the tenant', async () => {
+    expect((await expectRun([...admin, 'create', 'tenant', T, '--display-name', 'CLI test', '--max-projects', '3'], 0)).stdout).toBe(`tenant/${T} created\n`);
+    expect((await expectRun([...admin, 'get', 'tenant', T], 0)).stdout).toMatch(new RegExp(`^NAME +DISPLAY NAME +MAX PROJECTS +PROJECT POOL +AGE\\n${T} +CLI test +3 +\\d+s\\n$`));
+    expect((await expectRun([...admin, 'get', 'tenants', '-o', 'json'], 0)).stdout).toContain(`"name": "${T}"`);
+    const created = await expectRun([...admin, 'create', 'token', 'ci', '--tenant', T], 0);
+    expect(created.stdout).toMatch(/^nbt_[A-Za-z0-9_-]+\n$/);
+    expect(created.stderr).toMatch(new RegExp(`^token tok_[0-9a-f]{16} of tenant ${T} created; the token \\(on stdout\\) is shown this once: store it now\\n$`));
+    const token = created.stdout.trim();
+    const id = /^token (tok_[0-9a-f]{16})/.exec(created.stderr)![1]!;
+    const second = CreatedToken.parse(JSON.parse((await expectRun([...admin, 'create', 'token', 'ci2', '--tenant', T, '-o', 'json'], 0)).stdout));
+    expect(second.token).toMatch(/^nbt_/);
+    issued.push(token, second.token);
+    const listed = await expectRun([...admin, 'get', 'tokens', '--tenant', T], 0);
+    expect(listed.stdout).toMatch(/^ID +NAME +AGE\n(tok_[0-9a-f]{16} +ci2? +\d+s\n){2}$/);
+    expect(listed.stdout).not.toContain(token);
+
+    const env = { NETBROKER_API: api, NETBROKER_TOKEN: token, NETBROKER_CONFIG: join(home, 'none.json') };
+    expect(await expectRun(['get', 'projects'], 0, { env })).toMatchObject({ stdout: '', stderr: 'No projects found.\n' });
+    expect((await expectRun([...admin, 'delete', 'token', id, '--tenant', T], 0)).stdout).toBe(`token/${id} revoked\n`);
+    expect((await expectRun(['get', 'projects'], 1, { env })).stderr).toMatch(/^error: unauthenticated: /);
+    expect((await expectRun([...admin, 'delete', 'token', id, '--tenant', T], 3)).stderr).toMatch(/^error: not-found: /);
+    expect((await expectRun([...admin, 'delete', 'tenant', T], 0)).stdout).toBe(`tenant/${T} deleted\n`);
+    await expectRun([...admin, 'get', 'tenant', T], 3);
+    await expectRun([...admin, 'get', 'tokens', '--tenant', T], 3);
+  });
+
+  it('puts an address pool from flags and from a file, shows it, refuses a bad one, deletes it', async () => {
+    const pool = `cli-${suffix}`;
+    expect((await expectRun([...admin, 'get', 'pools'], 0)).stdout).toMatch(/^NAME +KIND +SPACE +USED +RESERVED +FREE +ALLOCATIONS\n(.+\n)*projects +prefix +10\.182\.0\.0\/16 +\d+ +\d+ +\d+ +\d+\n/);
+    expect((await expectRun([...admin, 'put', 'pool', pool, '--kind', 'address', '--ranges', '198.51.103.1-198.51.103.9'], 0)).stdout).toMatch(
+      new RegExp(`\\n${pool} +address +198\\.51\\.103\\.1-198\\.51\\.103\\.9 +0 +0 +9 +0\\n$`),
+    );
+    const file = join(home, 'pool.yaml');
+    writeFileSync(file, 'kind: address\nranges:\n  - { start: 198.51.103.1, end: 198.51.103.20 }\n');
+    expect((await expectRun([...admin, 'put', 'pool', pool, '-f', file, '--reserved', '198.51.103.1-198.51.103.4'], 0)).stdout).toMatch(new RegExp(`\\n${pool} +address +\\S+ +0 +4 +16 +0\\n$`));
+    expect(JSON.parse((await expectRun([...admin, 'get', 'pool', pool, '-o', 'json'], 0)).stdout)).toMatchObject({ pool: { name: pool, reserved: [{ start: '198.51.103.1', end: '198.51.103.4' }] } });
+    expect((await expectRun([...admin, 'put', 'pool', pool, '--kind', 'address', '--prefixes', 'not-a-cidr'], 1)).stderr).toMatch(/^error: invalid-body: .*\n {2}prefixes\.0: /);
+    expect((await expectRun([...admin, 'get', 'pool', 'nope'], 3)).stderr).toBe('error: not-found: pool nope not found\n');
+    expect((await expectRun([...admin, 'delete', 'pool', pool], 0)).stdout).toBe(`pool/${pool} deleted\n`);
+    await expectRun([...admin, 'delete', 'pool', pool], 3);
+  });
+
+  it('shares a private network with one tenant: that tenant sees it, the other does not, the admin sees whom', async () => {
+    const net = `net${suffix}`;
+    const put = await expectRun([...admin, 'put', 'private-network', net, '--cidr', '192.168.210.0/24', '--gateway', '192.168.210.1', '--tenants', A, '--description', 'CLI test'], 0);
+    expect(put.stdout).toBe(`NAME${' '.repeat(net.length - 1)}CIDR               GATEWAY         TENANTS${' '.repeat(A.length - 4)}DESCRIPTION\n${net}   192.168.210.0/24   192.168.210.1   ${A}   CLI test\n`);
+    expect((await expectRun(['get', 'private-networks'], 0)).stdout).toMatch(new RegExp(`\\n${net} +192\\.168\\.210\\.0/24 +192\\.168\\.210\\.1 +CLI test\\n`));
+    expect((await expectRun(['get', 'private-network', net], 0)).stdout).toMatch(new RegExp(`^NAME .+\\n${net} +192\\.168\\.210\\.0/24 +192\\.168\\.210\\.1 +CLI test\\n$`));
+    expect((await expectRun(['--context', 'b', 'get', 'private-network', net], 3)).stderr).toBe(`error: not-found: private network ${net} not found\n`);
+    expect((await expectRun([...admin, 'get', 'private-networks', '--all-tenants'], 0)).stdout).toMatch(new RegExp(`\\n${net} +192\\.168\\.210\\.0/24 +192\\.168\\.210\\.1 +${A} +CLI test\\n`));
+    expect(JSON.parse((await expectRun([...admin, 'get', 'private-network', net, '--all-tenants', '-o', 'json'], 0)).stdout)).toMatchObject({ name: net, tenants: [A] });
+    expect((await expectRun([...admin, 'put', 'private-network', `${net}b`, '--cidr', '192.168.210.0/25', '--gateway', '192.168.210.1'], 1)).stderr).toMatch(/^error: [a-z-]+: /);
+    expect((await expectRun([...admin, 'delete', 'private-network', net], 0)).stdout).toBe(`private-network/${net} deleted\n`);
+    await expectRun([...admin, 'get', 'private-network', net, '--all-tenants'], 3);
+  });
+});
+
+describe('--wait', () => {
+  it("polls with the last answer's ETag in If-None-Match until Ready, then waits for a deletion to finish", async () => {
+    const proxy = await startRecordingProxy(api);
+    const env = { NETBROKER_API: proxy.url, NETBROKER_TOKEN: tokens[A]!, NETBROKER_CONFIG: join(home, 'none.json') };
+    try {
+      const run = await expectRun(['create', 'project', 'tagged', '--egress', 'cloud', '--wait'], 0, { env });
+      expect(run.stdout).toMatch(/^project\/tagged created\nNAME .+\ntagged +Ready +/);
+      const polls = proxy.exchanges.filter((e) => e.method === 'GET' && e.path === '/v1/projects/tagged');
+      // How many polls depends on how fast the provisioner is (often 2: no status yet, then Ready).
+      expect(polls.length).toBeGreaterThanOrEqual(1);
+      // Each poll sends the ETag of the representation it last read (a 304 keeps it), none before the first.
+      const expected = polls.map((_, i) => {
+        const before = polls[i - 1];
+        return before === undefined ? undefined : before.status === 304 ? before.ifNoneMatch : before.etag;
+      });
+      expect(polls.map((p) => p.ifNoneMatch)).toEqual(expected);
+      // The api answers 304 only to a conditional GET, and a 200 to one only with a new tag.
+      for (const p of polls) {
+        if (p.status === 304) expect(p.ifNoneMatch).toBeDefined();
+        if (p.status === 200 && p.ifNoneMatch !== undefined) expect(p.etag).not.toBe(p.ifNoneMatch);
+      }
+      // A 304 showed nothing new: at most one progress line per 200.
+      expect(run.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(polls.filter((p) => p.status === 200).length);
+    } finally {
+      await proxy.close();
+    }
+    const deleted = await expectRun(['delete', 'project', 'tagged', '--wait', '--timeout', '60s'], 0);
+    expect(deleted.stdout).toBe('project/tagged deletion requested\nproject/tagged deleted\n');
+    await expectRun(['get', 'project', 'tagged'], 3);
+  });
+});
+
+describe('the bundle, outside the repository', () => {
+  let bundle: string;
+  let runDir: string;
+  beforeAll(async () => {
+    const buildDir = ownedTempDir('netbroker-cli-build-');
+    runDir = ownedTempDir('netbroker-cli-bundle-');
+    await bundleCli(join(buildDir, 'netbroker.mjs'));
+    bundle = join(runDir, 'netbroker.mjs');
+    copyFileSync(join(buildDir, 'netbroker.mjs'), bundle);
+    rmSync(buildDir, { recursive: true, force: true });
+  }, 60_000);
+  afterAll(() => {
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('is one executable file in a directory with no node_modules above it', () => {
+    expect(statSync(bundle).mode & 0o777).toBe(0o755);
+    for (let dir = runDir; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules')), dir).toBe(false);
+    expect(runDir.startsWith(repoRoot)).toBe(false);
+  });
+
+  it.each([
+    ['node 20 (this machine)', () => process.execPath, 'v20.'],
+    ["node 24 (the image's)", () => join(imageNodeDir(), 'bin', 'node'), 'v24.'],
+  ])('runs with plain %s against the real api', async (_name, nodeOf, version) => {
+    const node = nodeOf();
+    const runner = { node, args: [bundle], cwd: runDir };
+    const env = { NETBROKER_CONFIG: join(runDir, `config-${version}json`) };
+    const ran = await new Promise<string>((resolve, reject) => {
+      const child = spawn(node, ['--version']);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+    });
+    expect(ran.startsWith(version)).toBe(true);
+    expect((await expectRun(['version'], 0, { runner, env })).stdout).toBe('netbroker 0.1.0\n');
+    await expectRun(['login', '--api', api, '--token-file', '-'], 0, { runner, env, stdin: tokens[A] });
+    expect((await expectRun(['get', 'project', 'web', '-o', 'yaml'], 0, { runner, env })).stdout).toMatch(/^name: web\ntenant: clia/);
+    expect((await expectRun(['get', 'projects'], 0, { runner, env })).stdout).toMatch(/\nweb +Ready /);
+    expect((await expectRun(['get', 'project', 'nope'], 3, { runner, env })).stderr).toMatch(/^error: not-found: /);
+    expect((await expectRun(['get', 'widgets'], 2, { runner, env })).stderr).toMatch(/^error: unknown command "get widgets"/);
+  });
+
+  it('runs as a command by itself (#!/usr/bin/env node)', async () => {
+    expect((await expectRun(['version'], 0, { runner: { node: bundle, args: [], cwd: runDir } })).stdout).toBe('netbroker 0.1.0\n');
+  });
+});
+
 describe('the environment, the network, the contract', () => {
   it('runs from NETBROKER_API and NETBROKER_TOKEN without a config file, which override a context', async () => {
     const env = { NETBROKER_CONFIG: join(home, 'none.json'), NETBROKER_API: api, NETBROKER_TOKEN: tokens[B]! };
@@ -268,7 +488,7 @@ describe('the environment, the network, the contract', () => {
 
   it("sends only what the running API's /openapi.json declares", async () => {
     const doc = (await (await fetch(`${api}/openapi.json`)).json()) as OpenApiDocument;
-    const requests = [...samples.flatMap(requestsOf), loginCheck];
+    const requests = [...samples.flatMap(requestsOf), ...loginChecks];
     expect(requests.flatMap((r) => checkRequest(doc, r))).toEqual([]);
   });
 
@@ -292,8 +512,10 @@ describe('the environment, the network, the contract', () => {
     expect((await expectRun(['completion', 'zsh'], 0)).stdout).toMatch(/^#compdef netbroker\n/);
   });
 
-  it('never printed a token', () => {
+  it('never printed a token it was not asked to print', () => {
     const all = printed.join('\n');
-    for (const token of Object.values(tokens)) expect(all).not.toContain(token);
+    for (const token of [...Object.values(tokens), platform.adminToken]) expect(all).not.toContain(token);
+    // A created token was printed where asked (create token), once each.
+    for (const token of issued) expect(all.split(token).length - 1).toBe(1);
   });
 });

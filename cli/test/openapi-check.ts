@@ -33,8 +33,13 @@ function undeclared(doc: OpenApiDocument, schema: Schema, value: unknown, path: 
   const own = { ...s, anyOf: undefined, oneOf: undefined };
   const ownProblems = s.type !== undefined || s.properties !== undefined || s.items !== undefined ? walk(doc, own, value, path) : [];
   if (alternatives.length === 0) return ownProblems;
-  // A field is declared when one alternative (with the schema's own part) declares all of it.
-  const fits = alternatives.map((alt) => [...ownProblems, ...undeclared(doc, alt, value, path)]);
+  // A field is declared when one alternative, read together with the schema's own part (an
+  // alternative may only narrow some of the own properties), declares all of it.
+  const fits = alternatives.map((alt) => {
+    const a = deref(doc, alt);
+    if (a.properties === undefined || s.properties === undefined) return [...ownProblems, ...undeclared(doc, a, value, path)];
+    return undeclared(doc, { ...own, ...a, properties: { ...(s.properties as Schema), ...(a.properties as Schema) } }, value, path);
+  });
   return fits.find((p) => p.length === 0) ?? fits[0]!;
 }
 

@@ -1,4 +1,4 @@
-import type { ApiRequest } from '../src/calls';
+import { adminLoginCheck, loginCheck, type ApiRequest } from '../src/calls';
 import { parseCommandLine } from '../src/parse';
 
 // Command lines that, together, make every request of the CLI's call table: what the drift tests
@@ -32,10 +32,52 @@ export const samples = [
   'register vcluster --project web --kubeconfig kc.yaml --name vc-web',
   'delete vcluster --project web',
   'get mappings --project web',
+  'get mapping m0123456789abcdef --project web',
+  'create mapping --project web --direction fromVirtual --from default/api --to api-public',
+  'create mapping --project web --direction fromHost --from db --to default/db',
+  'create mapping --project web --values values.yaml',
+  'delete mapping m0123456789abcdef --project web',
   'get exposures --project web',
+  'get exposure postgres --project web',
+  'create exposure --project web --service default/postgres --ports 5432',
+  'create exposure pg --project web --service postgres --ports 5432/TCP,53/udp --pool public --share-with api --entry-name pg-ext --grants db,other-tenant/analytics',
+  'delete exposure pg --project web',
+  'get grants --project web',
+  'get grants --project web --exposure pg',
+  'create grant other-tenant/analytics --project web --exposure pg',
+  'delete grant other-tenant/analytics --project web --exposure pg',
   'get imports --project web',
+  'accept import other-tenant/db/postgres --project web',
+  'decline import other-tenant/db/postgres --project web',
+
+  'get tenants',
+  'get tenant acme',
+  'create tenant acme',
+  'create tenant acme --display-name ACME --max-projects 20 --project-pool projects',
+  'delete tenant acme',
+  'get tokens --tenant acme',
+  'create token ci --tenant acme',
+  'delete token tok_0123456789abcdef --tenant acme',
+  'get pools',
+  'get pool projects',
+  'put pool projects --kind prefix --prefixes 10.0.0.0/8 --reserved 10.1.0.0/16,10.2.0.1-10.2.0.9 --presets ovh-mks-free --default-prefix-length 24 --min-prefix-length 16 --max-prefix-length 28',
+  'put pool egress -f pool.yaml --ranges 203.0.113.10-203.0.113.250',
+  'delete pool egress',
+  'get private-networks --all-tenants',
+  'get private-network vrack --all-tenants',
+  'get private-network vrack',
+  'put private-network vrack --cidr 192.168.100.0/24 --gateway 192.168.100.1 --tenants acme,beta --description VLAN-100',
+  'put private-network vrack -f network.json --tenants acme',
+  'delete private-network vrack',
 ];
-const kubeconfig = 'apiVersion: v1\nkind: Config\n';
+
+/** What the files of the samples hold. */
+const files: Record<string, string> = {
+  'kc.yaml': 'apiVersion: v1\nkind: Config\n',
+  'values.yaml': 'mapServices:\n  fromHost:\n    - from: db\n      to: default/db\n',
+  'pool.yaml': 'kind: address\nranges:\n  - { start: 203.0.113.10, end: 203.0.113.20 }\n',
+  'network.json': '{"cidr": "192.168.100.0/24", "gateway": "192.168.100.1", "tenants": [], "description": "VLAN 100"}',
+};
 
 /** What a command line makes the CLI send (a list: its first page and a later one). */
 export function requestsOf(line: string): ApiRequest[] {
@@ -43,13 +85,16 @@ export function requestsOf(line: string): ApiRequest[] {
   switch (plan.kind) {
     case 'call':
       return [plan.request, ...(plan.wait ? [{ call: 'getProject' as const, params: { project: plan.wait.project } }] : [])];
-    case 'call-with-file':
-      return [plan.request(kubeconfig)];
+    case 'call-with-file': {
+      const text = files[plan.path];
+      if (text === undefined) throw new Error(`${line}: no sample text for ${plan.path}`);
+      return [plan.request(text)];
+    }
     case 'list':
-      return [plan.request, { ...plan.request, query: { ...plan.request.query, continue: 'd2Vi' } }];
+      return plan.request.query ? [plan.request, { ...plan.request, query: { ...plan.request.query, continue: 'd2Vi' } }] : [plan.request];
     default:
       throw new Error(`${line} makes no request`);
   }
 }
-/** Made by the runner itself: the token check of `login`. */
-export const loginCheck: ApiRequest = { call: 'listProjects', query: { limit: '1' } };
+/** Made by the runner itself: the token checks of `login`. */
+export const loginChecks = [loginCheck, adminLoginCheck];
