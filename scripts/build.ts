@@ -2,8 +2,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildService, repoRoot } from '@netbroker/testing';
+import { bundleCli } from '../cli/src/bundle';
 
 for (const service of readdirSync(join(repoRoot, 'services'))) {
   const file = await buildService(service);
   console.log(`built ${file}`);
 }
+
+// The CLI: dist/cli/netbroker.mjs, one executable file that runs with plain `node` outside the repository (cli/README.md).
+console.log(`built ${await bundleCli(join(repoRoot, 'dist', 'cli', 'netbroker.mjs'))}`);
