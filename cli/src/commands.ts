@@ -2,9 +2,9 @@ import type { Route } from '@netbroker/contracts';
 import { adminCommands } from './admin';
 import { calls } from './calls';
 import { UsageError } from './exit';
-import { parseDuration } from './options';
-import { arg, bodyField, flag, integer, list, type CommandSpec, type Input, type Wait } from './plan';
+import { arg, bodyField, flag, integer, list, waitOf, withWait, type CommandSpec, type Input } from './plan';
 import { sharingCommands } from './sharing';
+import type { Until } from './wait';
 
 // The commands, as a table: words, arguments, flags, and a pure `plan` from the parsed command
 // line to what to do (requests to make, how to show the answer). The runner (run.ts) carries a
@@ -13,16 +13,9 @@ import { sharingCommands } from './sharing';
 export type { ArgSpec, CommandSpec, Input, Plan, Show } from './plan';
 
 export const VERSION = '0.1.0';
-const DEFAULT_TIMEOUT_MS = 120_000;
 
-/** `--wait [--timeout D]`: the wait, or none without --wait. */
-function waitOf(i: Input, project: string, until: Wait['until']): Wait | undefined {
-  const timeout = i.flags.timeout;
-  const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeout);
-  if (timeoutMs === undefined) throw new UsageError(`--timeout must be a duration such as 90s or 2m, not "${timeout}"`);
-  if (timeout !== undefined && !i.flags.wait) throw new UsageError('--timeout only goes with --wait');
-  return i.flags.wait ? { project, timeoutMs, until } : undefined;
-}
+/** Waiting on a project: polled with GET /v1/projects/{name}. */
+const projectWait = (i: Input, project: string, until: Until) => withWait(waitOf(i, { kind: 'project', request: { call: 'getProject', params: { project } }, until }));
 
 /** `DEST via NEXTHOP [DEST via NEXTHOP ...]` as routes. */
 export function routesOf(rest: string[]): Route[] {
@@ -70,7 +63,6 @@ export const commands: readonly CommandSpec[] = [
     summary: 'create a project (provisioned asynchronously; --wait until Ready)',
     plan: (i) => {
       const name = arg(i, 'NAME');
-      const wait = waitOf(i, name, 'ready');
       const body = calls.createProject.body({
         name,
         // One of the flag's choices: the parser checked it.
@@ -78,7 +70,7 @@ export const commands: readonly CommandSpec[] = [
         cidr: i.flags.cidr,
         prefixLength: integer('prefix-length', i.flags['prefix-length']),
       });
-      return { kind: 'call', request: { call: 'createProject', body }, show: { message: () => `project/${name} created` }, ...(wait ? { wait } : {}) };
+      return { kind: 'call', request: { call: 'createProject', body }, show: { message: () => `project/${name} created` }, ...projectWait(i, name, 'ready') };
     },
   },
   {
@@ -88,15 +80,12 @@ export const commands: readonly CommandSpec[] = [
     args: [{ name: 'NAME' }],
     options: ['wait', 'timeout'],
     summary: 'request the deletion of a project (torn down asynchronously; --wait until it is gone)',
-    plan: (i) => {
-      const wait = waitOf(i, arg(i, 'NAME'), 'gone');
-      return {
-        kind: 'call',
-        request: { call: 'deleteProject', params: { project: arg(i, 'NAME') } },
-        show: { message: () => `project/${arg(i, 'NAME')} deletion requested` },
-        ...(wait ? { wait } : {}),
-      };
-    },
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'deleteProject', params: { project: arg(i, 'NAME') } },
+      show: { message: () => `project/${arg(i, 'NAME')} deletion requested` },
+      ...projectWait(i, arg(i, 'NAME'), 'gone'),
+    }),
   },
 
   {
@@ -112,13 +101,14 @@ export const commands: readonly CommandSpec[] = [
     verb: 'create',
     noun: 'peering',
     aliases: ['peerings'],
-    options: ['project', 'peer', 'local-connect-ip'],
+    options: ['project', 'peer', 'local-connect-ip', 'wait', 'timeout'],
     required: ['project', 'peer'],
-    summary: "peer a project with another (another tenant's: pending until that tenant accepts)",
+    summary: "peer a project with another (another tenant's: pending until that tenant accepts; --wait until Active)",
     plan: (i) => ({
       kind: 'call',
       request: { call: 'createPeering', body: calls.createPeering.body({ project: flag(i, 'project'), peer: flag(i, 'peer'), localConnectIP: i.flags['local-connect-ip'] }) },
       show: { message: (b) => `peering/${bodyField(b, 'id')} created (${bodyField(b, 'state')})` },
+      ...withWait(waitOf(i, { kind: 'peering', request: { call: 'getPeering' }, fromAnswer: { id: 'id' }, until: 'ready' })),
     }),
   },
   {
@@ -126,11 +116,13 @@ export const commands: readonly CommandSpec[] = [
     noun: 'peering',
     aliases: ['peerings'],
     args: [{ name: 'ID' }],
-    summary: "accept a peering another tenant's project asked for",
+    options: ['wait', 'timeout'],
+    summary: "accept a peering another tenant's project asked for (--wait until Active)",
     plan: (i) => ({
       kind: 'call',
       request: { call: 'acceptPeering', params: { id: arg(i, 'ID') } },
       show: { message: (b) => `peering/${arg(i, 'ID')} accepted (${bodyField(b, 'state')})` },
+      ...withWait(waitOf(i, { kind: 'peering', request: { call: 'getPeering', params: { id: arg(i, 'ID') } }, until: 'ready' })),
     }),
   },
   {

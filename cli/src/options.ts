@@ -25,7 +25,7 @@ export const optionSpecs = {
   egress: { type: 'string', value: 'TYPE', choices: ['cloud', 'public'], help: 'the egress network type of the project' },
   cidr: { type: 'string', value: 'CIDR', help: "the CIDR (a project's: default a block from the pool)" },
   'prefix-length': { type: 'string', value: 'N', help: 'the size of the block to allocate (instead of --cidr)' },
-  wait: { type: 'boolean', help: 'wait until the project is Ready (create) or gone (delete), with progress on stderr; exit 5 if it fails or the time is up' },
+  wait: { type: 'boolean', help: 'wait until a project is Ready (create) or gone (delete), an exposure has its address, a peering is Active; progress on stderr; exit 5 if it fails or the time is up' },
   timeout: { type: 'string', value: 'DURATION', help: 'how long --wait waits, e.g. 90s, 2m (default 120s)' },
   project: { type: 'string', value: 'PROJECT', help: 'the project' },
   peer: { type: 'string', value: '[TENANT/]PROJECT', help: "the peer project (default tenant: the caller's)" },

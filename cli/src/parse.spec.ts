@@ -54,10 +54,24 @@ describe('command line → request', () => {
       return plan.kind === 'call' ? plan.wait : undefined;
     };
     expect(waitOf('create project web --egress cloud')).toBeUndefined();
-    expect(waitOf('create project web --egress cloud --wait')).toEqual({ project: 'web', timeoutMs: 120_000, until: 'ready' });
-    expect(waitOf('create project web --egress cloud --wait --timeout 90s')).toEqual({ project: 'web', timeoutMs: 90_000, until: 'ready' });
-    expect(waitOf('create project web --egress cloud --wait --timeout 2m')).toEqual({ project: 'web', timeoutMs: 120_000, until: 'ready' });
-    expect(waitOf('create project web --egress cloud --wait --timeout 1500ms')).toEqual({ project: 'web', timeoutMs: 1_500, until: 'ready' });
+    const ready = (timeoutMs: number) => ({ kind: 'project', request: { call: 'getProject', params: { project: 'web' } }, timeoutMs, until: 'ready' });
+    expect(waitOf('create project web --egress cloud --wait')).toEqual(ready(120_000));
+    expect(waitOf('create project web --egress cloud --wait --timeout 90s')).toEqual(ready(90_000));
+    expect(waitOf('create project web --egress cloud --wait --timeout 2m')).toEqual(ready(120_000));
+    expect(waitOf('create project web --egress cloud --wait --timeout 1500ms')).toEqual(ready(1_500));
+  });
+
+  it.each([
+    ['delete project web --wait --timeout 5m', { kind: 'project', request: { call: 'getProject', params: { project: 'web' } }, timeoutMs: 300_000, until: 'gone' }],
+    ['create peering --project web --peer db --wait', { kind: 'peering', request: { call: 'getPeering' }, fromAnswer: { id: 'id' }, timeoutMs: 120_000, until: 'ready' }],
+    ['accept peering pr-0123456789ab --wait --timeout 10s', { kind: 'peering', request: { call: 'getPeering', params: { id: 'pr-0123456789ab' } }, timeoutMs: 10_000, until: 'ready' }],
+    [
+      'create exposure --project web --service postgres --ports 5432 --wait',
+      { kind: 'exposure', request: { call: 'getExposure', params: { project: 'web' } }, fromAnswer: { name: 'name' }, timeoutMs: 120_000, until: 'ready' },
+    ],
+  ])('%s waits (the GET polled, the parameter the answer gives)', (line, wait) => {
+    const { plan } = parse(line);
+    expect(plan.kind === 'call' && plan.wait).toEqual(wait);
   });
 
   it('reads the kubeconfig of register vcluster from its file (the runner reads it)', () => {
@@ -191,10 +205,6 @@ describe("the admin's commands: command line → request", () => {
     expect(() => plan.request('kind: [unclosed')).toThrow(/^pool\.yaml is neither JSON nor YAML: /);
   });
 
-  it('waits for a deleted project to be gone', () => {
-    const { plan } = parse('delete project web --wait --timeout 5m');
-    expect(plan.kind === 'call' && plan.wait).toEqual({ project: 'web', timeoutMs: 300_000, until: 'gone' });
-  });
 
   it('marks admin commands in help', () => {
     expect(helpText([])).toMatch(/netbroker create tenant NAME +\[admin\] create a tenant/);

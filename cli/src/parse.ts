@@ -122,7 +122,7 @@ export function helpText(words: string[]): string {
   if (list.length === 0) throw new UsageError(`unknown command "${words.join(' ')}"`);
   const width = Math.max(...list.map((c) => synopsis(c).length));
   return [
-    'netbroker: the command-line client of the netbroker tenant API',
+    'netbroker: the command-line client of the netbroker API (tenant and admin)',
     '',
     'Commands:',
     ...list.map((c) => `  ${synopsis(c).padEnd(width)}   ${c.admin ? '[admin] ' : ''}${c.summary}`),

@@ -1,8 +1,9 @@
 import { parse as parseYaml } from 'yaml';
 import { calls, defined, PAGE_SIZE, type ApiRequest, type Call } from './calls';
 import { UsageError } from './exit';
-import type { Flags, OptionName } from './options';
+import { parseDuration, type Flags, type OptionName } from './options';
 import type { ViewName } from './output';
+import type { Until, WaitKind } from './wait';
 
 // What a command line becomes (a Plan), the shape of a command in the command table, and the
 // small pure helpers the command tables (commands.ts, sharing.ts, admin.ts) build plans with.
@@ -17,12 +18,30 @@ export interface Show {
   note?: (body: unknown) => string;
 }
 
-/** What `--wait` waits for: the project Ready (after a create), or gone (after a delete). */
+/** What `--wait` waits for: the object of a kind where its judge (wait.ts) says it is done, or gone. */
 export interface Wait {
-  project: string;
+  kind: WaitKind;
+  /** The GET polled. */
+  request: ApiRequest;
+  /** Path parameters the first request's answer gives, by the answer's field (a new peering: `{ id: 'id' }`). */
+  fromAnswer?: Record<string, string>;
   timeoutMs: number;
-  until: 'ready' | 'gone';
+  until: Until;
 }
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** `--wait [--timeout D]` (default 120 s): the wait, or none without --wait. */
+export function waitOf(i: Input, wait: Omit<Wait, 'timeoutMs'>): Wait | undefined {
+  const timeout = i.flags.timeout;
+  const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeout);
+  if (timeoutMs === undefined) throw new UsageError(`--timeout must be a duration such as 90s or 2m, not "${timeout}"`);
+  if (timeout !== undefined && !i.flags.wait) throw new UsageError('--timeout only goes with --wait');
+  return i.flags.wait ? { ...wait, timeoutMs } : undefined;
+}
+
+/** The plan's `wait` field, present only with --wait. */
+export const withWait = (wait: Wait | undefined): { wait?: Wait } => (wait ? { wait } : {});
 
 /** Show one item of a list, found by its name (for lists the API has no single GET for). */
 export interface Pick {

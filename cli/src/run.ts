@@ -5,9 +5,9 @@ import { CommandFailed, ExitCode, isCommandFailed, isUsageError, UsageError } fr
 import { send, type Answer, type Target } from './http';
 import { renderData, renderTable, views, type Format } from './output';
 import { helpText, parseCommandLine, type Parsed } from './parse';
-import type { Plan, Show, Wait } from './plan';
+import { bodyField, type Plan, type Show, type Wait } from './plan';
 import { failed } from './problems';
-import { waitForProject } from './wait';
+import { waitFor } from './wait';
 
 // Carries out a parsed command line: the one place with I/O besides main.ts, all of it through
 // `Io` (what main.ts gives it from the process).
@@ -67,9 +67,9 @@ async function execute({ plan, output, context }: Parsed, io: Io): Promise<void>
       if (answer.kind !== 'ok') throw failed(answer);
       if (plan.kind === 'call' && plan.wait) {
         if (output === 'table') show(plan.show, answer.body, output, io);
-        const project = await waitWithProgress(plan.wait, target, io);
-        if (project === undefined) return output === 'table' ? io.out(`project/${plan.wait.project} deleted\n`) : undefined;
-        return show({ view: 'project' }, project, output, io);
+        const { kind, name, object } = await waitWithProgress(plan.wait, answer.body, target, io);
+        if (object === undefined) return output === 'table' ? io.out(`${kind}/${name} deleted\n`) : undefined;
+        return show({ view: kind }, object, output, io);
       }
       return show(plan.show, answer.body, output, io);
     }
@@ -116,24 +116,31 @@ function show(how: Show, body: unknown, output: Format, io: Io): void {
   }
 }
 
-async function waitWithProgress({ project: name, timeoutMs, until }: Wait, target: Target, io: Io) {
+/** Polls what the plan waits for, with a progress line on stderr; the object where it is done (undefined: gone). */
+async function waitWithProgress(wait: Wait, started: unknown, target: Target, io: Io): Promise<{ kind: Wait['kind']; name: string; object: unknown }> {
+  const fromAnswer = Object.fromEntries(Object.entries(wait.fromAnswer ?? {}).map(([param, field]) => [param, bodyField(started, field)]));
+  const request = { ...wait.request, params: { ...wait.request.params, ...fromAnswer } };
+  // The object's name in messages: its last path parameter (the project, the exposure, the peering id).
+  const name = Object.values(request.params).at(-1) ?? '?';
   let shown = false;
   const progress = (line: string) => {
     io.err(io.errIsTty ? `\r\u001b[K${line}` : `${line}\n`);
     shown = true;
   };
   try {
-    return await waitForProject(
+    const object = await waitFor(
+      wait.kind,
       name,
-      timeoutMs,
+      wait.timeoutMs,
       {
-        get: (ifNoneMatch): Promise<Answer> => send(io.fetch, target, { call: 'getProject', params: { project: name } }, { ifNoneMatch }),
+        get: (ifNoneMatch): Promise<Answer> => send(io.fetch, target, request, { ifNoneMatch }),
         now: io.now,
         sleep: io.sleep,
         progress,
       },
-      until,
+      wait.until,
     );
+    return { kind: wait.kind, name, object };
   } finally {
     if (shown && io.errIsTty) io.err('\n');
   }

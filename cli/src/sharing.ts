@@ -1,6 +1,6 @@
 import { calls, type NewExposure } from './calls';
 import { UsageError } from './exit';
-import { arg, bodyField, commaList, flag, integer, list, type CommandSpec, type Input, type Plan } from './plan';
+import { arg, bodyField, commaList, flag, integer, list, waitOf, withWait, type CommandSpec, type Input, type Plan } from './plan';
 
 // What a project shares and is shared: Service mappings (host ↔ virtual cluster), exposures with
 // their grants (the exporter's side), imports (the consumer's side: accept, decline).
@@ -107,9 +107,9 @@ export const sharingCommands: readonly CommandSpec[] = [
     noun: 'exposure',
     aliases: ['exposures'],
     args: [{ name: 'NAME', optional: true }],
-    options: ['project', 'service', 'ports', 'pool', 'share-with', 'entry-name', 'grants'],
+    options: ['project', 'service', 'ports', 'pool', 'share-with', 'entry-name', 'grants', 'wait', 'timeout'],
     required: ['project', 'service', 'ports'],
-    summary: "expose a Service on an external address to other projects (NAME default: the Service's)",
+    summary: "expose a Service on an external address to other projects (NAME default: the Service's; --wait until it has its address)",
     plan: (i) => {
       const body = calls.createExposure.body({
         name: i.args.NAME,
@@ -121,7 +121,14 @@ export const sharingCommands: readonly CommandSpec[] = [
         entryName: i.flags['entry-name'],
         grants: commaList(i.flags.grants),
       });
-      return { kind: 'call', request: { call: 'createExposure', params: { project: flag(i, 'project') }, body }, show: { message: (b) => `exposure/${bodyField(b, 'name')} created` } };
+      const project = flag(i, 'project');
+      return {
+        kind: 'call',
+        request: { call: 'createExposure', params: { project }, body },
+        show: { message: (b) => `exposure/${bodyField(b, 'name')} created` },
+        // The name the API gave it (NAME, or the Service's).
+        ...withWait(waitOf(i, { kind: 'exposure', request: { call: 'getExposure', params: { project } }, fromAnswer: { name: 'name' }, until: 'ready' })),
+      };
     },
   },
   {

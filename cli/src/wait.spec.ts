@@ -1,8 +1,8 @@
-import type { Project } from '@netbroker/contracts';
+import type { Exposure, Peering, Project } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import { CommandFailed, ExitCode } from './exit';
 import type { Answer } from './http';
-import { progressLine, progressOf, waitForProject, type Until } from './wait';
+import { progressLine, progressOf, waitFor, waitForProject, type Until, type WaitKind } from './wait';
 
 type Phase = Project['status']['phase'];
 const T = '2025-06-01T12:00:00Z';
@@ -102,6 +102,7 @@ describe('waitForProject', () => {
 
 const tagged = (p: Project, etag: string): Answer => ({ kind: 'ok', status: 200, body: p, etag });
 const unchanged: Answer = { kind: 'not-modified', status: 304 };
+const ok2 = (body: unknown, etag?: string): Answer => ({ kind: 'ok', status: 200, body, ...(etag ? { etag } : {}) });
 
 describe('waitForProject with ETags', () => {
   it("sends the last answer's ETag in If-None-Match and takes a 304 as unchanged", async () => {
@@ -140,6 +141,74 @@ describe('waitForProject until the project is gone', () => {
   it('does not stop at a failed project, and times out with 5', async () => {
     const r = await waitThrough([ok({ ...failed, deletionRequestedAt: T })], 1_000, 'gone');
     expect(r.outcome).toMatchObject({ code: ExitCode.waitFailed, lines: ['error: timed out after 1s waiting for project web to be gone', expect.stringMatching(/^ {2}last: project web: Failed/)] });
+  });
+});
+
+const exposure = (ready: boolean, reason: string, address?: string): Exposure => ({
+  name: 'pg',
+  service: 'default/postgres',
+  ports: [{ port: 5432, protocol: 'TCP' }],
+  pool: 'cloud',
+  eipKey: 'pg',
+  entryName: 'pg-ext',
+  createdAt: T,
+  grants: [],
+  status: { ready, reason, message: reason, consumers: [], policyPeers: [], ...(address ? { address } : {}) },
+});
+const peering = (state: Peering['state'], conditions: Peering['conditions'] = []): Peering => ({
+  id: 'pr-0123456789ab',
+  requester: { tenant: 'acme', project: 'web' },
+  accepter: { tenant: 'beta', project: 'db' },
+  state,
+  conditions,
+  createdAt: T,
+  createdBy: 'tenant:acme',
+});
+
+/** Polls `kind` through a script of answers on a clock only sleeping moves. */
+async function waitOn(kind: WaitKind, name: string, answers: Answer[], timeoutMs = 10_000) {
+  let clock = 0;
+  let polls = 0;
+  const progress: string[] = [];
+  const outcome = await waitFor(kind, name, timeoutMs, {
+    get: async () => answers[Math.min(polls++, answers.length - 1)]!,
+    now: () => clock,
+    sleep: async (ms) => void (clock += ms),
+    progress: (line) => void progress.push(line),
+  }).then(
+    () => ({ done: true }),
+    (e: unknown) => (e instanceof CommandFailed ? { code: e.code, lines: e.lines } : { thrown: e }),
+  );
+  return { outcome, progress };
+}
+
+describe('waiting for an exposure and a peering', () => {
+  it('waits for an exposure to have its address', async () => {
+    const r = await waitOn('exposure', 'pg', [ok2(exposure(false, 'Pending')), ok2(exposure(true, 'Ready', '203.0.113.7'))]);
+    expect(r).toEqual({ outcome: { done: true }, progress: ['exposure pg: not ready (Pending)', 'exposure pg: ready (203.0.113.7)'] });
+  });
+
+  it('times out on an exposure nobody reconciles, saying where it stood', async () => {
+    const r = await waitOn('exposure', 'pg', [ok2(exposure(false, 'Pending'), '"e1"'), unchanged], 1_000);
+    expect(r.outcome).toEqual({ code: ExitCode.waitFailed, lines: ['error: timed out after 1s waiting for exposure pg to be ready', '  last: exposure pg: not ready (Pending)'] });
+  });
+
+  it('waits for a peering through PendingAcceptance and Programming to Active', async () => {
+    const programming = peering('Programming', [{ type: 'Programmed', status: 'False', reason: 'NoAgent', message: 'no agent reported', lastTransitionTime: T }]);
+    const r = await waitOn('peering', 'pr-0123456789ab', [ok2(peering('PendingAcceptance')), ok2(programming), ok2(peering('Active'))]);
+    expect(r).toEqual({
+      outcome: { done: true },
+      progress: ['peering pr-0123456789ab: PendingAcceptance', 'peering pr-0123456789ab: Programming (Programmed=False:NoAgent)', 'peering pr-0123456789ab: Active'],
+    });
+  });
+
+  it('ends with 5 at a Failed peering, with the conditions that failed', async () => {
+    const broken = peering('Failed', [{ type: 'Programmed', status: 'False', reason: 'Overlap', message: 'the peers overlap', lastTransitionTime: T }]);
+    expect((await waitOn('peering', 'pr-0123456789ab', [ok2(broken)])).outcome).toEqual({
+      code: ExitCode.waitFailed,
+      lines: ['error: peering pr-0123456789ab is Failed', '  Programmed: Overlap: the peers overlap'],
+    });
+    expect((await waitOn('peering', 'pr-0123456789ab', [problem(404, 'not-found')])).outcome).toEqual({ code: ExitCode.waitFailed, lines: ['error: peering pr-0123456789ab is gone'] });
   });
 });
 

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleCli } from '../src/bundle';
 import { checkRequest, type OpenApiDocument } from './openapi-check';
-import { startRecordingProxy } from './recording-proxy';
+import { startRecordingProxy, type Exchange, type RecordingProxy } from './recording-proxy';
 import { loginChecks, requestsOf, samples } from './samples';
 
 // The CLI as a user runs it: a child process (`node --import tsx cli/src/main.ts …`) with a home
@@ -233,7 +233,10 @@ describe('routes and peerings', () => {
     expect(peering.state).toBe('PendingAcceptance');
     expect((await expectRun(['--context', 'b', 'get', 'peerings'], 0)).stdout).toMatch(new RegExp(`\\n${peering.id} +${A}/web +${B}/db +PendingAcceptance +\\d+s\\n$`));
     expect((await expectRun(['accept', 'peering', peering.id], 1)).stderr).toMatch(/^error: not-acceptable: /);
-    expect((await expectRun(['--context', 'b', 'accept', 'peering', peering.id], 0)).stdout).toBe(`peering/${peering.id} accepted (Programming)\n`);
+    // Accepted; no router-agent runs here, so it stays Programming: --wait gives up at its time-out.
+    const accepted = await expectRun(['--context', 'b', 'accept', 'peering', peering.id, '--wait', '--timeout', '2s'], 5);
+    expect(accepted.stdout).toBe(`peering/${peering.id} accepted (Programming)\n`);
+    expect(accepted.stderr).toMatch(new RegExp(`error: timed out after 2s waiting for peering ${peering.id} to be Active\n {2}last: peering ${peering.id}: Programming \\(.*NoAgent.*\\)\n$`));
     expect((await expectRun(['get', 'peering', peering.id, '-o', 'json'], 0)).stdout).toMatch(/"state": "Programming"/);
     expect((await expectRun(['delete', 'peering', peering.id], 0)).stdout).toBe(`peering/${peering.id} deletion requested\n`);
     await expectRun(['get', 'peering', 'pr-000000000000'], 3);
@@ -391,34 +394,58 @@ describe("the admin's commands", () => {
   });
 });
 
-describe('--wait', () => {
-  it("polls with the last answer's ETag in If-None-Match until Ready, then waits for a deletion to finish", async () => {
-    const proxy = await startRecordingProxy(api);
-    const env = { NETBROKER_API: proxy.url, NETBROKER_TOKEN: tokens[A]!, NETBROKER_CONFIG: join(home, 'none.json') };
-    try {
-      const run = await expectRun(['create', 'project', 'tagged', '--egress', 'cloud', '--wait'], 0, { env });
-      expect(run.stdout).toMatch(/^project\/tagged created\nNAME .+\ntagged +Ready +/);
-      const polls = proxy.exchanges.filter((e) => e.method === 'GET' && e.path === '/v1/projects/tagged');
-      // How many polls depends on how fast the provisioner is (often 2: no status yet, then Ready).
-      expect(polls.length).toBeGreaterThanOrEqual(1);
-      // Each poll sends the ETag of the representation it last read (a 304 keeps it), none before the first.
-      const expected = polls.map((_, i) => {
-        const before = polls[i - 1];
-        return before === undefined ? undefined : before.status === 304 ? before.ifNoneMatch : before.etag;
-      });
-      expect(polls.map((p) => p.ifNoneMatch)).toEqual(expected);
-      // The api answers 304 only to a conditional GET, and a 200 to one only with a new tag.
-      for (const p of polls) {
-        if (p.status === 304) expect(p.ifNoneMatch).toBeDefined();
-        if (p.status === 200 && p.ifNoneMatch !== undefined) expect(p.etag).not.toBe(p.ifNoneMatch);
-      }
-      // A 304 showed nothing new: at most one progress line per 200.
-      expect(run.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(polls.filter((p) => p.status === 200).length);
-    } finally {
-      await proxy.close();
+describe('--wait by ETag', () => {
+  let proxy: RecordingProxy;
+  const viaProxy = () => ({ NETBROKER_API: proxy.url, NETBROKER_TOKEN: tokens[A]!, NETBROKER_CONFIG: join(home, 'none.json') });
+  beforeAll(async () => {
+    proxy = await startRecordingProxy(api);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  const getsOf = (path: string) => proxy.exchanges.filter((e) => e.method === 'GET' && e.path === path);
+
+  /** Each poll sends the ETag of the representation it last read (a 304 keeps it), none before the first. */
+  function expectConditionalPolls(polls: Exchange[]) {
+    const expected = polls.map((_, i) => {
+      const before = polls[i - 1];
+      return before === undefined ? undefined : before.status === 304 ? before.ifNoneMatch : before.etag;
+    });
+    expect(polls.map((p) => p.ifNoneMatch)).toEqual(expected);
+    // The api tags every answer it reads out (services/api: ETag and If-None-Match on every GET) ...
+    expect(polls.filter((p) => p.status === 200).map((p) => p.etag)).not.toContain(undefined);
+    // ... answers 304 only to a conditional GET, and a 200 to one only with a new tag.
+    for (const p of polls) {
+      if (p.status === 304) expect(p.ifNoneMatch).toBeDefined();
+      if (p.status === 200 && p.ifNoneMatch !== undefined) expect(p.etag).not.toBe(p.ifNoneMatch);
     }
-    const deleted = await expectRun(['delete', 'project', 'tagged', '--wait', '--timeout', '60s'], 0);
+  }
+
+  it('waits on an exposure nobody reconciles: after the first answer, every poll is a 304, and the time-out says where it stood', async () => {
+    const run = await expectRun(['create', 'exposure', 'waited', '--project', 'web', '--service', 'default/waited', '--ports', '8080', '--wait', '--timeout', '3s'], 5, { env: viaProxy() });
+    expect(run.stdout).toBe('exposure/waited created\n');
+    expect(run.stderr).toBe('exposure waited: not ready (Pending)\nerror: timed out after 3s waiting for exposure waited to be ready\n  last: exposure waited: not ready (Pending)\n');
+    const polls = getsOf('/v1/projects/web/exposures/waited');
+    expectConditionalPolls(polls);
+    // No exposer runs here: the exposure does not change, so the api answers each conditional poll 304.
+    expect(polls.map((p) => p.status)).toEqual([200, ...polls.slice(1).map(() => 304)]);
+    expect(polls.length).toBeGreaterThanOrEqual(4);
+    await expectRun(['delete', 'exposure', 'waited', '--project', 'web'], 0);
+  });
+
+  it('waits for a project to be Ready, then for its deletion to finish', async () => {
+    const run = await expectRun(['create', 'project', 'tagged', '--egress', 'cloud', '--wait'], 0, { env: viaProxy() });
+    expect(run.stdout).toMatch(/^project\/tagged created\nNAME .+\ntagged +Ready +/);
+    // How many polls depends on how fast the provisioner is (often 2: no status yet, then Ready).
+    const polls = getsOf('/v1/projects/tagged');
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expectConditionalPolls(polls);
+    // A 304 showed nothing new: at most one progress line per 200.
+    expect(run.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(polls.filter((p) => p.status === 200).length);
+
+    const deleted = await expectRun(['delete', 'project', 'tagged', '--wait', '--timeout', '60s'], 0, { env: viaProxy() });
     expect(deleted.stdout).toBe('project/tagged deletion requested\nproject/tagged deleted\n');
+    expect(getsOf('/v1/projects/tagged').at(-1)?.status).toBe(404);
     await expectRun(['get', 'project', 'tagged'], 3);
   });
 });

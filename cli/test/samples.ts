@@ -1,5 +1,6 @@
 import { adminLoginCheck, loginCheck, type ApiRequest } from '../src/calls';
 import { parseCommandLine } from '../src/parse';
+import type { Wait } from '../src/plan';
 
 // Command lines that, together, make every request of the CLI's call table: what the drift tests
 // (cli/src/calls.spec.ts against the document built in-process, cli/test/cli.int.spec.ts against a
@@ -13,11 +14,13 @@ export const samples = [
   'create project web --egress public --cidr 10.20.0.0/24',
   'create project web --egress cloud --prefix-length 24 --wait --timeout 30s',
   'delete project web',
+  'delete project web --wait',
   'get peerings',
   'get peering pr-0123456789ab',
   'create peering --project web --peer db',
-  'create peering --project web --peer other-tenant/db --local-connect-ip 198.19.0.1/30',
+  'create peering --project web --peer other-tenant/db --local-connect-ip 198.19.0.1/30 --wait --timeout 1m',
   'accept peering pr-0123456789ab',
+  'accept peering pr-0123456789ab --wait',
   'delete peering pr-0123456789ab',
   'get routes --project web',
   'add route --project web 172.20.0.0/16 via 192.168.100.1',
@@ -39,7 +42,7 @@ export const samples = [
   'delete mapping m0123456789abcdef --project web',
   'get exposures --project web',
   'get exposure postgres --project web',
-  'create exposure --project web --service default/postgres --ports 5432',
+  'create exposure --project web --service default/postgres --ports 5432 --wait',
   'create exposure pg --project web --service postgres --ports 5432/TCP,53/udp --pool public --share-with api --entry-name pg-ext --grants db,other-tenant/analytics',
   'delete exposure pg --project web',
   'get grants --project web',
@@ -79,12 +82,19 @@ const files: Record<string, string> = {
   'network.json': '{"cidr": "192.168.100.0/24", "gateway": "192.168.100.1", "tenants": [], "description": "VLAN 100"}',
 };
 
+/** What the answer of a request that starts a wait gives the polled GET (a new peering's id, an exposure's name). */
+const answered: Record<string, string> = { id: 'pr-0123456789ab', name: 'pg' };
+const polled = (wait: Wait): ApiRequest => ({
+  ...wait.request,
+  params: { ...wait.request.params, ...Object.fromEntries(Object.entries(wait.fromAnswer ?? {}).map(([param, field]) => [param, answered[field]!])) },
+});
+
 /** What a command line makes the CLI send (a list: its first page and a later one). */
 export function requestsOf(line: string): ApiRequest[] {
   const { plan } = parseCommandLine(line.split(' '));
   switch (plan.kind) {
     case 'call':
-      return [plan.request, ...(plan.wait ? [{ call: 'getProject' as const, params: { project: plan.wait.project } }] : [])];
+      return [plan.request, ...(plan.wait ? [polled(plan.wait)] : [])];
     case 'call-with-file': {
       const text = files[plan.path];
       if (text === undefined) throw new Error(`${line}: no sample text for ${plan.path}`);
