@@ -36,18 +36,23 @@ COPY services/provisioner/package.json services/provisioner/
 COPY services/router/package.json services/router/
 COPY services/router-agent/package.json services/router-agent/
 COPY services/syncer/package.json services/syncer/
+COPY cli/package.json cli/
+COPY portal/package.json portal/
 # The workspace links (node_modules/@netbroker/*) point at sources the runtime does not have:
 # the bundles contain them.
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
  && rm -rf node_modules/@netbroker node_modules/.package-lock.json
 
-# --- build: every service bundled by esbuild (scripts/build.ts) -------------------------------
+# --- build: every service bundled by esbuild (scripts/build.ts), the CLI's single file, and the
+# web portal's static files (dist/portal: the api serves them under /ui/) ----------------------
 FROM deps AS build
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.base.json ./
 COPY scripts scripts
 COPY libs libs
 COPY services services
+COPY cli cli
+COPY portal portal
 RUN npm run build
 
 # --- runtime -----------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // The portal's only way to the API: same origin, the token as `Authorization: Bearer` and nowhere
-// else, problem+json read into ApiError. GETs remember the last ETag and body per path and send
-// If-None-Match: a 304 answers the remembered body, marked unchanged (polling costs the server no
-// serialisation and the page no re-render). Without ETags every answer simply counts as changed.
+// else, problem+json read into ApiError. Each view reads through a Reader of its own, which
+// remembers the last ETag and body per path and sends If-None-Match: a 304 answers the remembered
+// body, marked unchanged (polling costs the server no serialisation and the page no re-render).
+// A new view starts with an empty memory, so its first read is always a full answer. Without
+// ETags every answer simply counts as changed.
 
 import type { FieldError, Problem } from './types';
 
@@ -51,17 +53,17 @@ async function problemOf(res: Response): Promise<Problem> {
 }
 
 export class Api {
-  private readonly remembered = new Map<string, { etag: string; body: unknown }>();
   private pending = 0;
 
   constructor(private readonly opts: ApiOptions) {}
 
-  /** Forgets every remembered answer (sign-out). */
-  forget(): void {
-    this.remembered.clear();
+  /** A reader for one view: its own memory of ETags, and the writes. */
+  reader(): Reader {
+    return new Reader(this);
   }
 
-  private async request(method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+  /** @internal One request with the token; the page's busy state around it. */
+  async request(method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
     const token = this.opts.token();
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...init.headers };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -83,20 +85,40 @@ export class Api {
     }
   }
 
-  private async fail(res: Response): Promise<never> {
+  /** @internal Throws the answer's problem (and reports a 401). */
+  async fail(res: Response): Promise<never> {
     const error = new ApiError(res.status, await problemOf(res));
     if (res.status === 401) this.opts.onUnauthenticated(error);
     throw error;
   }
 
-  /** A GET, revalidated with the ETag of the last answer to the same path. */
+  /** A write; the answer's body (undefined for 204 and bodiless 202s). */
+  async send<T = unknown>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T | undefined> {
+    const res = await this.request(method, path, { body, headers });
+    if (!res.ok) return this.fail(res);
+    const text = await res.text();
+    return text ? (JSON.parse(text) as T) : undefined;
+  }
+}
+
+/** Reads for one view (revalidated against what this view last saw) and writes. */
+export class Reader {
+  private readonly remembered = new Map<string, { etag: string; body: unknown }>();
+
+  constructor(private readonly api: Api) {}
+
+  send<T = unknown>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T | undefined> {
+    return this.api.send<T>(method, path, body, headers);
+  }
+
+  /** A GET, revalidated with the ETag of this reader's last answer to the same path. */
   async get<T>(path: string): Promise<Fetched<T>> {
     const known = this.remembered.get(path);
-    const res = await this.request('GET', path, known ? { headers: { 'if-none-match': known.etag } } : {});
+    const res = await this.api.request('GET', path, known ? { headers: { 'if-none-match': known.etag } } : {});
     if (res.status === 304 && known) return { body: known.body as T, changed: false };
     if (!res.ok) {
       this.remembered.delete(path);
-      return this.fail(res);
+      return this.api.fail(res);
     }
     const body = (await res.json()) as T;
     const etag = res.headers.get('etag');
@@ -121,13 +143,5 @@ export class Api {
       next = page.body.continue;
     }
     return { body: items, changed: true };
-  }
-
-  /** A write; the answer's body (undefined for 204 and bodiless 202s). */
-  async send<T = unknown>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T | undefined> {
-    const res = await this.request(method, path, { body, headers });
-    if (!res.ok) return this.fail(res);
-    const text = await res.text();
-    return text ? (JSON.parse(text) as T) : undefined;
   }
 }

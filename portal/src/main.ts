@@ -30,7 +30,7 @@ const api = new Api({
 });
 
 const ctx = (s: Session): Ctx => ({
-  api,
+  api: api.reader(),
   session: s,
   announce(message) {
     // A change of text is what screen readers announce: clear, then set.
@@ -57,7 +57,6 @@ const ctx = (s: Session): Ctx => ({
 function signOut(notice?: string): void {
   clearSession();
   session = undefined;
-  api.forget();
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   render(notice);
 }

@@ -1,14 +1,15 @@
 // Pieces the views share: the view contract, tables, progress, inline confirmation, forms that
 // show the API's problem+json next to the fields it names.
 
-import { isApiError, type Api } from './api';
+import { isApiError, type Reader } from './api';
 import { h, newId } from './dom';
 import type { Session } from './session';
 import type { Project } from './types';
 import { conditionInWords, reasonInWords } from './words';
 
 export interface Ctx {
-  api: Api;
+  /** This view's reads and the writes (api.ts). */
+  api: Reader;
   session: Session;
   /** Says something in the page's polite live region (and shows it). */
   announce(message: string): void;

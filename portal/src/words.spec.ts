@@ -24,7 +24,7 @@ describe('words', () => {
   it.each([
     [{ type: 'CidrAllocated', status: 'True', reason: 'Allocated' }, 'Address block: yes, allocated'],
     [{ type: 'EgressReady', status: 'False', reason: 'Exhausted' }, 'Egress address: no, the address pool is exhausted'],
-    [{ type: 'NamespaceReady', status: 'Unknown', reason: 'Pending' }, 'Host namespace: not yet, waiting for an earlier step'],
+    [{ type: 'NamespaceReady', status: 'Unknown', reason: 'Pending' }, 'Host namespace: not yet, pending'],
   ])('puts %j as “%s”', (condition, text) => {
     expect(conditionInWords(condition)).toBe(text);
   });

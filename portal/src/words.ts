@@ -14,7 +14,7 @@ const reasons: Record<string, string> = {
   Applied: 'applied',
   Provisioned: 'provisioned',
   Provisioning: 'provisioning',
-  Pending: 'waiting for an earlier step',
+  Pending: 'pending',
   Exhausted: 'the address pool is exhausted',
   OverlapsAllocated: 'the block overlaps one already allocated',
   OverlapsReserved: 'the block overlaps a reserved range',

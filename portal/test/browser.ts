@@ -15,7 +15,7 @@ export interface Recorded {
   bodies: Array<{ url: string; status: number; body: string }>;
   /** Any alert/confirm/prompt: the portal never opens one, an injected script would. */
   dialogs: string[];
-  /** Console errors and CSP violations. */
+  /** Console errors (but the API's 4xx answers), CSP violations, uncaught exceptions. */
   errors: string[];
 }
 
@@ -51,7 +51,11 @@ export async function openBrowser(origin: string): Promise<PortalBrowser> {
     void d.dismiss();
   });
   page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) recorded.errors.push(m.text());
+    // Chromium logs every 4xx answer as "Failed to load resource": the API's refusals, which the
+    // page handles (recorded in `bodies`). Anything else logged as an error counts, CSP reports first.
+    if ((m.type() === 'error' && !m.text().startsWith('Failed to load resource: the server responded with a status of 4')) || /Content Security Policy/i.test(m.text())) {
+      recorded.errors.push(m.text());
+    }
   });
   page.on('pageerror', (e) => recorded.errors.push(`page error: ${e.message}`));
   return {

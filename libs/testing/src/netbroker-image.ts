@@ -54,7 +54,7 @@ export async function contextFiles(): Promise<string[]> {
   const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate'], { cwd: repoRoot, maxBuffer: 16 << 20 });
   const top = new Set(['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.base.json', 'scripts/build.ts']);
   const inContext = (f: string) =>
-    top.has(f) || (/^(libs|services)\//.test(f) && !/(^|\/)test(\/|$)/.test(f) && !f.endsWith('.spec.ts'));
+    top.has(f) || (/^(libs|services|cli|portal)\//.test(f) && !/(^|\/)test(\/|$)/.test(f) && !f.endsWith('.spec.ts'));
   const files = stdout.split('\0').filter((f) => f && inContext(f));
   // Deleted but still tracked: not part of the context.
   const present = await Promise.all(files.map((f) => readFile(join(repoRoot, f)).then(() => true, () => false)));

@@ -50,7 +50,7 @@ export function signInView(signedIn: (s: Session) => void, notice?: string): Vie
 
 /** Which kind of token this is, by asking the API with it. */
 async function probe(token: string): Promise<Session> {
-  const api = new Api({ token: () => token, onUnauthenticated: () => undefined });
+  const api = new Api({ token: () => token, onUnauthenticated: () => undefined }).reader();
   try {
     const projects = await api.get<{ items: Array<{ tenant: string }> }>('/v1/projects?limit=1');
     const tenant = projects.body.items[0]?.tenant;
