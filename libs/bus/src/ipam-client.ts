@@ -6,6 +6,8 @@ import {
   LookupReply,
   pageLimits,
   poolAllocateSubject,
+  PoolMapReply,
+  poolMapLimits,
   PutPoolReply,
   ReleaseReply,
   type AllocateRequest,
@@ -13,6 +15,8 @@ import {
   type IpamErrorReason,
   type ListPoolsRequest,
   type LookupRequest,
+  type PoolMap,
+  type PoolMapRequest,
   type PoolSpec,
   type PoolStatus,
   type ReleaseRequest,
@@ -189,6 +193,23 @@ export class IpamClient {
         }
       }
     });
+  }
+
+  /**
+   * The map of a window of a pool (see PoolMapRequest): with `viewer`, as that tenant may see it.
+   * A map too large for the server's max payload is asked again with half the blocks (down to
+   * none): `truncated` then says more exist.
+   */
+  async poolMap(req: Omit<PoolMapRequest, 'v'>): Promise<PoolMap> {
+    let limit = req.limit ?? poolMapLimits.default;
+    for (;;) {
+      try {
+        return await this.call(ipamSubjects.poolMap, { v: 1, ...req, limit }, PoolMapReply);
+      } catch (e) {
+        if (!isIpamReplyTooLarge(e) || limit === 0) throw e;
+        limit = Math.floor(limit / 2);
+      }
+    }
   }
 
   /** One page of pools; `continue` is present when more follow. */

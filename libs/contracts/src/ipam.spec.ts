@@ -7,6 +7,8 @@ import {
   type DeletePoolReply,
   type ListPoolsReply,
   type LookupReply,
+  type PoolMap,
+  type PoolMapReply,
   type PutPoolReply,
   type ReleaseReply,
   type PoolStatus,
@@ -30,6 +32,7 @@ describe('Result', () => {
     expectTypeOf<PutPoolReply>().toEqualTypeOf<Result<PoolStatus>>();
     expectTypeOf<DeletePoolReply>().toEqualTypeOf<Result<{ deleted: boolean }>>();
     expectTypeOf<ListPoolsReply>().toEqualTypeOf<Result<{ pools: PoolStatus[]; continue?: string | undefined }>>();
+    expectTypeOf<PoolMapReply>().toEqualTypeOf<Result<PoolMap>>();
   });
 
   it.each<[string, Result<Allocation>]>([

@@ -41,6 +41,7 @@ export const ipamSubjects = {
   putPool: 'cmd.ipam.pool.put',
   deletePool: 'cmd.ipam.pool.delete',
   listPools: 'cmd.ipam.pool.list',
+  poolMap: 'cmd.ipam.pool.map',
   allocated: 'evt.ipam.allocated',
   released: 'evt.ipam.released',
 } as const;
@@ -240,6 +241,73 @@ export const ListPoolsRequest = z.object({ v: z.literal(1), ...PageRequest }).st
 export type ListPoolsRequest = z.infer<typeof ListPoolsRequest>;
 export const ListPoolsReply = reply(z.object({ pools: z.array(PoolStatus), ...PageReply }));
 export type ListPoolsReply = z.infer<typeof ListPoolsReply>;
+
+// --- The map of a pool ------------------------------------------------------------------------
+
+/** How many cells a map may have: 4^j for j = 0..6 (a square of 2^j × 2^j cells). */
+export const poolMapCells = [1, 4, 16, 64, 256, 1024, 4096] as const;
+/** Blocks a map lists when the request gives no `limit`, and the most it may ask for. */
+export const poolMapLimits = { default: 256, max: 1000 } as const;
+
+/**
+ * The picture of part of a pool (`cidr`, the window; default the smallest prefix covering the
+ * pool), tallied from the allocator's own trie: per cell, how much is allocated, reserved and
+ * free. With `viewer` (a tenant) the map also tallies what that tenant holds (`own`) and lists
+ * only its blocks, without a tenant name; without it, the admin's map, every block named.
+ */
+export const PoolMapRequest = z
+  .object({
+    v: z.literal(1),
+    pool: Name,
+    cidr: z.string().optional(),
+    cells: z.literal(poolMapCells).optional(),
+    /** 0 lists no block (the picture only). */
+    limit: z.number().int().min(0).max(poolMapLimits.max).optional(),
+    viewer: z.string().min(1).max(63).optional(),
+  })
+  .strict();
+export type PoolMapRequest = z.infer<typeof PoolMapRequest>;
+
+/** Per cell, thousandths (0..1000) of the cell's addresses; a non-zero amount is at least 1. */
+const Thousandths = z.array(z.number().int().min(0).max(1000));
+
+/** An allocation inside the window the caller may name: tenants see only their own (no `tenant`). */
+export const PoolMapBlock = z.object({
+  cidr: z.string(),
+  tenant: z.string().optional(),
+  project: z.string().optional(),
+  purpose: z.string().optional(),
+});
+export type PoolMapBlock = z.infer<typeof PoolMapBlock>;
+
+/**
+ * The map of a window of a pool. Cell i is the i-th /cellPrefixLength of the window in address
+ * order. Per cell, allocated + reserved + free + outside the pool is 1000 (outside is what is
+ * left); `own` (tenant callers only) is the part of `allocated` that is the caller's, and when
+ * both the caller and others hold part of a cell, each part shows (at least 1).
+ */
+export const PoolMap = z.object({
+  pool: Name,
+  family: z.union([z.literal(4), z.literal(6)]),
+  /** CIDR of the window shown, e.g. `10.0.0.0/8`. */
+  window: z.string(),
+  cellPrefixLength: z.number().int().min(0).max(128),
+  /** 4^j, at most 4096; fewer when the window is too small (a /24 of IPv4 has 256 cells of /32). */
+  cells: z.number().int().min(1).max(4096),
+  allocated: Thousandths,
+  own: Thousandths.optional(),
+  reserved: Thousandths,
+  free: Thousandths,
+  /** Addresses in the window, as decimal strings (IPv6 is big). */
+  totals: z.object({ size: z.string(), allocated: z.string(), own: z.string().optional(), reserved: z.string(), free: z.string() }),
+  /** Largest first, then by address; at most `limit`. */
+  blocks: z.array(PoolMapBlock),
+  /** More blocks than listed. */
+  truncated: z.boolean(),
+});
+export type PoolMap = z.infer<typeof PoolMap>;
+export const PoolMapReply = reply(PoolMap);
+export type PoolMapReply = z.infer<typeof PoolMapReply>;
 
 // --- Facts -----------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 import { fail, ok, type AddressRange, type PoolSpec as ContractPoolSpec, type Result } from '@netbroker/contracts';
 import { cidrToInterval, formatCidr, parseAddress, parseCidr, widthOf, type Cidr, type Family, type Interval } from './address';
 import { presets } from './presets';
-import { BlockTrie, Contains, type Conflict } from './trie';
+import { BlockTrie, Contains, type Conflict, type LeafKind } from './trie';
 
 /**
  * What the allocator needs of a pool: the contract's pool spec without its name and kind, every
@@ -139,6 +139,33 @@ export class AddressPool {
   /** Live allocations in ascending address order. */
   allocations(): string[] {
     return [...this.trie.blocks('allocated')].map((block) => formatCidr({ family: this.family, value: block.address, length: block.length }));
+  }
+
+  /** The smallest prefix holding the whole pool: its prefixes, or the ranges of an address pool. */
+  extent(): Cidr {
+    // A pool has at least one prefix or range (create refuses it otherwise).
+    const block = this.trie.extent() ?? { address: 0n, length: 0 };
+    return { family: this.family, value: block.address, length: block.length };
+  }
+
+  /**
+   * What lies in each /cellLength of the window (cell i is the i-th in address order): addresses
+   * allocated, reserved, free and outside the pool; and the first `list` allocations overlapping
+   * the window, largest first then by address, with how many there are in all. Costs the trie
+   * nodes under the window, and for the list those above the longest block listed.
+   */
+  survey(window: Cidr, cellLength: number, list = 0): { counts: Record<LeafKind, bigint[]>; allocated: { blocks: Cidr[]; total: number } } {
+    const { counts, allocatedLengths } = this.trie.tally(window.value, window.length, cellLength);
+    const total = allocatedLengths.reduce((a, b) => a + b, 0);
+    // The longest length that still has a listed block, and how many of that length are listed.
+    let cutoff = 0;
+    let before = 0;
+    while (cutoff < allocatedLengths.length - 1 && before + (allocatedLengths[cutoff] as number) < list) before += allocatedLengths[cutoff++] as number;
+    const found = list === 0 ? [] : this.trie.blocksUpTo('allocated', window.value, window.length, cutoff, list - before);
+    const blocks = found
+      .sort((a, b) => a.length - b.length || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+      .map((block) => ({ family: this.family, value: block.address, length: block.length }));
+    return { counts, allocated: { blocks, total } };
   }
 
   /** Sizes in addresses. IPv4 network/broadcast addresses count as free: they may be part of a block. */

@@ -164,6 +164,105 @@ export class BlockTrie {
     }
   }
 
+  /**
+   * Addresses of each kind in each of the 2^(cellLength - length) equal cells of address/length
+   * (cell i is its i-th /cellLength in address order), and how many allocated leaves of each
+   * prefix length lie under it. One walk of that block's subtree only; a leaf larger than a cell
+   * spreads over the cells it covers. Counts are doubles while a cell holds at most 2^53
+   * addresses (exact), bigints beyond.
+   */
+  tally(address: bigint, length: number, cellLength: number): { counts: Record<LeafKind, bigint[]>; allocatedLengths: number[] } {
+    const cells = 2 ** (cellLength - length);
+    const allocatedLengths = new Array<number>(this.width + 1).fill(0);
+    const { node: top, depth: topDepth } = this.walk(address, length);
+    if (top.kind !== 'split') {
+      // The whole block lies in one leaf: every cell is of its kind.
+      if (top.kind === 'allocated') allocatedLengths[topDepth] = 1;
+      const whole = (kind: LeafKind) => new Array<bigint>(cells).fill(kind === top.kind ? (this.size[cellLength] as bigint) : 0n);
+      return { counts: { free: whole('free'), allocated: whole('allocated'), reserved: whole('reserved'), outside: whole('outside') }, allocatedLengths };
+    }
+    const exact = this.width - cellLength <= 53;
+    // A leaf's `contains` is its kind's flag: columns indexed by it.
+    const small: Float64Array[] = [];
+    const big: bigint[][] = [];
+    for (const kind of Object.keys(Contains) as LeafKind[]) {
+      small[Contains[kind]] = new Float64Array(exact ? cells : 0);
+      big[Contains[kind]] = exact ? [] : new Array<bigint>(cells).fill(0n);
+    }
+    // The cell of a right child is its parent's plus half the cells the parent spans.
+    const step = Array.from({ length: this.width + 1 }, (_, d) => (d < cellLength ? 2 ** (cellLength - d - 1) : 0));
+    const sizes = Array.from({ length: this.width + 1 }, (_, d) => 2 ** (this.width - d));
+    const cellSize = sizes[cellLength] as number;
+    const bigCellSize = this.size[cellLength] as bigint;
+    const allocated = Contains.allocated;
+    const visit = (node: TrieNode, cell: number, depth: number): void => {
+      if (node.kind === 'split') {
+        visit(node.left as TrieNode, cell, depth + 1);
+        visit(node.right as TrieNode, cell + (step[depth] as number), depth + 1);
+        return;
+      }
+      const kind = node.contains;
+      if (kind === allocated) allocatedLengths[depth] = (allocatedLengths[depth] as number) + 1;
+      if (exact) {
+        const column = small[kind] as Float64Array;
+        if (depth >= cellLength) column[cell] = (column[cell] as number) + (sizes[depth] as number);
+        else column.fill(cellSize, cell, cell + 2 ** (cellLength - depth));
+        return;
+      }
+      const column = big[kind] as bigint[];
+      if (depth >= cellLength) column[cell] = (column[cell] as bigint) + (this.size[depth] as bigint);
+      else column.fill(bigCellSize, cell, cell + 2 ** (cellLength - depth));
+    };
+    visit(top, 0, topDepth);
+    const column = (kind: LeafKind): bigint[] => (exact ? Array.from(small[Contains[kind]] as Float64Array, BigInt) : (big[Contains[kind]] as bigint[]));
+    const counts = { free: column('free'), allocated: column('allocated'), reserved: column('reserved'), outside: column('outside') };
+    return { counts, allocatedLengths };
+  }
+
+  /**
+   * Blocks of one kind under address/length that are shorter than /maxLength, and the first
+   * `take` of exactly /maxLength, in ascending address order (a leaf holding the whole block is
+   * that one leaf). Never descends below maxLength.
+   */
+  blocksUpTo(kind: LeafKind, address: bigint, length: number, maxLength: number, take: number): Block[] {
+    const found: Block[] = [];
+    let left = take;
+    const { node: top, depth: topDepth } = this.walk(address, length);
+    const visit = (node: TrieNode, base: bigint, depth: number): void => {
+      if (node.kind === kind) {
+        if (depth < maxLength) found.push({ address: base, length: depth });
+        else if (depth === maxLength && left > 0) {
+          found.push({ address: base, length: depth });
+          left -= 1;
+        }
+        return;
+      }
+      if (node.kind !== 'split' || depth >= maxLength || !(node.contains & Contains[kind])) return;
+      visit(node.left as TrieNode, base, depth + 1);
+      visit(node.right as TrieNode, base | (this.bit[depth] as bigint), depth + 1);
+    };
+    visit(top, address & ~((this.size[topDepth] as bigint) - 1n), topDepth);
+    return found;
+  }
+
+  /** The smallest block holding every address that is not outside (the pool's extent), or null for none. */
+  extent(): Block | null {
+    const inside = Contains.free | Contains.allocated | Contains.reserved;
+    if (!(this.root.contains & inside)) return null;
+    let node = this.root;
+    let address = 0n;
+    let length = 0;
+    while (node.kind === 'split') {
+      const left = (node.left as TrieNode).contains & inside;
+      const right = (node.right as TrieNode).contains & inside;
+      if (left && right) break;
+      if (right) address |= this.bit[length] as bigint;
+      node = (left ? node.left : node.right) as TrieNode;
+      length += 1;
+    }
+    return { address, length };
+  }
+
   count(kind: LeafKind): { blocks: number; addresses: bigint } {
     let blocks = 0;
     let addresses = 0n;

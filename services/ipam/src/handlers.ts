@@ -6,6 +6,7 @@ import {
   ListPoolsRequest,
   LookupRequest,
   poolAllocateSubject,
+  PoolMapRequest,
   PutPoolRequest,
   ReleaseRequest,
 } from '@netbroker/contracts';
@@ -98,6 +99,7 @@ export function serveIpam(nc: NatsConnection, ipam: Ipam, opts: ServeIpamOptions
     serve(nc, { ...common, subject: ipamSubjects.putPool, schema: PutPoolRequest, handle: tracked(current((r: PutPoolRequest) => ipam.putPool(r.pool))) }),
     serve(nc, { ...common, subject: ipamSubjects.deletePool, schema: DeletePoolRequest, handle: tracked(current((r: DeletePoolRequest) => ipam.deletePool(r.name))) }),
     serve(nc, { ...common, subject: ipamSubjects.listPools, schema: ListPoolsRequest, handle: current((r: ListPoolsRequest) => ipam.listPoolsPage(r)) }),
+    serve(nc, { ...common, subject: ipamSubjects.poolMap, schema: PoolMapRequest, handle: current((r: PoolMapRequest) => ipam.poolMap(r)) }),
   ];
   holders.start();
   return {

@@ -11,6 +11,8 @@ import {
   type LookupReply,
   type LookupRequest,
   type Owner,
+  type PoolMapReply,
+  type PoolMapRequest,
   type PoolRecord,
   type PoolSpec,
   type PoolStatus,
@@ -258,6 +260,13 @@ export class Ipam {
       .filter((a) => req.owner === undefined || ownedBy(a, req.owner));
     const page = pageOf(allocationOrder, allocations, req);
     return page.ok ? ok({ allocations: page.value.items, ...(page.value.continue !== undefined ? { continue: page.value.continue } : {}) }) : page;
+  }
+
+  /** The map of a window of a pool, from this replica's view (see PoolMapRequest). */
+  poolMap(req: PoolMapRequest): PoolMapReply {
+    const view = this.views.get(req.pool);
+    if (!view) return fail('unknown-pool', `pool ${req.pool} does not exist`);
+    return view.map(req.pool, req);
   }
 
   // --- pools ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-import type { Allocation, IpamError, PoolRecord, Result, Utilisation } from '@netbroker/contracts';
-import { AddressPool } from '@netbroker/ipam';
+import type { Allocation, IpamError, PoolMap, PoolMapRequest, PoolRecord, Result, Utilisation } from '@netbroker/contracts';
+import { AddressPool, mapPool, type MapViewer } from '@netbroker/ipam';
 
 /**
  * What every replica agrees on, rebuilt from the two KV buckets.
@@ -13,6 +13,8 @@ import { AddressPool } from '@netbroker/ipam';
 export class PoolView {
   readonly accepted = new Map<string, { revision: number; allocation: Allocation }>();
   readonly byRequest = new Map<string, string>();
+  /** CIDRs of the accepted records by owner tenant (a tenant's map reads only its own). */
+  private readonly byTenant = new Map<string, Set<string>>();
   /**
    * The accepted blocks plus the blocks this replica is claiming right now, so that concurrent
    * requests here never pick the same block. `pool` stays exactly the accepted state: acceptance
@@ -37,6 +39,9 @@ export class PoolView {
     if (!this.pool.allocateSpecific(allocation.cidr).ok) return false;
     this.accepted.set(allocation.cidr, { revision, allocation });
     this.byRequest.set(allocation.requestId, allocation.cidr);
+    const owned = this.byTenant.get(allocation.owner.tenant);
+    if (owned) owned.add(allocation.cidr);
+    else this.byTenant.set(allocation.owner.tenant, new Set([allocation.cidr]));
     if (!this.claims.has(allocation.cidr) && !this.picking.allocateSpecific(allocation.cidr).ok) this.deferred.push(allocation.cidr);
     return true;
   }
@@ -48,12 +53,27 @@ export class PoolView {
     this.pool.release(cidr);
     this.accepted.delete(cidr);
     this.byRequest.delete(entry.allocation.requestId);
+    const owned = this.byTenant.get(entry.allocation.owner.tenant);
+    owned?.delete(cidr);
+    if (owned?.size === 0) this.byTenant.delete(entry.allocation.owner.tenant);
     if (!this.claims.has(cidr)) {
       const before = this.deferred.length;
       this.deferred = this.deferred.filter((d) => d !== cidr);
       if (this.deferred.length === before) this.picking.release(cidr);
     }
     return entry.allocation;
+  }
+
+  /** The accepted allocations of one tenant. */
+  ownedBy(tenant: string): Allocation[] {
+    return [...(this.byTenant.get(tenant) ?? [])].map((cidr) => this.accepted.get(cidr)!.allocation);
+  }
+
+  /** The map of a window of the pool as `viewer` (a tenant) or the admin may see it (see PoolMapRequest). */
+  map(name: string, req: Pick<PoolMapRequest, 'cidr' | 'cells' | 'limit' | 'viewer'>): Result<PoolMap> {
+    const viewer: MapViewer =
+      req.viewer === undefined ? { kind: 'admin', ownerOf: (cidr) => this.accepted.get(cidr)?.allocation.owner } : { kind: 'tenant', own: this.ownedBy(req.viewer) };
+    return mapPool(name, this.pool, viewer, { window: req.cidr, cells: req.cells, limit: req.limit });
   }
 
   /** Picks and holds the next block for a request of this replica, until `unclaim`. */

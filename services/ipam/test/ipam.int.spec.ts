@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AllocateReply,
   ipamSubjects,
+  PoolMapReply,
   PutPoolReply,
   ReleaseReply,
   type Allocation,
@@ -142,6 +143,30 @@ describe('three replicas behind one subject', () => {
       }),
     );
     expect(reasons.filter((r) => r !== 'ok')).toEqual([]);
+  });
+});
+
+describe('the map of a pool', () => {
+  it('is answered by every replica from its own view, each right after the allocation it shows', async () => {
+    await putPool({ name: 'mapped', prefixes: ['10.40.0.0/16'], reserved: ['10.40.255.0/24'] });
+    const other = { tenant: 'globex', project: 'db', purpose: 'cidr' };
+    expect((await allocate({ pool: 'mapped', cidr: '10.40.1.0/24', owner: other })).ok).toBe(true);
+    const map = (viewer?: string) => request(nc, ipamSubjects.poolMap, { v: 1, pool: 'mapped', cells: 256, ...(viewer ? { viewer } : {}) }, PoolMapReply);
+    // Twenty rounds of an allocation then its map: whichever replica answers has applied it.
+    const seen: Array<number | undefined> = [];
+    for (let i = 0; i < 20; i++) {
+      expect((await allocate({ pool: 'mapped', cidr: `10.40.${10 + i}.0/24` })).ok).toBe(true);
+      const reply = await map('acme');
+      if (!reply.ok) throw new Error(reply.error.message);
+      seen.push(reply.value.own![10 + i]);
+      expect(reply.value.blocks).toHaveLength(i + 1);
+      expect(JSON.stringify(reply.value)).not.toContain('globex');
+    }
+    expect(seen).toEqual(new Array(20).fill(1000));
+    const admin = await map();
+    expect(admin).toMatchObject({ ok: true, value: { window: '10.40.0.0/16', totals: { allocated: String(21 * 256), reserved: '256' } } });
+    expect(admin.ok && admin.value.blocks.find((b) => b.cidr === '10.40.1.0/24')).toEqual({ cidr: '10.40.1.0/24', tenant: 'globex', project: 'db', purpose: 'cidr' });
+    expect(await request(nc, ipamSubjects.poolMap, { v: 1, pool: 'no-such-pool' }, PoolMapReply)).toMatchObject({ ok: false, error: { reason: 'unknown-pool' } });
   });
 });
 

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ipamSubjects, LookupReply } from '@netbroker/contracts';
+import { ipamSubjects, LookupReply, PoolMapReply } from '@netbroker/contracts';
 import { IpamClient, isIpamReplyTooLarge, isPayloadTooLarge, request, type NatsConnection } from '@netbroker/bus';
 import { connectNats, eventually, startNats, startService, type NatsServer, type ServiceProcess } from '@netbroker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,9 @@ beforeAll(async () => {
   await client.putPool({ name: 'big', kind: 'address', prefixes: ['10.9.0.0/24'], reserved: [], ranges: [], presets: [] });
   // About 200 bytes each: 60 of them are more than 8 KiB in one reply.
   for (let i = 0; i < 60; i++) await client.allocate({ requestId: randomUUID(), pool: 'big', owner });
+  // In a map, a block named with a long purpose: 100 of them are more than 8 KiB.
+  await client.putPool({ name: 'wide', kind: 'address', prefixes: ['10.10.0.0/24'], reserved: [], ranges: [], presets: [] });
+  for (let i = 0; i < 100; i++) await client.allocate({ requestId: randomUUID(), pool: 'wide', owner: { ...owner, purpose: `exposure:${'x'.repeat(100)}` } });
 });
 afterAll(async () => {
   await nc?.close();
@@ -64,6 +67,15 @@ describe('a server with a small max payload', () => {
   it('answers a page that fits', async () => {
     const reply = await request(nc, ipamSubjects.lookup, { v: 1, pool: 'big', limit: 10 }, LookupReply);
     expect(reply.ok && reply.value.allocations.length).toBe(10);
+  });
+
+  it('answers a map listing too many blocks with reply-too-large, and the client asks again with fewer (truncated)', async () => {
+    const reply = await request(nc, ipamSubjects.poolMap, { v: 1, pool: 'wide', cells: 16, limit: 1000 }, PoolMapReply, { timeoutMs: TIMEOUT_MS });
+    expect(reply).toMatchObject({ ok: false, error: { reason: 'reply-too-large' } });
+    const map = await client.poolMap({ pool: 'wide', cells: 16, limit: 1000 });
+    expect(map.blocks.length).toBeGreaterThan(0);
+    expect(map.blocks.length).toBeLessThan(100);
+    expect(map).toMatchObject({ truncated: true, totals: { allocated: '100' } });
   });
 
   it('fails a request larger than the max payload at once in the caller, naming sizes', async () => {
