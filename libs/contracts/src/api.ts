@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listOf } from './paging';
 import { Cidr, IpAddress } from './addresses';
-import { IpamErrorReason, Name, PoolSpec, PoolStatus } from './ipam';
+import { AddressRange, IpamErrorReason, Name, PoolKind, poolMapCells, poolMapLimits, PoolSpec, PoolStatus } from './ipam';
 import { AddressesPerPool, EgressNetworkType, ProjectSpec, ProjectStatus, Quotas, SealedSecret, SecretRef, VClusterOptions } from './projects';
 import { RouterErrorReason, routerHttpStatus } from './router';
 import { VClusterStatus } from './syncer';
@@ -263,6 +263,48 @@ export type PutPoolBody = z.infer<typeof PutPoolBody>;
 
 export const PoolList = z.object({ items: z.array(PoolStatus) });
 export type PoolList = z.infer<typeof PoolList>;
+
+// --- Address pools as a tenant sees them, and the map of a pool ---------------------------------
+
+/**
+ * A pool a tenant may look at (its project pool, the egress pools, any pool it holds an address
+ * in): what it is and how full, in addresses (decimal strings: IPv6 is big). `own` is the
+ * tenant's part of `used`; nothing names another tenant.
+ */
+export const TenantPool = z.object({
+  name: Name,
+  kind: PoolKind,
+  family: z.union([z.literal(4), z.literal(6)]),
+  prefixes: z.array(z.string()),
+  ranges: z.array(AddressRange),
+  utilisation: z.object({ total: z.string(), used: z.string(), own: z.string(), reserved: z.string(), free: z.string() }),
+});
+export type TenantPool = z.infer<typeof TenantPool>;
+
+export const TenantPoolList = z.object({ items: z.array(TenantPool) });
+export type TenantPoolList = z.infer<typeof TenantPoolList>;
+
+/** The query of a pool's map: which window, in how many cells, listing how many blocks. */
+export const PoolMapQuery = z
+  .object({
+    cidr: Cidr.optional().meta({
+      description: "The window: a CIDR of the pool's family that overlaps the pool (else 422 invalid-parameter). Default: the smallest prefix covering the pool.",
+    }),
+    cells: z.coerce
+      .number()
+      .pipe(z.literal(poolMapCells))
+      .optional()
+      .meta({ type: 'integer', enum: [...poolMapCells], description: 'Cells of the map, 4^j (default 4096); fewer when the window is smaller than that many addresses.' }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(poolMapLimits.max)
+      .optional()
+      .meta({ description: `Blocks listed at most, largest first (default ${poolMapLimits.default}).` }),
+  })
+  .strict();
+export type PoolMapQuery = z.infer<typeof PoolMapQuery>;
 
 // --- Tenant: projects ------------------------------------------------------------------------
 

@@ -87,7 +87,7 @@ describe('the exact contract', () => {
 
   it('documents 503 with Retry-After exactly on the operations that ask ipam or the router', () => {
     const askingIpam = routes.filter((r) => problemCodesOf(r).includes('ipam-unavailable')).map((r) => r.operationId);
-    expect(askingIpam.sort()).toEqual(['createProject', 'deletePool', 'listPools', 'putPool']);
+    expect(askingIpam.sort()).toEqual(['createProject', 'deletePool', 'getAdminPoolMap', 'getPoolMap', 'listPools', 'listTenantPools', 'putPool']);
     const askingRouter = routes.filter((r) => problemCodesOf(r).includes('unavailable')).map((r) => r.operationId);
     expect(askingRouter.sort()).toEqual(
       [
@@ -128,6 +128,20 @@ describe('the exact contract', () => {
     }
   });
 
+  it('documents conditional GETs: every GET under /v1 and /admin takes If-None-Match, tags its 200 and may answer 304', () => {
+    for (const route of routes) {
+      const op = operationOf(route);
+      const conditional = route.method === 'GET' && route.url !== '/openapi.json';
+      expect(Object.keys(op.responses).includes('304'), route.operationId).toBe(conditional);
+      expect(op.parameters?.some((p) => p.in === 'header' && p.name === 'If-None-Match') ?? false, route.operationId).toBe(conditional);
+      if (conditional) {
+        expect(op.responses['200']!.headers, route.operationId).toMatchObject({ ETag: { required: true }, 'Cache-Control': { schema: { const: 'private, no-cache' } } });
+        expect(op.responses['304']!.headers, route.operationId).toHaveProperty('ETag');
+      }
+    }
+    expect(doc.info.description).toMatch(/strong `ETag`/);
+  });
+
   it('documents 405 with an Allow header once, for every path', () => {
     expect(doc.components.responses.MethodNotAllowed!.headers).toHaveProperty('Allow');
     expect(doc.info.description).toMatch(/405 `method-not-allowed` with an `Allow` header/);
@@ -154,5 +168,7 @@ describe('the exact contract', () => {
     expect(doc.components.schemas.Cidr!.pattern).toEqual(expect.any(String));
     expect(doc.components.schemas.IpAddress!.pattern).toEqual(expect.any(String));
     expect(JSON.stringify(doc.paths)).not.toContain('25[0-5]');
+    const window = operationOf(routes.find((r) => r.operationId === 'getPoolMap')!).parameters!.find((p) => p.name === 'cidr')!;
+    expect(window).toMatchObject({ in: 'query', required: false, schema: { $ref: '#/components/schemas/Cidr' }, description: expect.stringMatching(/overlaps the pool/) });
   });
 });

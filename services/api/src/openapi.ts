@@ -1,6 +1,7 @@
 import * as contracts from '@netbroker/contracts';
 import { Cidr, IdempotencyKey, IpAddress, Problem, problemStatus, type ProblemCode } from '@netbroker/contracts';
 import { z } from 'zod';
+import { carriesEtag, ETAG_CACHE_CONTROL } from './http/etag';
 import { fillUrl, MAX_PATH_SEGMENT, type Route } from './http/route';
 
 type Json = Record<string, unknown>;
@@ -48,19 +49,33 @@ function components(registry: z.core.$ZodRegistry<{ id: string }>, io: 'input' |
   return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, withoutMeta(schema as Json)]));
 }
 
+/** Schemas kept in one component each (large patterns): a parameter of one refers to it. */
+const shared = new Set<unknown>([Cidr, IpAddress]);
+
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
   if (!(schema instanceof z.ZodObject)) return [];
-  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, prop]) => ({
-    name,
-    in: where,
-    required: where === 'path' || !prop.safeParse(undefined).success,
-    schema: withoutMeta(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }) as Json),
-  }));
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, prop]) => {
+    const inner = prop instanceof z.ZodOptional ? (prop.unwrap() as z.ZodType) : prop;
+    const description = prop.meta()?.description;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || !prop.safeParse(undefined).success,
+      ...(shared.has(inner) && description ? { description } : {}),
+      schema: shared.has(inner) ? ref(contractNames.get(inner)!) : withoutMeta(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }) as Json),
+    };
+  });
 }
 
 /** What the server answers before any operation: part of the contract, stated once. */
 const routingNote =
   `Every path below answers the methods listed for it and no other: any other method (HEAD, OPTIONS, TRACE, QUERY…) gets 405 \`method-not-allowed\` with an \`Allow\` header (components.responses.MethodNotAllowed); a path not listed gets 404 \`not-found\`. A path segment longer than ${MAX_PATH_SEGMENT} characters is 414 \`uri-too-long\`. Every error is application/problem+json with a \`code\` from Problem.code.`;
+
+/** Conditional GETs, stated once; each GET under /v1 and /admin also lists its 304. */
+const conditionalNote =
+  `Every 200 answer to a GET under /v1 and /admin carries a strong \`ETag\` (a hash of the exact body bytes) and \`Cache-Control: ${ETAG_CACHE_CONTROL}\`; sent back in \`If-None-Match\`, it is answered 304 Not Modified with no body while the answer would be the same.`;
+
+const etagHeader = { ETag: { required: true, schema: { type: 'string' }, description: 'A strong entity tag of the body: the same bytes, the same tag' } };
 
 export interface OpenApiInfo {
   title: string;
@@ -106,6 +121,16 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
         schema: withoutMeta(z.toJSONSchema(IdempotencyKey, { io: 'input' }) as Json),
       });
     }
+    const conditional = carriesEtag(route.method, route.url);
+    if (conditional) {
+      params.push({
+        name: 'If-None-Match',
+        in: 'header',
+        required: false,
+        description: 'The ETag of an earlier answer: 304 with no body while the answer is the same.',
+        schema: { type: 'string' },
+      });
+    }
     if (params.length) op.parameters = params;
     if (route.body) {
       const id = idOf(inputs, route.body, `${capitalize(route.operationId)}Request`);
@@ -122,8 +147,12 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
       if (doc.schema) answer.content = { 'application/json': { schema: ref(idOf(outputs, doc.schema, `${capitalize(route.operationId)}Response`)) } };
       if (doc.headers?.length) answer.headers = Object.fromEntries(doc.headers.map((h) => [h, { schema: { type: 'string' } }]));
       if (doc.links) answer.links = doc.links;
+      if (conditional && status === '200') {
+        answer.headers = { ...(answer.headers as Json | undefined), ...etagHeader, 'Cache-Control': { required: true, schema: { type: 'string', const: ETAG_CACHE_CONTROL } } };
+      }
       responses[status] = answer;
     }
+    if (conditional) responses['304'] = { description: 'Not Modified: If-None-Match names the ETag of the current answer; no body', headers: etagHeader };
     const byStatus = new Map<number, ProblemCode[]>();
     for (const code of problemCodesOf(route)) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
@@ -145,7 +174,7 @@ export function buildOpenApi(routes: Route[], info: OpenApiInfo): Json {
   for (const id of Object.keys(inputSchemas)) if (id in outputSchemas) throw new Error(`schema ${id} is both a request and a response`);
   return {
     openapi: '3.1.0',
-    info: { ...info, description: [info.description, routingNote].filter(Boolean).join('\n\n') },
+    info: { ...info, description: [info.description, routingNote, conditionalNote].filter(Boolean).join('\n\n') },
     paths,
     components: {
       schemas: { ...inputSchemas, ...outputSchemas },

@@ -9,6 +9,7 @@ import type { ApiDeps } from '../deps';
 import { problemReply, type Reply } from '../idempotency';
 import { isProblem, problem, ProblemError } from '../problems';
 import { allowedMethods } from './allow';
+import { etagOnSend } from './etag';
 import { portal, portalDir } from './portal';
 import { MAX_PATH_SEGMENT, type Route } from './route';
 
@@ -116,6 +117,8 @@ export async function buildServer(deps: ApiDeps, routes: Route[], document: Reco
       'request',
     );
   });
+
+  app.addHook('onSend', etagOnSend);
 
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
