@@ -10,6 +10,8 @@ export type {
   MappingList,
   Peering,
   PeeringList,
+  PoolList,
+  PoolMap,
   Problem,
   Project,
   ProjectDetail,
@@ -17,22 +19,8 @@ export type {
   ProjectRoutes,
   Tenant,
   TenantList,
+  TenantPool,
+  TenantPoolList,
   TenantPrivateNetworkList,
   VCluster,
 } from '@netbroker/contracts';
-
-// TODO(A): the contract of the pool map lands with the map routes; until then its agreed shape.
-export interface PoolMap {
-  pool: string;
-  family: 4 | 6;
-  window: string;
-  cellPrefixLength: number;
-  cells: number;
-  allocated: number[];
-  own?: number[];
-  reserved: number[];
-  free: number[];
-  totals: { size: string; allocated: string; own?: string; reserved: string; free: string };
-  blocks: Array<{ cidr: string; tenant?: string; project?: string; purpose?: string }>;
-  truncated: boolean;
-}

@@ -70,17 +70,17 @@ export async function openBrowser(origin: string): Promise<PortalBrowser> {
 }
 
 /**
- * A screenshot of the page as a test artefact (`.artefacts/portal/<name>.png`, git-ignored), and
- * its copy under docs/images/ (referenced from the README) when that is missing or
- * `UPDATE_DOCS_IMAGES=1`: the committed images change only when asked for.
+ * A screenshot of the page as a test artefact (`.artefacts/portal/<name>.png`, git-ignored); with
+ * `docs`, also its copy docs/images/portal-<name>.png (referenced from the README) when that is
+ * missing or `UPDATE_DOCS_IMAGES=1`: the committed images change only when asked for.
  */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, opts: { docs?: boolean } = {}): Promise<string> {
   const artefacts = join(repoRoot, '.artefacts', 'portal');
   await mkdir(artefacts, { recursive: true });
   const file = join(artefacts, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   const doc = join(repoRoot, 'docs', 'images', `portal-${name}.png`);
-  if (process.env.UPDATE_DOCS_IMAGES === '1' || !existsSync(doc)) {
+  if (opts.docs && (process.env.UPDATE_DOCS_IMAGES === '1' || !existsSync(doc))) {
     await mkdir(join(repoRoot, 'docs', 'images'), { recursive: true });
     await copyFile(file, doc);
   }

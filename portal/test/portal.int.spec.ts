@@ -21,7 +21,8 @@ const B = `ptb${suffix}`;
 const C = `ptc${suffix}`;
 const pools = [
   { name: 'projects', kind: 'prefix', prefixes: ['10.183.0.0/16'], defaultPrefixLength: 24 },
-  { name: 'egress-cloud', kind: 'address', ranges: [{ start: '100.69.0.10', end: '100.69.0.250' }] },
+  // The range's bounds reserved: no egress IP is also a bound (the pool list shows the bounds).
+  { name: 'egress-cloud', kind: 'address', ranges: [{ start: '100.69.0.10', end: '100.69.0.250' }], reserved: ['100.69.0.10/32', '100.69.0.250/32'] },
   { name: 'egress-public', kind: 'address', ranges: [{ start: '198.51.103.10', end: '198.51.103.20' }] },
   { name: 'links', kind: 'prefix', prefixes: ['198.18.5.0/24'], defaultPrefixLength: 30 },
 ];
@@ -232,7 +233,7 @@ describe('a tenant in the portal', () => {
     expect(await page.evaluate('window.__noReload')).toBe(true);
     await waitForText('header .who', new RegExp(`^Tenant ${B}$`));
     await remember('projects');
-    await screenshot(page, 'projects');
+    await screenshot(page, 'projects', { docs: true });
   });
 
   it.each([
@@ -282,7 +283,7 @@ describe('a tenant in the portal', () => {
     const accepted = await platform.call('GET', `/v1/peerings/${id}`, undefined, tokens[B]);
     expect(['Programming', 'Active']).toContain((accepted.body as Peering).state);
     await remember('project');
-    await screenshot(page, 'project');
+    await screenshot(page, 'project', { docs: true });
   });
 
   it('grants its own exposure to another project from the portal, then revokes it after confirming', async () => {
@@ -307,6 +308,25 @@ describe('a tenant in the portal', () => {
     const exposure = await platform.call('GET', '/v1/projects/web/exposures/cache', undefined, tokens[B]);
     expect(exposure.text).toMatch(/"grants":\[\]/);
     await remember('project-revoked');
+  });
+
+  it('sees the address space: its own block named, the other tenants’ only as used', async () => {
+    await page.click('nav a:text("Address space")');
+    await waitForText('h1', /^Address space$/);
+    expect(await waitForText('tbody tr[data-key="projects"]', /yours/)).toMatch(/^projects\s+prefix\s+10\.183\.0\.0\/16\s+1\.5% \(1,024 of 65,536\), 0\.3% yours \(256\)/);
+    await remember('pools');
+    await page.click('tbody tr[data-key="projects"] a');
+    await waitForText('h1', /^Pool projects$/);
+    const web = (await platform.call('GET', '/v1/projects/web', undefined, tokens[B])).body as Project;
+    expect(await waitForText('table:has(caption:text("Blocks")) tbody', /cidr/)).toBe(`${web.status.cidr}\tweb\tcidr`);
+    expect(await textOf(page, 'table:has(caption:text("Totals")) tbody')).toMatch(/^Yours\t256\t0\.3%\nUsed by others\t768\t1\.1%\n/);
+    await remember('map');
+    // 16 times closer, on the first cell: the /20 with every project's block (each one a cell of /32 now).
+    await page.focus('canvas.map');
+    await page.keyboard.press('Enter');
+    await waitForText('nav.crumbs [aria-current=location]', /^10\.183\.0\.0\/20$/);
+    await waitForText('#map-status', /^Showing 10\.183\.0\.0\/20, 4096 cells\. 10\.183\.0\.0\/32: /);
+    await remember('map-zoomed');
   });
 
   describe('hostile text', () => {

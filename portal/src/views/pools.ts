@@ -6,20 +6,13 @@ import { cellsFor, formatPrefix, parsePrefix, zoomTarget, type Prefix } from '..
 import { colours, css, hatch, shade } from '../map/palette';
 import { Poller } from '../poll';
 import { apiPath, hrefOf } from '../routes';
-import type { PoolMap } from '../types';
+import type { PoolList, PoolMap, TenantPool } from '../types';
 import { emptyRow, heading, table, type Ctx, type View } from '../ui';
 
-/** A pool as the lists show it: the admin's list nests the spec under `pool`, the tenant's does not. */
-interface PoolItem {
-  name: string;
-  kind: string;
-  family?: number;
-  prefixes?: string[];
-  ranges?: Array<{ start: string; end: string }>;
-  utilisation?: { total: string; used: string; reserved: string; free: string; allocations: number };
-}
-type Listed = PoolItem | { pool: PoolItem; utilisation?: PoolItem['utilisation'] };
-const poolItem = (l: Listed): PoolItem => ('pool' in l ? { ...l.pool, ...(l.utilisation ? { utilisation: l.utilisation } : {}) } : l);
+/** A pool as the lists show it: the tenant's list as it comes, the admin's (spec under `pool`) flattened. */
+type PoolItem = Pick<TenantPool, 'name' | 'kind' | 'prefixes' | 'ranges'> & { utilisation: Omit<TenantPool['utilisation'], 'own'> & { own?: string } };
+type Listed = TenantPool | PoolList['items'][number];
+const poolItem = (l: Listed): PoolItem => ('pool' in l ? { ...l.pool, utilisation: l.utilisation } : l);
 
 /** `used` of `total` as thousandths (bigint-safe: IPv6 pools are large). */
 const share = (part: string, whole: string): number => {
@@ -51,8 +44,18 @@ export function poolsView(ctx: Ctx): View {
                 null,
                 h('th', { scope: 'row' }, h('a', { href: hrefOf({ view: 'pool', name: p.name }) }, p.name)),
                 h('td', null, p.kind),
-                h('td', { class: 'mono' }, [...(p.prefixes ?? []), ...(p.ranges ?? []).map((r) => `${r.start}–${r.end}`)].join(', ')),
-                h('td', null, u ? [h('meter', { min: 0, max: 1000, value: used, 'aria-label': `${p.name} used` }), ` ${percent(used)} (${count(u.used)} of ${count(u.total)})`] : ''),
+                h('td', { class: 'mono' }, [...p.prefixes, ...p.ranges.map((r) => `${r.start}–${r.end}`)].join(', ')),
+                h(
+                  'td',
+                  null,
+                  u
+                    ? [
+                        h('meter', { min: 0, max: 1000, value: used, 'aria-label': `${p.name} used` }),
+                        ` ${percent(used)} (${count(u.used)} of ${count(u.total)})`,
+                        u.own !== undefined ? `, ${percent(share(u.own, u.total))} yours (${count(u.own)})` : '',
+                      ]
+                    : '',
+                ),
                 h('td', null, u ? `${percent(share(u.reserved, u.total))}` : ''),
                 h('td', null, u ? `${percent(share(u.free, u.total))}` : ''),
               );
@@ -92,8 +95,10 @@ export function poolView(ctx: Ctx, name: string): View {
   const admin = ctx.session.role === 'admin';
   const title = heading(`Pool ${name}`);
   const base = admin ? apiPath`/admin/pools/${name}/map` : apiPath`/v1/pools/${name}/map`;
-  /** The windows zoomed through; the last is shown. Empty: the pool's default window. */
+  /** The windows zoomed into, the last one shown; empty: the whole pool (the API's default window). */
   const trail: Prefix[] = [];
+  /** The whole pool's window, once the API has said it. */
+  let root: string | undefined;
   let map: PoolMap | undefined;
   let focus = 0;
 
@@ -119,14 +124,15 @@ export function poolView(ctx: Ctx, name: string): View {
     return w && c ? zoomTarget(w, c) : undefined;
   };
 
-  function redraw(announce: boolean): void {
+  /** Draws the map; `announce`: says the highlighted cell in the live region, after `prefix` (`Zoomed to …`). */
+  function redraw(announce: boolean, prefix = ''): void {
     if (!map) return;
     drawMap(canvas, map, focus, targetOf(map, focus));
     const cell = cellPrefixOf(map, focus);
     if (!cell) return;
     const text = describeCell(cell, sharesOf(map, focus), blocksIn(map.blocks, cell), !admin);
     canvas.setAttribute('aria-label', `Map of ${map.window} in pool ${map.pool}, ${map.cells} cells of /${map.cellPrefixLength}. Highlighted: ${text}`);
-    if (announce) live.textContent = text;
+    if (announce) live.textContent = `${prefix}${text}`;
   }
 
   function renderText(m: PoolMap): void {
@@ -167,24 +173,22 @@ export function poolView(ctx: Ctx, name: string): View {
     truncated.textContent = m.truncated ? `Only the first ${m.blocks.length} blocks are listed (largest first); zoom in to see the others.` : '';
   }
 
-  function renderCrumbs(m: PoolMap): void {
-    const windows = [...trail];
-    if (windows.length === 0) {
-      const w = parsePrefix(m.window);
-      if (w) windows.push(w);
-    }
+  function renderCrumbs(): void {
+    const whole = `Whole pool${root ? ` (${root})` : ''}`;
     fill(
       crumbs,
       h(
         'ol',
         null,
-        h('li', null, trail.length ? h('button', { type: 'button', class: 'link', onclick: () => zoomTo(0) }, 'Whole pool') : 'Whole pool'),
+        h('li', null, trail.length ? h('button', { type: 'button', class: 'link', onclick: () => zoomTo(0) }, whole) : h('span', { 'aria-current': 'location' }, whole)),
         trail.map((w, i) => h('li', null, i === trail.length - 1 ? h('span', { 'aria-current': 'location' }, formatPrefix(w)) : h('button', { type: 'button', class: 'link', onclick: () => zoomTo(i + 1) }, formatPrefix(w)))),
       ),
     );
   }
 
   let generation = 0;
+  /** Set by a zoom: the next map drawn says where it is. */
+  let zoomed = false;
   async function load(): Promise<void> {
     const w = windowOf();
     const mine = generation;
@@ -208,8 +212,10 @@ export function poolView(ctx: Ctx, name: string): View {
     const first = map === undefined || map.window !== fetched.body.window;
     map = fetched.body;
     if (first) focus = Math.min(focus, map.cells - 1);
-    renderCrumbs(map);
-    redraw(false);
+    if (trail.length === 0) root = map.window;
+    renderCrumbs();
+    redraw(zoomed, `Showing ${map.window}, ${map.cells} cells. `);
+    zoomed = false;
     figure.removeAttribute('aria-busy');
     performance.mark('netbroker:map-drawn');
     performance.measure('netbroker:map', 'netbroker:map-request', 'netbroker:map-drawn');
@@ -222,6 +228,7 @@ export function poolView(ctx: Ctx, name: string): View {
     generation++;
     map = undefined;
     focus = 0;
+    zoomed = true;
     figure.setAttribute('aria-busy', 'true');
     live.textContent = 'Loading…';
     void poller.tick();
@@ -235,15 +242,12 @@ export function poolView(ctx: Ctx, name: string): View {
       live.textContent = 'This is the closest view (a /24 or smaller window).';
       return;
     }
-    const w = parsePrefix(map.window);
-    if (trail.length === 0 && w) trail.push(w);
     trail.push(target);
     zoomTo(trail.length);
   }
 
   function zoomOut(): void {
-    if (trail.length > 1) zoomTo(trail.length - 1);
-    else if (trail.length === 1) zoomTo(0);
+    if (trail.length > 0) zoomTo(trail.length - 1);
     else live.textContent = 'This is the whole pool.';
   }
 
@@ -305,7 +309,14 @@ export function poolView(ctx: Ctx, name: string): View {
         h('p', { id: 'map-help', class: 'hint' }, 'Arrow keys move the highlighted cell; Enter (or a click) zooms into the outlined block; Escape zooms out.'),
         legend,
       ),
-      h('div', { class: 'map-text' }, totals.el, blocks.el, truncated),
+      h(
+        'div',
+        { class: 'map-text' },
+        totals.el,
+        // A long list scrolls in place (focusable, so the keyboard can scroll it too).
+        h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Blocks in this window' }, blocks.el),
+        truncated,
+      ),
     ),
   );
   void poller.tick();
