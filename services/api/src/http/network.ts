@@ -9,12 +9,13 @@ import {
   type ProjectRecord,
   type ProjectRoutesRecord,
   type Route,
+  type RouterCommand,
   type TenantPrivateNetwork,
 } from '@netbroker/contracts';
 import { routerActor, type TenantPrincipal } from '../auth';
 import type { ApiDeps } from '../deps';
 import { routesView } from '../network-view';
-import { problem } from '../problems';
+import { isProblem, problem } from '../problems';
 import { loadProject } from './projects';
 import { defineRoute, json, pathParams } from './route';
 
@@ -41,12 +42,29 @@ export async function growingProject(deps: ApiDeps, tenant: string, name: string
   return project;
 }
 
+/**
+ * One command about `project`, which this api has just read. The router knows a project by its
+ * status record (written by the provisioner), so a project created a moment ago, or not yet
+ * provisioned, is one it calls unknown: that is a project without a CIDR yet, 409
+ * `project-not-ready`, and a command that only takes away finds nothing to take (its empty record).
+ */
+async function runOnProject(deps: ApiDeps, project: ProjectRecord, command: RouterCommand, shrinking: boolean): Promise<ProjectRoutes> {
+  try {
+    const done = await deps.router.run(command);
+    return await routesAfter(deps, project, done.routes);
+  } catch (e) {
+    if (!isProblem(e) || e.code !== 'unknown-project') throw e;
+    if (shrinking) return routesView(deps.view.routesOf(project.tenant, project.name));
+    throw problem('project-not-ready', `project ${project.name} has no CIDR yet`);
+  }
+}
+
 async function changeRoutes(deps: ApiDeps, principal: TenantPrincipal, name: string, mode: 'replace' | 'add' | 'remove', routes: Route[]) {
   // Removing, or clearing, is allowed while the project is being deleted.
   const shrinking = mode === 'remove' || (mode === 'replace' && routes.length === 0);
   const project = shrinking ? await loadProject(deps, principal.tenant.name, name) : await growingProject(deps, principal.tenant.name, name);
-  const done = await deps.router.run({ op: 'routes', actor: routerActor(principal), tenant: project.tenant, project: project.name, mode, routes });
-  return json(200, await routesAfter(deps, project, done.routes));
+  const command: RouterCommand = { op: 'routes', actor: routerActor(principal), tenant: project.tenant, project: project.name, mode, routes };
+  return json(200, await runOnProject(deps, project, command, shrinking));
 }
 
 /** Every refusal of a routes command, and the router not answering. */
@@ -136,15 +154,15 @@ export const networkRoutes = [
       const project = await growingProject(deps, tenant, params.project);
       // A network not shared with the tenant is, to it, one that does not exist.
       if (!deps.view.privateNetwork(params.network)?.tenants.includes(tenant)) throw problem('unknown-private-network', `private network ${params.network} not found`);
-      const done = await deps.router.run({
+      const command: RouterCommand = {
         op: 'attach',
         actor: routerActor(principal),
         tenant,
         project: project.name,
         network: params.network,
         ...(body.address !== undefined ? { address: body.address } : {}),
-      });
-      return json(200, await routesAfter(deps, project, done.routes));
+      };
+      return json(200, await runOnProject(deps, project, command, false));
     },
   }),
   defineRoute({
@@ -159,8 +177,8 @@ export const networkRoutes = [
     problems: ['not-found', ...routerReasonsOf.detach, 'unavailable'],
     async handler({ params, principal, deps }) {
       const project = await loadProject(deps, principal.tenant.name, params.project);
-      const done = await deps.router.run({ op: 'detach', actor: routerActor(principal), tenant: project.tenant, project: project.name, network: params.network });
-      return json(200, await routesAfter(deps, project, done.routes));
+      const command: RouterCommand = { op: 'detach', actor: routerActor(principal), tenant: project.tenant, project: project.name, network: params.network };
+      return json(200, await runOnProject(deps, project, command, true));
     },
   }),
   defineRoute({
