@@ -38,7 +38,7 @@ export function poolsView(ctx: Ctx): View {
             signature: JSON.stringify(p),
             render: () => {
               const u = p.utilisation;
-              const used = u ? share(u.used, u.total) : 0;
+              const used = share(u.used, u.total);
               return h(
                 'tr',
                 null,
@@ -48,16 +48,12 @@ export function poolsView(ctx: Ctx): View {
                 h(
                   'td',
                   null,
-                  u
-                    ? [
-                        h('meter', { min: 0, max: 1000, value: used, 'aria-label': `${p.name} used` }),
-                        ` ${percent(used)} (${count(u.used)} of ${count(u.total)})`,
-                        u.own !== undefined ? `, ${percent(share(u.own, u.total))} yours (${count(u.own)})` : '',
-                      ]
-                    : '',
+                  h('meter', { min: 0, max: 1000, value: used, 'aria-label': `${p.name} used` }),
+                  ` ${percent(used)} (${count(u.used)} of ${count(u.total)})`,
+                  u.own !== undefined ? `, ${percent(share(u.own, u.total))} yours (${count(u.own)})` : '',
                 ),
-                h('td', null, u ? `${percent(share(u.reserved, u.total))}` : ''),
-                h('td', null, u ? `${percent(share(u.free, u.total))}` : ''),
+                h('td', null, percent(share(u.reserved, u.total))),
+                h('td', null, percent(share(u.free, u.total))),
               );
             },
           }))
