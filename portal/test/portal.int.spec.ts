@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreatedToken, type Import, type Peering, type Problem, type Project } from '@netbroker/contracts';
+import { CreatedToken, type Import, type Peering, type Problem, type Project, type VCluster } from '@netbroker/contracts';
 import { buildPortal, JS_BUDGET_BYTES, type PortalBuild } from '../build';
-import { eventually, ownedTempDir, startPrivatePlatform, type PrivatePlatform } from '@netbroker/testing';
+import { eventually, freePort, kubeconfigFile, ownedTempDir, startPrivatePlatform, type PrivatePlatform } from '@netbroker/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openBrowser, screenshot, type PortalBrowser } from './browser';
@@ -192,6 +192,26 @@ describe('serving /ui', () => {
     expect(securityHeaders(res)).toEqual(expected);
   });
 
+  it('answers /ui with a problem saying to build the portal when there is none, the API unaffected', async () => {
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    const port = await freePort();
+    const bare = await platform.start('api', `api-bare-${suffix}`, { HTTP_PORT: String(port), NETBROKER_ADMIN_TOKEN: platform.adminToken, PORTAL_DIR: empty });
+    try {
+      for (const path of ['/ui/', '/ui/assets/main-AAAAAAAA.js']) {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        expect(res.status).toBe(404);
+        const problem = (await res.json()) as Problem;
+        expect(problem.code).toBe('not-found');
+        expect(problem.detail).toMatch(/^the portal is not built: run `npm run build`/);
+      }
+      const projects = await fetch(`http://127.0.0.1:${port}/v1/projects`, { headers: { authorization: `Bearer ${tokens[B]}` } });
+      expect(projects.status).toBe(200);
+    } finally {
+      await bare.stop();
+    }
+  });
+
   it('sends /ui to /ui/ (relative: it holds behind a path prefix)', async () => {
     const res = await fetch(`${platform.apiUrl}/ui`, { redirect: 'manual' });
     expect(res.status).toBe(301);
@@ -308,6 +328,34 @@ describe('a tenant in the portal', () => {
     const exposure = await platform.call('GET', '/v1/projects/web/exposures/cache', undefined, tokens[B]);
     expect(exposure.text).toMatch(/"grants":\[\]/);
     await remember('project-revoked');
+  });
+
+  it('shows the virtual cluster registration of the project', async () => {
+    const registered = await platform.call('PUT', '/v1/projects/web/vcluster', { kubeconfig: kubeconfigFile(stack.virtual[0]!), options: { name: `v${suffix}` } }, tokens[B]);
+    expect(registered.status, registered.text).toBe(202);
+    expect((registered.body as VCluster).name).toBe(`v${suffix}`);
+    // No syncer runs here: the registration waits for one, with progress shown.
+    const section = await waitForText('section[aria-labelledby=vcluster-title]', new RegExp(`v${suffix}`));
+    expect(section).toMatch(new RegExp(`^Virtual cluster\\s+Name\\s+v${suffix}\\s+Registered\\s+\\S.+ \\(kubeconfig stored sealed\\)\\s+Sync\\s+Waiting for a syncer…\\s+Sync conflicts\\s+—$`));
+  });
+
+  it('deletes a project after confirming in the page', async () => {
+    expect((await platform.call('POST', '/v1/projects', { name: 'scratch', egressNetworkType: 'cloud' }, tokens[B])).status).toBe(202);
+    await page.click('nav a:text("Projects")');
+    const row = 'tbody tr[data-key="scratch"]';
+    await waitForText(row, /^scratch/);
+    await page.click(`${row} button:text("Delete")`);
+    expect(await textOf(page, `${row} .question`)).toBe('Delete project scratch?');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('No');
+    await page.click(`${row} button:text("Yes")`);
+    await waitForText('[role=status][aria-live=polite]', /^Project scratch: deletion requested\.$/);
+    // Deleting… while the provisioner tears it down (gone from the list once it has).
+    await eventually(async () => {
+      const rows = await page.locator(row).count();
+      if (rows) expect(await textOf(page, row)).toMatch(/^scratch\s+Deleting…/);
+    });
+    const after = await platform.call('GET', '/v1/projects/scratch', undefined, tokens[B]);
+    expect(after.status === 404 || (after.body as Project).deletionRequestedAt !== undefined).toBe(true);
   });
 
   it('sees the address space: its own block named, the other tenants’ only as used', async () => {
