@@ -56,7 +56,8 @@ export const emptyRow = (columns: number, text: string) => ({
 
 /**
  * A button that asks first, in place (no browser dialog): `Delete` becomes `Delete web? Yes / No`,
- * focus on No; Yes runs the action with progress shown, then `onDone`.
+ * focus on No; Yes runs the action with progress shown (a failure goes to the alert region and
+ * the button comes back).
  */
 export function confirmButton(label: string, question: string, busyText: string, action: () => Promise<void>, ctx: Ctx): HTMLElement {
   const box = h('span', { class: 'confirm' });
@@ -169,7 +170,7 @@ export function field(name: string, label: string, control: HTMLInputElement | H
 /**
  * Shows a failed write on the form: each field error of the problem next to its field (a path
  * `cidr` or `body.cidr`; codes that are about one field without naming it, via `codeFields`),
- * the rest in the form's alert; focus on the first field in error. Answers whether any field got one.
+ * the rest in the form's alert; focus on the first field in error, else on the alert.
  */
 export function showProblem(e: unknown, fields: Field[], alert: HTMLElement, codeFields: (code: string) => string | undefined = () => undefined): void {
   for (const f of fields) f.setError(undefined);

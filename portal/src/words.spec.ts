@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, conditionInWords, conditionName, reasonInWords } from './words';
+import { conditionInWords, conditionName, reasonInWords } from './words';
 
 describe('words', () => {
   it.each([
@@ -27,15 +27,5 @@ describe('words', () => {
     [{ type: 'NamespaceReady', status: 'Unknown', reason: 'Pending' }, 'Host namespace: not yet, pending'],
   ])('puts %j as “%s”', (condition, text) => {
     expect(conditionInWords(condition)).toBe(text);
-  });
-
-  it.each([
-    [0, '0 s'],
-    [59_000, '59 s'],
-    [60_000, '1 min'],
-    [7_200_000, '2 h'],
-    [3 * 86_400_000, '3 d'],
-  ])('an age of %i ms reads %s', (ms, text) => {
-    expect(age(new Date(0).toISOString(), ms)).toBe(text);
   });
 });

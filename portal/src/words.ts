@@ -57,13 +57,3 @@ export function conditionInWords(c: { type: string; status: string; reason: stri
   const mark = c.status === 'True' ? 'yes' : c.status === 'False' ? 'no' : 'not yet';
   return `${conditionName(c.type)}: ${mark}, ${reasonInWords(c.reason)}`;
 }
-
-/** Age of a timestamp in the largest whole unit (`42 s`, `3 min`, `5 h`, `2 d`). */
-export function age(from: string, now: number): string {
-  const seconds = Math.max(0, Math.floor((now - Date.parse(from)) / 1000));
-  if (!Number.isFinite(seconds)) return '';
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h`;
-  return `${Math.floor(seconds / 86_400)} d`;
-}

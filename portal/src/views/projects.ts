@@ -38,7 +38,7 @@ export function projectsView(ctx: Ctx): View {
         'td',
         null,
         p.deletionRequestedAt === undefined
-          ? confirmButton(`Delete`, `Delete project ${p.name}?`, 'Deleting…', async () => {
+          ? confirmButton('Delete', `Delete project ${p.name}?`, 'Deleting…', async () => {
               await ctx.api.send('DELETE', apiPath`/v1/projects/${p.name}`);
               ctx.announce(`Project ${p.name}: deletion requested.`);
               await poller.tick();
