@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildPortal } from '@netbroker/portal';
 import { kubeconfigFile, kubeConfigFor, LoadBalancerStandIn, repoRoot, startService, startStack, type ClusterInfo, type ServiceProcess } from '@netbroker/testing';
 
 const out = join(repoRoot, '.netbroker');
@@ -89,7 +90,9 @@ try {
   await start('exposer', { KUBECONFIG: hostKubeconfig, NETBROKER_ENCRYPTION_KEY: encryptionKey, LB_PROVIDER: process.env.NETBROKER_LB_PROVIDER ?? 'metallb' });
   // The router decides and records routes and peerings; no router-agent runs here (it needs root and programs this machine's network namespaces), so peerings stay Programming (NoAgent).
   await start('router', { BACKENDS: 'linux', HOST_SERVICE_CIDRS: stack.host!.serviceCidr });
-  await start('api', { HTTP_PORT: apiPort, NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: encryptionKey });
+  // The portal the api serves under /ui/: built here (under a second), so a fresh checkout has it.
+  const portal = await buildPortal(join(repoRoot, 'dist', 'portal'));
+  await start('api', { HTTP_PORT: apiPort, NETBROKER_ADMIN_TOKEN: adminToken, NETBROKER_ENCRYPTION_KEY: encryptionKey, PORTAL_DIR: portal.dir });
 } catch (e) {
   console.error(`[start] ${e instanceof Error ? e.message : String(e)}`);
   await stop(1);
