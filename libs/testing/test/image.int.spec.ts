@@ -140,7 +140,7 @@ describe('the netbroker image, on the real node', () => {
     }
   });
 
-  it("serves the api's /docs (swagger-ui's static files from the image's node_modules)", async () => {
+  it("serves the api's /docs (swagger-ui's static files from the image's node_modules) and the portal under /ui/", async () => {
     const natsUrl = inject('stack').natsUrl!;
     const [port, ops] = [await freePort(), await freePort()];
     const id = (await docker([
@@ -157,6 +157,13 @@ describe('the netbroker image, on the real node', () => {
         }, { timeoutMs: 30_000 });
         expect((await res.text()).length).toBeGreaterThan(100);
       }
+      // The portal the image ships (dist/portal), with its policy, and every asset its page names.
+      const page = await fetch(`http://127.0.0.1:${port}/ui/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+      const assets = [...(await page.text()).matchAll(/(?:src|href)="(\.\/)?(assets\/[^"]+)"/g)].map((m) => m[2]!);
+      expect(assets.length).toBeGreaterThanOrEqual(2);
+      for (const asset of assets) expect((await fetch(`http://127.0.0.1:${port}/ui/${asset}`)).status, asset).toBe(200);
     } finally {
       await docker(['rm', '-f', id]);
     }
