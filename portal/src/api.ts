@@ -145,3 +145,13 @@ export class Reader {
     return { body: items, changed: true };
   }
 }
+
+/** A read's answer, or undefined when the API answers 404 (the thing is absent); other failures are thrown. */
+export async function unlessAbsent<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (e) {
+    if (!isApiError(e, 404)) throw e;
+    return undefined;
+  }
+}

@@ -2,7 +2,7 @@
 // Data only ever becomes a text node or an attribute value; there is no HTML parsing anywhere
 // (eslint refuses innerHTML, outerHTML, insertAdjacentHTML and document.write in portal/src).
 
-type Child = Node | string | number | false | null | undefined | readonly Child[];
+export type Child = Node | string | number | false | null | undefined | readonly Child[];
 type Listener = (event: Event) => void;
 type AttrValue = string | number | boolean | null | undefined;
 export type Attrs = Record<string, AttrValue | Listener>;
@@ -48,12 +48,23 @@ export function fill(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
+/** A list's row: its key, a signature of its data, and how to build it. */
+export interface Row {
+  key: string;
+  signature: string;
+  render: () => HTMLElement;
+}
+
+/** Keyed rows of a list (the signature: the item as JSON), or the one `empty` row when there is none. */
+export const rowsOf = <T>(items: readonly T[], keyOf: (item: T) => string, render: (item: T) => HTMLElement, empty: Row): Row[] =>
+  items.length ? items.map((item) => ({ key: keyOf(item), signature: JSON.stringify(item), render: () => render(item) })) : [empty];
+
 /**
  * Updates a list's rows by key: a row whose signature (its data, as JSON) is unchanged stays the
  * same node — focus and a half-typed input in it survive a poll — changed rows are rebuilt, gone
  * ones removed, and the order follows `rows`.
  */
-export function updateRows(parent: Element, rows: ReadonlyArray<{ key: string; signature: string; render: () => HTMLElement }>): void {
+export function updateRows(parent: Element, rows: readonly Row[]): void {
   const existing = new Map<string, HTMLElement>();
   for (const child of Array.from(parent.children)) {
     if (child instanceof HTMLElement && child.dataset.key !== undefined) existing.set(child.dataset.key, child);

@@ -7,7 +7,7 @@ import { hrefOf, parseRoute, type Route } from './routes';
 import { clearSession, loadSession, saveSession, type Session } from './session';
 import { describeError, heading, type Ctx, type View } from './ui';
 import { poolView, poolsView } from './views/pools';
-import { projectView } from './views/project';
+import { projectView } from './views/project/index';
 import { projectsView } from './views/projects';
 import { signInView } from './views/signin';
 import { tenantsView } from './views/tenants';

@@ -1,8 +1,8 @@
 // Pieces the views share: the view contract, tables, progress, inline confirmation, forms that
 // show the API's problem+json next to the fields it names.
 
-import { isApiError, type Reader } from './api';
-import { h, newId } from './dom';
+import { isApiError, type Fetched, type Reader } from './api';
+import { h, newId, rowsOf, updateRows, type Child, type Row } from './dom';
 import type { Session } from './session';
 import type { Project } from './types';
 import { conditionInWords, reasonInWords } from './words';
@@ -34,25 +34,72 @@ export const describeError = (e: unknown): string =>
 /** A visible progress indication with its words (`Provisioning…`); the spinner itself is decoration. */
 export const progress = (text: string): HTMLSpanElement => h('span', { class: 'progress', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
 
-/** A table with a caption, header cells and a body the caller fills (updateRows keys its rows). */
-export function table(caption: string, headers: string[], opts: { hideCaption?: boolean } = {}): { el: HTMLTableElement; body: HTMLTableSectionElement } {
+export interface Table {
+  el: HTMLTableElement;
+  body: HTMLTableSectionElement;
+  /** One row an item (keyed by `keyOf`, updateRows), or a row saying `empty` across every column; ends `busy`. */
+  show<T>(items: readonly T[], keyOf: (item: T) => string, render: (item: T) => HTMLTableRowElement, empty: string): void;
+}
+
+/** A table with a caption and header cells; `busy` (aria-busy) until its first `show`. */
+export function table(caption: string, headers: string[], opts: { hideCaption?: boolean; busy?: boolean } = {}): Table {
   const body = h('tbody');
   const el = h(
     'table',
-    null,
+    opts.busy ? { 'aria-busy': 'true' } : null,
     h('caption', opts.hideCaption ? { class: 'visually-hidden' } : null, caption),
     h('thead', null, h('tr', null, headers.map((text) => h('th', { scope: 'col' }, text)))),
     body,
   );
-  return { el, body };
+  return {
+    el,
+    body,
+    show(items, keyOf, render, empty) {
+      updateRows(body, rowsOf(items, keyOf, render, emptyRow(headers.length, empty)));
+      el.removeAttribute('aria-busy');
+    },
+  };
 }
 
 /** The row a list shows when it is empty. */
-export const emptyRow = (columns: number, text: string) => ({
+export const emptyRow = (columns: number, text: string): Row => ({
   key: '__empty',
   signature: text,
   render: () => h('tr', { class: 'empty' }, h('td', { colspan: columns }, text)),
 });
+
+/** A poll step: reads, and hands the answer on only when it changed. */
+export const whenChanged =
+  <T>(read: () => Promise<Fetched<T>>, show: (body: T) => void) =>
+  async (): Promise<void> => {
+    const { body, changed } = await read();
+    if (changed) show(body);
+  };
+
+/** A point in time, in the reader's locale, machine-readable in `datetime`. */
+export const when = (iso: string): HTMLTimeElement => h('time', { datetime: iso }, new Date(iso).toLocaleString());
+
+/** A description list of `[term, description, class of the description]`; a falsy entry is left out. */
+export const details = (entries: ReadonlyArray<readonly [string, Child, string?] | false | null | undefined>): HTMLDListElement =>
+  h('dl', null, entries.map((e) => e && [h('dt', null, e[0]), h('dd', e[2] ? { class: e[2] } : null, e[1])]));
+
+/** A form's alert: what a failed write says that belongs to no field. */
+export const formAlert = (): HTMLParagraphElement => h('p', { class: 'form-error', role: 'alert', tabindex: -1, hidden: true });
+
+/** Runs `work` with the button disabled and busy (saying `busyText` meanwhile, when given), then restores it. */
+export async function whileBusy(button: HTMLButtonElement, busyText: string | undefined, work: () => Promise<void>): Promise<void> {
+  const label = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  if (busyText !== undefined) button.textContent = busyText;
+  try {
+    await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    if (busyText !== undefined) button.textContent = label;
+  }
+}
 
 /**
  * A button that asks first, in place (no browser dialog): `Delete` becomes `Delete web? Yes / No`,
@@ -89,25 +136,7 @@ export function confirmButton(label: string, question: string, busyText: string,
 
 /** A button that runs an async action with progress shown, failures in the alert region. */
 export function actionButton(label: string, busyText: string, action: () => Promise<void>, ctx: Ctx, cls = ''): HTMLButtonElement {
-  const button: HTMLButtonElement = h('button', {
-    type: 'button',
-    class: cls,
-    onclick: async () => {
-      button.disabled = true;
-      button.setAttribute('aria-busy', 'true');
-      button.textContent = busyText;
-      try {
-        await action();
-      } catch (e) {
-        ctx.fail(e);
-      } finally {
-        button.disabled = false;
-        button.removeAttribute('aria-busy');
-        button.textContent = label;
-      }
-    },
-  });
-  button.textContent = label;
+  const button: HTMLButtonElement = h('button', { type: 'button', class: cls, onclick: () => void whileBusy(button, busyText, () => action().catch((e: unknown) => ctx.fail(e))) }, label);
   return button;
 }
 

@@ -7,7 +7,7 @@ import { colours, css, hatch, shade } from '../map/palette';
 import { Poller } from '../poll';
 import { apiPath, hrefOf } from '../routes';
 import type { PoolList, PoolMap, TenantPool } from '../types';
-import { emptyRow, heading, table, type Ctx, type View } from '../ui';
+import { heading, table, whenChanged, type Ctx, type View } from '../ui';
 
 /** A pool as the lists show it: the tenant's list as it comes, the admin's (spec under `pool`) flattened. */
 type PoolItem = Pick<TenantPool, 'name' | 'kind' | 'prefixes' | 'ranges'> & { utilisation: Omit<TenantPool['utilisation'], 'own'> & { own?: string } };
@@ -25,43 +25,34 @@ const count = (n: string): string => (n.length > 15 ? `${n.slice(0, 3)}… (${n.
 export function poolsView(ctx: Ctx): View {
   const title = heading('Address space');
   const admin = ctx.session.role === 'admin';
-  const list = table('Address pools', ['Pool', 'Kind', 'Space', 'Used', 'Reserved', 'Free']);
-  const poller = new Poller(async () => {
-    const { body, changed } = await ctx.api.get<{ items: Listed[] }>(admin ? '/admin/pools' : '/v1/pools');
-    if (!changed) return;
-    const pools = body.items.map(poolItem);
-    updateRows(
-      list.body,
-      pools.length
-        ? pools.map((p) => ({
-            key: p.name,
-            signature: JSON.stringify(p),
-            render: () => {
-              const u = p.utilisation;
-              const used = share(u.used, u.total);
-              return h(
-                'tr',
-                null,
-                h('th', { scope: 'row' }, h('a', { href: hrefOf({ view: 'pool', name: p.name }) }, p.name)),
-                h('td', null, p.kind),
-                h('td', { class: 'mono' }, [...p.prefixes, ...p.ranges.map((r) => `${r.start}–${r.end}`)].join(', ')),
-                h(
-                  'td',
-                  null,
-                  h('meter', { min: 0, max: 1000, value: used, 'aria-label': `${p.name} used` }),
-                  ` ${percent(used)} (${count(u.used)} of ${count(u.total)})`,
-                  u.own !== undefined ? `, ${percent(share(u.own, u.total))} yours (${count(u.own)})` : '',
-                ),
-                h('td', null, percent(share(u.reserved, u.total))),
-                h('td', null, percent(share(u.free, u.total))),
-              );
-            },
-          }))
-        : [emptyRow(6, 'No pools.')],
+  const list = table('Address pools', ['Pool', 'Kind', 'Space', 'Used', 'Reserved', 'Free'], { busy: true });
+  const row = (p: PoolItem): HTMLTableRowElement => {
+    const u = p.utilisation;
+    const used = share(u.used, u.total);
+    return h(
+      'tr',
+      null,
+      h('th', { scope: 'row' }, h('a', { href: hrefOf({ view: 'pool', name: p.name }) }, p.name)),
+      h('td', null, p.kind),
+      h('td', { class: 'mono' }, [...p.prefixes, ...p.ranges.map((r) => `${r.start}–${r.end}`)].join(', ')),
+      h(
+        'td',
+        null,
+        h('meter', { min: 0, max: 1000, value: used, 'aria-label': `${p.name} used` }),
+        ` ${percent(used)} (${count(u.used)} of ${count(u.total)})`,
+        u.own !== undefined ? `, ${percent(share(u.own, u.total))} yours (${count(u.own)})` : '',
+      ),
+      h('td', null, percent(share(u.reserved, u.total))),
+      h('td', null, percent(share(u.free, u.total))),
     );
-    list.el.removeAttribute('aria-busy');
-  }, ctx.fail);
-  list.el.setAttribute('aria-busy', 'true');
+  };
+  const poller = new Poller(
+    whenChanged(
+      () => ctx.api.get<{ items: Listed[] }>(admin ? '/admin/pools' : '/v1/pools'),
+      (body) => list.show(body.items.map(poolItem), (p) => p.name, row, 'No pools.'),
+    ),
+    ctx.fail,
+  );
   void poller.tick();
   const el = h(
     'div',
@@ -155,15 +146,11 @@ export function poolView(ctx: Ctx, name: string): View {
         render: () => h('tr', null, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, value === undefined ? '—' : count(value)), h('td', { class: 'num' }, value === undefined || size === 0n ? '' : percent(share(value, m.totals.size)))),
       })),
     );
-    updateRows(
-      blocks.body,
-      m.blocks.length
-        ? m.blocks.map((b) => ({
-            key: b.cidr,
-            signature: JSON.stringify(b),
-            render: () => h('tr', null, h('td', { class: 'mono' }, b.cidr), admin ? h('td', null, b.tenant ?? '') : null, h('td', null, b.project ?? ''), h('td', null, b.purpose ?? '')),
-          }))
-        : [emptyRow(admin ? 4 : 3, admin ? 'No allocation in this window.' : 'None of your blocks is in this window.')],
+    blocks.show(
+      m.blocks,
+      (b) => b.cidr,
+      (b) => h('tr', null, h('td', { class: 'mono' }, b.cidr), admin ? h('td', null, b.tenant ?? '') : null, h('td', null, b.project ?? ''), h('td', null, b.purpose ?? '')),
+      admin ? 'No allocation in this window.' : 'None of your blocks is in this window.',
     );
     truncated.hidden = !m.truncated;
     truncated.textContent = m.truncated ? `Only the first ${m.blocks.length} blocks are listed (largest first); zoom in to see the others.` : '';

@@ -1,8 +1,8 @@
-import { h, updateRows } from '../dom';
+import { h } from '../dom';
 import { Poller } from '../poll';
 import { apiPath, hrefOf } from '../routes';
 import type { Project } from '../types';
-import { conditionList, confirmButton, emptyRow, field, heading, phaseOf, showProblem, table, type Ctx, type View } from '../ui';
+import { conditionList, confirmButton, field, formAlert, heading, phaseOf, showProblem, table, whenChanged, whileBusy, type Ctx, type View } from '../ui';
 
 /** Refusals about the address block that name no field: shown next to the CIDR (or prefix length) field. */
 const blockCodes = new Set(['invalid-cidr', 'wrong-family', 'prefix-too-large', 'prefix-too-small', 'outside-pool', 'overlaps-reserved', 'overlaps-allocated', 'exhausted']);
@@ -10,19 +10,15 @@ const blockCodes = new Set(['invalid-cidr', 'wrong-family', 'prefix-too-large', 
 /** The tenant's projects, live, with the form that creates one and the button that deletes one. */
 export function projectsView(ctx: Ctx): View {
   const title = heading('Projects');
-  const list = table('Your projects', ['Name', 'Phase', 'Conditions', 'CIDR', 'Egress IP', 'Host namespace', '']);
-  const poller = new Poller(refresh, ctx.fail);
-
-  async function refresh(): Promise<void> {
-    const { body: projects, changed } = await ctx.api.list<Project>('/v1/projects');
-    if (!changed) return;
+  const list = table('Your projects', ['Name', 'Phase', 'Conditions', 'CIDR', 'Egress IP', 'Host namespace', ''], { busy: true });
+  const show = (projects: Project[]): void => {
     if (projects[0]) ctx.learnTenant(projects[0].tenant);
-    updateRows(
-      list.body,
-      projects.length ? projects.map((p) => ({ key: p.name, signature: JSON.stringify(p), render: () => row(p) })) : [emptyRow(7, 'No projects yet.')],
-    );
-    list.el.removeAttribute('aria-busy');
-  }
+    list.show(projects, (p) => p.name, row, 'No projects yet.');
+  };
+  const poller = new Poller(
+    whenChanged(() => ctx.api.list<Project>('/v1/projects'), show),
+    ctx.fail,
+  );
 
   const row = (p: Project): HTMLTableRowElement =>
     h(
@@ -47,7 +43,6 @@ export function projectsView(ctx: Ctx): View {
       ),
     );
 
-  list.el.setAttribute('aria-busy', 'true');
   const el = h('div', { class: 'view' }, title, createForm(ctx, () => poller.tick()), h('section', { 'aria-label': 'Your projects' }, list.el));
   void poller.tick();
   return { el, heading: title, stop: () => poller.stop() };
@@ -64,7 +59,7 @@ function createForm(ctx: Ctx, created: () => Promise<void>): HTMLElement {
     'The network the project’s egress address (EIP) comes from.',
   );
   const fields = [name, cidr, prefixLength, egress];
-  const alert = h('p', { class: 'form-error', role: 'alert', tabindex: -1, hidden: true });
+  const alert = formAlert();
   const submit = h('button', { type: 'submit' }, 'Create project');
   const form: HTMLFormElement = h(
     'form',
@@ -82,29 +77,24 @@ function createForm(ctx: Ctx, created: () => Promise<void>): HTMLElement {
           // A number when it reads as one; otherwise as typed, and the API says what is wrong with it.
           ...(length ? { prefixLength: /^\d+$/.test(length) ? Number(length) : length } : {}),
         };
-        submit.disabled = true;
-        submit.setAttribute('aria-busy', 'true');
-        submit.textContent = 'Creating…';
-        try {
-          // One key per submission: a retried request (a flaky network) cannot create twice.
-          await ctx.api.send('POST', '/v1/projects', body, { 'idempotency-key': crypto.randomUUID() });
-          for (const f of fields) f.setError(undefined);
-          alert.hidden = true;
-          form.reset();
-          ctx.announce(`Project ${body.name} created; provisioning…`);
-          name.control.focus();
-          await created();
-        } catch (e) {
-          showProblem(e, fields, alert, (code) => {
-            if (code === 'already-exists' || code === 'name-too-long') return 'name';
-            if (!blockCodes.has(code)) return undefined;
-            return body.cidr !== undefined ? 'cidr' : body.prefixLength !== undefined ? 'prefixLength' : undefined;
-          });
-        } finally {
-          submit.disabled = false;
-          submit.removeAttribute('aria-busy');
-          submit.textContent = 'Create project';
-        }
+        await whileBusy(submit, 'Creating…', async () => {
+          try {
+            // One key per submission: a retried request (a flaky network) cannot create twice.
+            await ctx.api.send('POST', '/v1/projects', body, { 'idempotency-key': crypto.randomUUID() });
+            for (const f of fields) f.setError(undefined);
+            alert.hidden = true;
+            form.reset();
+            ctx.announce(`Project ${body.name} created; provisioning…`);
+            name.control.focus();
+            await created();
+          } catch (e) {
+            showProblem(e, fields, alert, (code) => {
+              if (code === 'already-exists' || code === 'name-too-long') return 'name';
+              if (!blockCodes.has(code)) return undefined;
+              return body.cidr !== undefined ? 'cidr' : body.prefixLength !== undefined ? 'prefixLength' : undefined;
+            });
+          }
+        });
       },
     },
     h('h2', { id: 'create-project-title' }, 'New project'),

@@ -1,7 +1,7 @@
 import { Api, isApiError } from '../api';
 import { h } from '../dom';
 import type { Session } from '../session';
-import { describeError, field, heading, type View } from '../ui';
+import { describeError, field, heading, whileBusy, type View } from '../ui';
 
 /**
  * Sign in with a token: a tenant token opens the tenant views, the admin token the admin views.
@@ -25,19 +25,14 @@ export function signInView(signedIn: (s: Session) => void, notice?: string): Vie
           input.focus();
           return;
         }
-        submit.disabled = true;
-        submit.setAttribute('aria-busy', 'true');
-        submit.textContent = 'Signing in…';
-        try {
-          signedIn(await probe(value));
-        } catch (e) {
-          token.setError(isApiError(e, 401) ? 'This token is not valid (or was revoked).' : describeError(e));
-          input.focus();
-        } finally {
-          submit.disabled = false;
-          submit.removeAttribute('aria-busy');
-          submit.textContent = 'Sign in';
-        }
+        await whileBusy(submit, 'Signing in…', async () => {
+          try {
+            signedIn(await probe(value));
+          } catch (e) {
+            token.setError(isApiError(e, 401) ? 'This token is not valid (or was revoked).' : describeError(e));
+            input.focus();
+          }
+        });
       },
     },
     title,
