@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { problem } from '../problems';
+import { etagOf, ifNoneMatchMatches } from './etag';
 
 // The web portal's static files under /ui/ (docs/adr/0008-portal-served-by-the-api.md): no
 // server-side rendering, no API of its own — the portal calls the public API with the user's
@@ -67,9 +67,9 @@ export async function portal(app: FastifyInstance, opts: { dir: string }): Promi
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
     const html = await readOrUndefined(join(opts.dir, 'index.html'));
     if (!html) throw notBuilt(opts.dir);
-    const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"`;
+    const etag = etagOf(html);
     reply.header('cache-control', 'no-cache').header('etag', etag);
-    if (req.headers['if-none-match']?.split(',').some((t) => t.trim() === etag)) return reply.code(304).send();
+    if (ifNoneMatchMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
     return reply.type('text/html; charset=utf-8').send(html);
   };
   app.get('/ui/', page);
