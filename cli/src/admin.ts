@@ -1,5 +1,5 @@
 import type { PoolStatus, TenantPrivateNetwork } from '@netbroker/contracts';
-import { calls } from './calls';
+import { calls, defined } from './calls';
 import { UsageError } from './exit';
 import { arg, bodyField, commaList, fileAndFlags, flag, integer, list, type CommandSpec, type Input, type Plan } from './plan';
 
@@ -29,6 +29,35 @@ function poolFlags(i: Input): Record<string, unknown> {
 }
 
 const tenantOpt = ['tenant'] as const;
+
+/** `egress-public=4,projects=1024` as addresses per pool; undefined when not given. */
+export function addressesPerPool(text: string | undefined): Record<string, number> | undefined {
+  const items = commaList(text);
+  if (items === undefined) return undefined;
+  return Object.fromEntries(
+    items.map((item) => {
+      const [pool, count, extra] = item.split('=');
+      if (!pool || count === undefined || extra !== undefined) throw new UsageError(`--max-addresses: "${item}" is not POOL=N`);
+      return [pool, integer('max-addresses', count, 9)!];
+    }),
+  );
+}
+
+/** `update tenant`'s merge patch: absent flags change nothing, `''` clears (a name: null; a list: empty). */
+function tenantPatch(i: Input): Plan {
+  const f = i.flags;
+  const cleared = (text: string | undefined) => (text === '' ? null : text);
+  const quotas = defined({ maxProjects: integer('max-projects', f['max-projects'], 6), maxAddressesPerPool: addressesPerPool(f['max-addresses']) });
+  const body = calls.updateTenant.body({
+    displayName: cleared(f['display-name']),
+    projectPool: cleared(f['project-pool']),
+    quotas: Object.keys(quotas).length ? quotas : undefined,
+    hostnameSuffixes: commaList(f['hostname-suffixes']),
+    importNamespaces: commaList(f['import-namespaces']),
+  });
+  if (Object.keys(body).length === 0) throw new UsageError('"update tenant" needs at least one of --display-name, --max-projects, --max-addresses, --project-pool, --hostname-suffixes, --import-namespaces');
+  return { kind: 'call', request: { call: 'updateTenant', params: { tenant: arg(i, 'NAME') }, body }, show: { view: 'tenant' } };
+}
 
 function getPrivateNetworks(i: Input): Plan {
   const name = i.args.NAME;
@@ -105,6 +134,16 @@ export const adminCommands: readonly CommandSpec[] = [
       });
       return { kind: 'call', request: { call: 'createTenant', body }, show: { message: () => `tenant/${arg(i, 'NAME')} created` } };
     },
+  },
+  {
+    verb: 'update',
+    noun: 'tenant',
+    aliases: ['tenants'],
+    args: [{ name: 'NAME' }],
+    options: ['display-name', 'max-projects', 'max-addresses', 'project-pool', 'hostname-suffixes', 'import-namespaces'],
+    admin: true,
+    summary: "change a tenant's display name, quotas, project pool, hostname suffixes or import namespaces (the flags given; the rest stays)",
+    plan: tenantPatch,
   },
   {
     verb: 'delete',

@@ -6,6 +6,7 @@ import { loginChecks, requestsOf, samples } from '../test/samples';
 import { calls, httpOf, type ApiRequest, type Call, type CallName } from './calls';
 import { commands, wordsOf } from './commands';
 import { parseCommandLine } from './parse';
+import { isRetried } from './retry';
 
 // The CLI against the API's own contract: the OpenAPI document built in-process from the api's
 // route table (as services/api/src/openapi.spec.ts builds it), and the route table's zod schemas
@@ -34,6 +35,14 @@ describe('the call table against the API', () => {
     expect(route!.auth, 'the token the call is made with').toBe((calls[name] as Call).auth ?? 'tenant');
     expect(Boolean(route!.body), 'sends a body exactly where the route reads one').toBe('body' in calls[name]);
   });
+
+  it.each((Object.keys(calls) as CallName[]).filter((name) => isRetried({ call: name })))(
+    '%s: the document takes the Idempotency-Key the CLI sends with it (and retries with)',
+    (name) => {
+      const op = doc.paths[calls[name].path]?.[calls[name].method.toLowerCase()];
+      expect(op?.parameters?.filter((p) => p.in === 'header').map((p) => p.name)).toContain('Idempotency-Key');
+    },
+  );
 
   it.each(all)('%s: the document declares what it sends', (_line, request) => {
     expect(checkRequest(doc, request)).toEqual([]);

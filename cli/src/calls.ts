@@ -13,6 +13,7 @@ import type {
   RegisterVClusterRequest,
   Route,
   RoutesRequest,
+  UpdateTenantRequest,
 } from '@netbroker/contracts';
 import type { z } from 'zod';
 
@@ -22,7 +23,7 @@ import type { z } from 'zod';
 // schemas, so a call the API does not serve, or a body it would refuse, fails `npm test`.
 // Contract types are imported as types only: the CLI does not load the schemas at run time.
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface Call {
   method: Method;
@@ -105,6 +106,7 @@ export const calls = {
   deletePeering: { method: 'DELETE', path: '/v1/peerings/{id}' },
 
   getRoutes: { method: 'GET', path: '/v1/projects/{project}/routes' },
+  replaceRoutes: { method: 'PUT', path: '/v1/projects/{project}/routes', body: (routes: Route[]): z.input<typeof RoutesRequest> => ({ routes }) },
   addRoutes: { method: 'POST', path: '/v1/projects/{project}/routes:add', body: (routes: Route[]): z.input<typeof RoutesRequest> => ({ routes }) },
   removeRoutes: { method: 'POST', path: '/v1/projects/{project}/routes:remove', body: (routes: Route[]): z.input<typeof RoutesRequest> => ({ routes }) },
   attachPrivateNetwork: {
@@ -157,6 +159,12 @@ export const calls = {
     auth: 'admin',
     body: (t: NewTenant): z.input<typeof CreateTenantRequest> =>
       defined({ name: t.name, displayName: t.displayName, projectPool: t.projectPool, quotas: t.maxProjects !== undefined ? { maxProjects: t.maxProjects } : undefined }),
+  },
+  updateTenant: {
+    method: 'PATCH',
+    path: '/admin/tenants/{tenant}',
+    auth: 'admin',
+    body: (t: z.input<typeof UpdateTenantRequest>): z.input<typeof UpdateTenantRequest> => defined(t),
   },
   deleteTenant: { method: 'DELETE', path: '/admin/tenants/{tenant}', auth: 'admin' },
   listTenantTokens: { method: 'GET', path: '/admin/tenants/{tenant}/tokens', auth: 'admin', query: page },

@@ -17,9 +17,13 @@ export const VERSION = '0.1.0';
 /** Waiting on a project: polled with GET /v1/projects/{name}. */
 const projectWait = (i: Input, project: string, until: Until) => withWait(waitOf(i, { kind: 'project', request: { call: 'getProject', params: { project } }, until }));
 
-/** `DEST via NEXTHOP [DEST via NEXTHOP ...]` as routes. */
-export function routesOf(rest: string[]): Route[] {
-  if (rest.length === 0 || rest.length % 3 !== 0) throw new UsageError('give routes as DESTINATION via NEXTHOP (one or more)');
+/** `DEST via NEXTHOP [DEST via NEXTHOP ...]` as routes; `none`: the --none of `replace routes` (undefined: no such flag). */
+export function routesOf(rest: string[], none?: boolean): Route[] {
+  if (none) {
+    if (rest.length) throw new UsageError('give routes or --none, not both');
+    return [];
+  }
+  if (rest.length === 0 || rest.length % 3 !== 0) throw new UsageError(`give routes as DESTINATION via NEXTHOP (one or more)${none === false ? ', or --none' : ''}`);
   const routes: Route[] = [];
   for (let i = 0; i < rest.length; i += 3) {
     if (rest[i + 1] !== 'via') throw new UsageError(`expected "via" after ${rest[i]}, got "${rest[i + 1]}"`);
@@ -152,6 +156,20 @@ export const commands: readonly CommandSpec[] = [
     required: projectOpt,
     summary: 'add static routes (one already there is kept); shows the routes now',
     plan: (i) => ({ kind: 'call', request: { call: 'addRoutes', params: { project: flag(i, 'project') }, body: calls.addRoutes.body(routesOf(i.rest)) }, show: { view: 'routes' } }),
+  },
+  {
+    verb: 'replace',
+    noun: 'routes',
+    aliases: ['route'],
+    rest: 'DESTINATION via NEXTHOP...',
+    options: ['project', 'none'],
+    required: projectOpt,
+    summary: 'replace the static routes with these (--none: remove them all); shows the routes now',
+    plan: (i) => ({
+      kind: 'call',
+      request: { call: 'replaceRoutes', params: { project: flag(i, 'project') }, body: calls.replaceRoutes.body(routesOf(i.rest, i.flags.none === true)) },
+      show: { view: 'routes' },
+    }),
   },
   {
     verb: 'remove',

@@ -59,14 +59,20 @@ export function classify(status: number, contentType: string | null, text: strin
 /**
  * Sends one request. The token goes in the Authorization header only; redirects are refused (a
  * redirect could carry the request, token included, elsewhere). With `ifNoneMatch` (an ETag the
- * API gave), a 304 answer is `not-modified`. Never throws for a failed request: the answer says
+ * API gave), a 304 answer is `not-modified`; `idempotencyKey` goes in Idempotency-Key. Never throws for a failed request: the answer says
  * what happened.
  */
-export async function send(fetchFn: typeof fetch, target: Target, req: ApiRequest, opts: { ifNoneMatch?: string | undefined } = {}): Promise<Answer> {
+export async function send(
+  fetchFn: typeof fetch,
+  target: Target,
+  req: ApiRequest,
+  opts: { ifNoneMatch?: string | undefined; idempotencyKey?: string | undefined } = {},
+): Promise<Answer> {
   const { method, path, body } = httpOf(req);
   const headers: Record<string, string> = { authorization: `Bearer ${target.token}`, accept: 'application/json', 'user-agent': USER_AGENT };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (opts.ifNoneMatch !== undefined) headers['if-none-match'] = opts.ifNoneMatch;
+  if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = opts.idempotencyKey;
   const url = urlOf(target.api, path);
   try {
     const res = await fetchFn(url, {

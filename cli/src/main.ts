@@ -1,5 +1,6 @@
 // The netbroker CLI: `node --import tsx cli/src/main.ts …`, or the `netbroker` bin (cli/bin).
 // Composition root: the process's I/O handed to run(); the exit code is the command's.
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { text } from 'node:stream/consumers';
@@ -24,6 +25,7 @@ process.exitCode = await run(process.argv.slice(2), {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   readText: (path) => (path === '-' ? text(process.stdin) : readFile(path, 'utf8')),
+  newIdempotencyKey: () => randomUUID(),
 }).catch((e: unknown) => {
   process.stderr.write(`error: internal: a bug in netbroker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return BUG;

@@ -33,6 +33,20 @@ describe('command line → request', () => {
         },
       },
     ],
+    [
+      'replace routes --project web 172.20.0.0/16 via 192.168.100.1 10.9.0.0/16 via 192.168.100.2',
+      {
+        call: 'replaceRoutes',
+        params: { project: 'web' },
+        body: {
+          routes: [
+            { destination: '172.20.0.0/16', nexthop: '192.168.100.1' },
+            { destination: '10.9.0.0/16', nexthop: '192.168.100.2' },
+          ],
+        },
+      },
+    ],
+    ['replace routes --project web --none', { call: 'replaceRoutes', params: { project: 'web' }, body: { routes: [] } }],
     ['remove route 172.20.0.0/16 via 192.168.100.1 --project web', { call: 'removeRoutes', params: { project: 'web' }, body: { routes: [{ destination: '172.20.0.0/16', nexthop: '192.168.100.1' }] } }],
     ['attach network vrack --project web', { call: 'attachPrivateNetwork', params: { project: 'web', network: 'vrack' }, body: {} }],
     ['get mappings --project web', { call: 'listMappings', params: { project: 'web' }, query: { limit: '500' } }],
@@ -68,6 +82,10 @@ describe('command line → request', () => {
     [
       'create exposure --project web --service postgres --ports 5432 --wait',
       { kind: 'exposure', request: { call: 'getExposure', params: { project: 'web' } }, fromAnswer: { name: 'name' }, timeoutMs: 120_000, until: 'ready' },
+    ],
+    [
+      'create mapping --project web --direction fromHost --from db --to default/db --wait --timeout 30s',
+      { kind: 'mapping', request: { call: 'getMapping', params: { project: 'web' } }, fromAnswer: { id: 'items.0.id' }, timeoutMs: 30_000, until: 'ready' },
     ],
   ])('%s waits (the GET polled, the parameter the answer gives)', (line, wait) => {
     const { plan } = parse(line);
@@ -156,6 +174,26 @@ describe("the admin's commands: command line → request", () => {
       'create tenant acme --display-name ACME --max-projects 20 --project-pool small',
       { call: 'createTenant', body: { name: 'acme', displayName: 'ACME', quotas: { maxProjects: 20 }, projectPool: 'small' } },
     ],
+    ['update tenant acme --max-projects 100', { call: 'updateTenant', params: { tenant: 'acme' }, body: { quotas: { maxProjects: 100 } } }],
+    [
+      'update tenant acme --display-name ACME --max-addresses egress-public=4,projects=1024 --project-pool small --hostname-suffixes acme.example.com,.apps.acme.example.com --import-namespaces shared-db',
+      {
+        call: 'updateTenant',
+        params: { tenant: 'acme' },
+        body: {
+          displayName: 'ACME',
+          projectPool: 'small',
+          quotas: { maxAddressesPerPool: { 'egress-public': 4, projects: 1024 } },
+          hostnameSuffixes: ['acme.example.com', '.apps.acme.example.com'],
+          importNamespaces: ['shared-db'],
+        },
+      },
+    ],
+    // '' clears: a name to null (the API's merge patch), a list to empty.
+    [
+      'update tenant acme --display-name= --project-pool= --hostname-suffixes= --import-namespaces=',
+      { call: 'updateTenant', params: { tenant: 'acme' }, body: { displayName: null, projectPool: null, hostnameSuffixes: [], importNamespaces: [] } },
+    ],
     ['delete tenant acme', { call: 'deleteTenant', params: { tenant: 'acme' } }],
     ['get tokens --tenant acme', { call: 'listTenantTokens', params: { tenant: 'acme' }, query: { limit: '500' } }],
     ['create token ci --tenant acme', { call: 'createTenantToken', params: { tenant: 'acme' }, body: { name: 'ci' } }],
@@ -234,6 +272,8 @@ describe('usage errors (exit code 2)', () => {
     ['get routes', '"get routes" needs --project PROJECT'],
     ['add route --project web 10.0.0.0/8', 'give routes as DESTINATION via NEXTHOP (one or more)'],
     ['add route --project web 10.0.0.0/8 through 10.1.1.1', 'expected "via" after 10.0.0.0/8, got "through"'],
+    ['replace routes --project web', 'give routes as DESTINATION via NEXTHOP (one or more), or --none'],
+    ['replace routes --project web --none 10.0.0.0/8 via 10.1.1.1', 'give routes or --none, not both'],
     ['completion fish', 'SHELL must be one of bash, zsh, not "fish"'],
     ['login nbt_secret', 'unexpected argument (give the token with --token-file) for "login"'],
     ['create exposure --project web --service db', '"create exposure" needs --ports PORT[/PROTOCOL],...'],
@@ -248,9 +288,13 @@ describe('usage errors (exit code 2)', () => {
     ['decline import beta//postgres --project web', 'give the import as TENANT/PROJECT/EXPOSURE'],
     ['create mapping --project web --direction fromHost --from db', '"create mapping" needs --direction, --from and --to (or --values FILE)'],
     ['create mapping --project web --values v.yaml --to x', 'give --values FILE or --direction, --from and --to, not both'],
+    ['create mapping --project web --values v.yaml --wait', '--wait waits for one mapping (--direction, --from and --to), not a values file'],
     ['create mapping --project web --direction sideways --from a --to b', '--direction must be one of fromHost, fromVirtual, not "sideways"'],
     ['get tokens', '"get tokens" needs --tenant TENANT'],
     ['create tenant acme --max-projects many', '--max-projects must be a whole number, not "many"'],
+    ['update tenant acme', '"update tenant" needs at least one of --display-name, --max-projects, --max-addresses, --project-pool, --hostname-suffixes, --import-namespaces'],
+    ['update tenant acme --max-addresses projects', '--max-addresses: "projects" is not POOL=N'],
+    ['update tenant acme --max-addresses projects=lots', '--max-addresses must be a whole number, not "lots"'],
     ['put pool eip --ranges 203.0.113.10', '"203.0.113.10" is not a range START-END'],
     ['put pool eip --reserved 1-2-3', '"1-2-3" is not a range START-END'],
     ['put pool eip --kind block', '--kind must be one of prefix, address, not "block"'],

@@ -23,7 +23,7 @@ export interface Wait {
   kind: WaitKind;
   /** The GET polled. */
   request: ApiRequest;
-  /** Path parameters the first request's answer gives, by the answer's field (a new peering: `{ id: 'id' }`). */
+  /** Path parameters the first request's answer gives, by the answer's field (a new peering: `{ id: 'id' }`; a mapping: `items.0.id`). */
   fromAnswer?: Record<string, string>;
   timeoutMs: number;
   until: Until;
@@ -137,9 +137,9 @@ export const commaList = (text: string | undefined): string[] | undefined =>
         .map((s) => s.trim())
         .filter(Boolean);
 
-/** A string field of an answer's body, `?` when it has none. */
+/** A string field of an answer's body (`id`, or a dotted path `items.0.id`), `?` when it has none. */
 export const bodyField = (body: unknown, field: string): string => {
-  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  const value = field.split('.').reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), body);
   return typeof value === 'string' ? value : '?';
 };
 

@@ -1,4 +1,4 @@
-import { adminLoginCheck, loginCheck } from './calls';
+import { adminLoginCheck, loginCheck, type ApiRequest } from './calls';
 import { completionScript } from './completion';
 import { checkApiUrl, checkToken, configPath, CONTEXT_NAME, isCleartext, readConfig, resolveTarget, writeConfig, type CliConfig, type Env } from './config';
 import { CommandFailed, ExitCode, isCommandFailed, isUsageError, UsageError } from './exit';
@@ -7,6 +7,7 @@ import { renderData, renderTable, views, type Format } from './output';
 import { helpText, parseCommandLine, type Parsed } from './parse';
 import { bodyField, type Plan, type Show, type Wait } from './plan';
 import { failed } from './problems';
+import { isRetried, MAX_ATTEMPTS, retryDelay, retryReason } from './retry';
 import { waitFor } from './wait';
 
 // Carries out a parsed command line: the one place with I/O besides main.ts, all of it through
@@ -24,6 +25,8 @@ export interface Io {
   sleep(ms: number): Promise<void>;
   /** A file's text; `-` is stdin. */
   readText(path: string): Promise<string>;
+  /** A new Idempotency-Key (random): one per invocation, for its POST and that POST's retries. */
+  newIdempotencyKey(): string;
 }
 
 /** Runs one command line; the exit code (README, "Exit codes"). */
@@ -63,7 +66,7 @@ async function execute({ plan, output, context }: Parsed, io: Io): Promise<void>
     case 'call-with-file': {
       const target = targetOf(io, context);
       const request = plan.kind === 'call' ? plan.request : plan.request(await readFileOrFail(io, plan.path));
-      const answer = await send(io.fetch, target, request);
+      const answer = await sendRetried(target, request, io);
       if (answer.kind !== 'ok') throw failed(answer);
       if (plan.kind === 'call' && plan.wait) {
         if (output === 'table') show(plan.show, answer.body, output, io);
@@ -96,6 +99,23 @@ async function execute({ plan, output, context }: Parsed, io: Io): Promise<void>
       if (output === 'table' && (items.length === 0 || views[plan.view]({ items }, io.now()).rows.length === 0)) return io.err(`No ${plan.noun} found.\n`);
       return show({ view: plan.view }, { items }, output, io);
     }
+  }
+}
+
+/**
+ * Sends a command's request. A POST carries an Idempotency-Key and is sent again with the same key
+ * while the answer may pass (retry.ts decides how often and after how long), with a line on stderr
+ * each time; any other request is sent once.
+ */
+async function sendRetried(target: Target, request: ApiRequest, io: Io): Promise<Answer> {
+  if (!isRetried(request)) return send(io.fetch, target, request);
+  const idempotencyKey = io.newIdempotencyKey();
+  for (let attempt = 1; ; attempt++) {
+    const answer = await send(io.fetch, target, request, { idempotencyKey });
+    const delay = retryDelay(answer, attempt, io.now());
+    if (delay === undefined) return answer;
+    io.err(`retrying after ${retryReason(answer)} in ${delay / 1000} s (attempt ${attempt + 1} of ${MAX_ATTEMPTS}, same Idempotency-Key)\n`);
+    await io.sleep(delay);
   }
 }
 

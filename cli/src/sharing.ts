@@ -41,14 +41,17 @@ function createMapping(i: Input): Plan {
   const project = flag(i, 'project');
   const { direction, from, to, values } = i.flags;
   const show = { view: 'mappings' as const };
+  // The mapping the API answers (in a list of one) is polled by its id.
+  const wait = waitOf(i, { kind: 'mapping', request: { call: 'getMapping', params: { project } }, fromAnswer: { id: 'items.0.id' }, until: 'ready' });
   if (values !== undefined) {
     if (direction !== undefined || from !== undefined || to !== undefined) throw new UsageError('give --values FILE or --direction, --from and --to, not both');
+    if (wait) throw new UsageError('--wait waits for one mapping (--direction, --from and --to), not a values file');
     return { kind: 'call-with-file', path: values, request: (text) => ({ call: 'createMappings', params: { project }, body: calls.createMappings.body({ values: text }) }), show };
   }
   if (direction === undefined || from === undefined || to === undefined) throw new UsageError('"create mapping" needs --direction, --from and --to (or --values FILE)');
   // One of the flag's choices: the parser checked it.
   const body = calls.createMappings.body({ direction: direction as 'fromHost' | 'fromVirtual', from, to });
-  return { kind: 'call', request: { call: 'createMappings', params: { project }, body }, show };
+  return { kind: 'call', request: { call: 'createMappings', params: { project }, body }, show, ...withWait(wait) };
 }
 
 export const sharingCommands: readonly CommandSpec[] = [
@@ -69,9 +72,9 @@ export const sharingCommands: readonly CommandSpec[] = [
     verb: 'create',
     noun: 'mapping',
     aliases: ['mappings'],
-    options: ['project', 'direction', 'from', 'to', 'values'],
+    options: ['project', 'direction', 'from', 'to', 'values', 'wait', 'timeout'],
     required: projectOpt,
-    summary: 'map a Service between the host namespace and the virtual cluster (again: nothing changes)',
+    summary: 'map a Service between the host namespace and the virtual cluster (again: nothing changes); --wait: until the mapper has made it',
     plan: createMapping,
   },
   {

@@ -1,4 +1,4 @@
-import type { Exposure, Peering, Project } from '@netbroker/contracts';
+import type { Exposure, Mapping, Peering, Project } from '@netbroker/contracts';
 import { describe, expect, it } from 'vitest';
 import { CommandFailed, ExitCode } from './exit';
 import type { Answer } from './http';
@@ -191,6 +191,21 @@ describe('waiting for an exposure and a peering', () => {
   it('times out on an exposure nobody reconciles, saying where it stood', async () => {
     const r = await waitOn('exposure', 'pg', [ok2(exposure(false, 'Pending'), '"e1"'), unchanged], 1_000);
     expect(r.outcome).toEqual({ code: ExitCode.waitFailed, lines: ['error: timed out after 1s waiting for exposure pg to be ready', '  last: exposure pg: not ready (Pending)'] });
+  });
+
+  it('waits for a mapping until the mapper has made it, through a refusal it rechecks', async () => {
+    const m = (ready: boolean, reason: string, message: string): Mapping => ({ id: 'm1', direction: 'fromHost', from: 'db', to: 'default/db', createdAt: T, status: { ready, reason, message } });
+    const r = await waitOn('mapping', 'm1', [
+      ok2(m(false, 'Pending', 'the mapper has not reconciled this mapping yet')),
+      ok2(m(false, 'NotOwned', 'default/db exists\nand is not the mapper\'s')),
+      ok2(m(true, 'Mapped', 'mapped')),
+    ]);
+    expect(r).toEqual({
+      outcome: { done: true },
+      progress: ['mapping m1: not ready (Pending: the mapper has not reconciled this mapping yet)', "mapping m1: not ready (NotOwned: default/db exists and is not the mapper's)", 'mapping m1: ready'],
+    });
+    const stuck = await waitOn('mapping', 'm1', [ok2(m(false, 'NotOwned', 'taken'), '"m1"'), unchanged], 1_000);
+    expect(stuck.outcome).toEqual({ code: ExitCode.waitFailed, lines: ['error: timed out after 1s waiting for mapping m1 to be ready', '  last: mapping m1: not ready (NotOwned: taken)'] });
   });
 
   it('waits for a peering through PendingAcceptance and Programming to Active', async () => {

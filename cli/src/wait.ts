@@ -1,10 +1,10 @@
-import type { Condition, Exposure, Peering, Project } from '@netbroker/contracts';
+import type { Condition, Exposure, Mapping, Peering, Project } from '@netbroker/contracts';
 import { CommandFailed, ExitCode } from './exit';
 import type { Answer } from './http';
 import { failed, failureLines, oneLine } from './problems';
 
 // `--wait`: poll the object's GET every 500 ms until it is where the command wanted it — a
-// project Ready (create) or gone (delete: 404), an exposure ready, a peering Active — or it
+// project Ready (create) or gone (delete: 404), an exposure or a mapping ready, a peering Active — or it
 // failed (exit 5), or the time-out passes (exit 5). Each poll after the first sends the ETag of
 // the last answer in If-None-Match: a 304 means "unchanged" and carries no body (an API without
 // ETags answers 200 each time, which works the same). An answer that may pass (a 5xx, a 429, no
@@ -59,6 +59,14 @@ const exposure: Judge<Exposure> = {
   failure: () => [],
 };
 
+/** A mapping is ready once the mapper has made its Service; its refusals (NotOwned, …) are rechecked, so none is final. */
+const mapping: Judge<Mapping> = {
+  goal: 'ready',
+  progress: (m) => (m.status.ready ? 'ready' : 'pending'),
+  line: (m) => `mapping ${m.id}: ${m.status.ready ? 'ready' : `not ready (${m.status.reason}: ${oneLine(m.status.message)})`}`,
+  failure: () => [],
+};
+
 /** A peering waits for the other tenant (PendingAcceptance), then its backends (Programming) until Active. */
 const peering: Judge<Peering> = {
   goal: 'Active',
@@ -73,7 +81,7 @@ const peering: Judge<Peering> = {
   ],
 };
 
-export const judges = { project, exposure, peering } as const;
+export const judges = { project, exposure, mapping, peering } as const;
 export type WaitKind = keyof typeof judges;
 
 /** Answers a waiter waits through: the API or the network may come back. */

@@ -226,6 +226,19 @@ describe('routes and peerings', () => {
     await expectRun(['get', 'routes', '--project', 'nope'], 3);
   });
 
+  it('replaces the static routes with a list, then with none', async () => {
+    const [first, second] = [web.cidr.replace(/0\/24$/, '11'), web.cidr.replace(/0\/24$/, '12')];
+    const replaced = await expectRun(['replace', 'routes', '--project', 'web', '172.23.0.0/16', 'via', first, '172.24.0.0/16', 'via', second], 0);
+    expect(replaced.stdout).toBe(`DESTINATION     NEXTHOP\n172.23.0.0/16   ${first}\n172.24.0.0/16   ${second}\n`);
+    expect(JSON.parse((await expectRun(['replace', 'routes', '--project', 'web', '172.23.0.0/16', 'via', second, '-o', 'json'], 0)).stdout)).toEqual({
+      routes: [{ destination: '172.23.0.0/16', nexthop: second }],
+      attachments: [],
+    });
+    expect((await expectRun(['replace', 'routes', '--project', 'web', '172.25.0.0/16', 'via', '192.0.2.1'], 1)).stderr).toMatch(/^error: nexthop-not-connected: .+\n {2}routes\.0: .+\n$/);
+    expect((await expectRun(['replace', 'routes', '--project', 'web', '--none'], 0)).stdout).toBe('DESTINATION   NEXTHOP\n');
+    await expectRun(['replace', 'routes', '--project', 'nope', '--none'], 3);
+  });
+
   it("peers with another tenant's project: pending until that tenant accepts", async () => {
     await expectRun(['--context', 'b', 'create', 'project', 'db', '--egress', 'cloud', '--wait'], 0);
     const created = await expectRun(['create', 'peering', '--project', 'web', '--peer', `${B}/db`, '-o', 'json'], 0);
@@ -282,6 +295,14 @@ describe('what projects share: mappings, exposures, grants, imports', () => {
     expect((await expectRun(['get', 'mappings', '--project', 'web'], 0)).stdout.trimEnd().split('\n')).toHaveLength(3);
     expect((await expectRun(['delete', 'mapping', id, '--project', 'web'], 0)).stdout).toBe(`mapping/${id} deletion requested\n`);
     expect((await expectRun(['get', 'mapping', id, '--project', 'web'], 3)).stderr).toMatch(/^error: not-found: /);
+  });
+
+  it('waits for a mapping nobody maps (no mapper here): Pending until the time-out, exit 5', async () => {
+    const run = await expectRun(['create', 'mapping', '--project', 'web', '--direction', 'fromVirtual', '--from', 'default/waited', '--to', 'waited', '--wait', '--timeout', '2s'], 5);
+    const id = /\n(m[0-9a-f]{16}) /.exec(run.stdout)![1]!;
+    const pending = `mapping ${id}: not ready (Pending: the mapper has not reconciled this mapping yet)`;
+    expect(run.stderr).toBe(`${pending}\nerror: timed out after 2s waiting for mapping ${id} to be ready\n  last: ${pending}\n`);
+    await expectRun(['delete', 'mapping', id, '--project', 'web'], 0);
   });
 
   it("exposes a Service to another tenant's project, which accepts; revoked, granted again, declined", async () => {
@@ -358,6 +379,11 @@ describe("the admin's commands", () => {
     expect((await expectRun([...admin, 'delete', 'token', id, '--tenant', T], 0)).stdout).toBe(`token/${id} revoked\n`);
     expect((await expectRun(['get', 'projects'], 1, { env })).stderr).toMatch(/^error: unauthenticated: /);
     expect((await expectRun([...admin, 'delete', 'token', id, '--tenant', T], 3)).stderr).toMatch(/^error: not-found: /);
+    const updated = await expectRun([...admin, 'update', 'tenant', T, '--display-name=', '--max-projects', '5', '--hostname-suffixes', 'cli.example.com'], 0);
+    expect(updated.stdout).toMatch(new RegExp(`^NAME +DISPLAY NAME +MAX PROJECTS +PROJECT POOL +AGE\\n${T} +5 +\\d+s\\n$`));
+    expect(JSON.parse((await expectRun([...admin, 'get', 'tenant', T, '-o', 'json'], 0)).stdout)).toMatchObject({ quotas: { maxProjects: 5 }, hostnameSuffixes: ['cli.example.com'] });
+    expect((await expectRun([...admin, 'update', 'tenant', T, '--hostname-suffixes', 'Not_A_Name'], 1)).stderr).toMatch(/^error: invalid-body: .+\n {2}hostnameSuffixes\.0: /);
+    expect((await expectRun([...admin, 'update', 'tenant', `${T}x`, '--max-projects', '1'], 3)).stderr).toMatch(/^error: not-found: /);
     expect((await expectRun([...admin, 'delete', 'tenant', T], 0)).stdout).toBe(`tenant/${T} deleted\n`);
     await expectRun([...admin, 'get', 'tenant', T], 3);
     await expectRun([...admin, 'get', 'tokens', '--tenant', T], 3);
@@ -447,6 +473,57 @@ describe('--wait by ETag', () => {
     expect(deleted.stdout).toBe('project/tagged deletion requested\nproject/tagged deleted\n');
     expect(getsOf('/v1/projects/tagged').at(-1)?.status).toBe(404);
     await expectRun(['get', 'project', 'tagged'], 3);
+  });
+});
+
+describe('retries with an Idempotency-Key', () => {
+  let proxy: RecordingProxy;
+  const viaProxy = () => ({ NETBROKER_API: proxy.url, NETBROKER_TOKEN: tokens[A]!, NETBROKER_CONFIG: join(home, 'none.json') });
+  beforeAll(async () => {
+    proxy = await startRecordingProxy(api);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  const postsOf = (path: string) => proxy.exchanges.filter((e) => e.method === 'POST' && e.path === path);
+
+  it('sends a create again with the same key when its answer was lost: the api replays it, one project is made', async () => {
+    proxy.failNext('POST', '/v1/projects', 'drop-answer');
+    const run = await expectRun(['create', 'project', 'retried', '--egress', 'cloud'], 0, { env: viaProxy() });
+    expect(run.stdout).toBe('project/retried created\n');
+    expect(run.stderr).toMatch(/^retrying after no answer \(POST http:\/\/127\.0\.0\.1:\d+\/v1\/projects: .+\) in 0\.5 s \(attempt 2 of 4, same Idempotency-Key\)\n$/);
+    const posts = postsOf('/v1/projects');
+    expect(posts.map((p) => [p.status, p.replayed, p.fault])).toEqual([
+      [202, false, 'drop-answer'],
+      [202, true, undefined],
+    ]);
+    expect(posts[0]!.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(posts[1]!.idempotencyKey).toBe(posts[0]!.idempotencyKey);
+    const names = (JSON.parse((await expectRun(['get', 'projects', '-o', 'json'], 0)).stdout) as { items: Array<{ name: string }> }).items.map((p) => p.name);
+    expect(names.filter((n) => n === 'retried')).toEqual(['retried']);
+    // Another invocation is another key: the same create again is the api's 409, not a replay.
+    expect((await expectRun(['create', 'project', 'retried', '--egress', 'cloud'], 1, { env: viaProxy() })).stderr).toMatch(/^error: [a-z-]+: /);
+    expect(postsOf('/v1/projects')[2]!.idempotencyKey).not.toBe(posts[0]!.idempotencyKey);
+    await expectRun(['delete', 'project', 'retried', '--wait', '--timeout', '60s'], 0);
+  });
+
+  it('waits out a 503 for its Retry-After, then sends the create again with the same key', async () => {
+    proxy.failNext('POST', '/v1/projects/web/exposures', '503');
+    const run = await expectRun(['create', 'exposure', 'retried', '--project', 'web', '--service', 'default/retried', '--ports', '8080'], 0, { env: viaProxy() });
+    expect(run).toMatchObject({ stdout: 'exposure/retried created\n', stderr: 'retrying after 503 unavailable in 1 s (attempt 2 of 4, same Idempotency-Key)\n' });
+    const posts = postsOf('/v1/projects/web/exposures');
+    expect(posts.map((p) => [p.status, p.fault])).toEqual([
+      [503, '503'],
+      [201, undefined],
+    ]);
+    expect(posts[1]!.idempotencyKey).toBe(posts[0]!.idempotencyKey);
+    await expectRun(['delete', 'exposure', 'retried', '--project', 'web'], 0);
+  });
+
+  it('sends no Idempotency-Key with what is not a POST, and sends it once', async () => {
+    proxy.failNext('GET', '/v1/projects/web', '503');
+    expect((await expectRun(['get', 'project', 'web'], 4, { env: viaProxy() })).stderr).toMatch(/^error: unavailable: /);
+    expect(proxy.exchanges.filter((e) => e.path === '/v1/projects/web').map((e) => [e.status, e.idempotencyKey])).toEqual([[503, undefined]]);
   });
 });
 

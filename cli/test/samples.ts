@@ -25,6 +25,8 @@ export const samples = [
   'get routes --project web',
   'add route --project web 172.20.0.0/16 via 192.168.100.1',
   'remove route --project web 172.20.0.0/16 via 192.168.100.1 2001:db8::/64 via 2001:db8::1',
+  'replace routes --project web 172.20.0.0/16 via 192.168.100.1 172.21.0.0/16 via 192.168.100.2',
+  'replace routes --project web --none',
   'get attachments --project web',
   'attach network vrack --project web',
   'attach network vrack --project web --address 192.168.100.10',
@@ -37,7 +39,7 @@ export const samples = [
   'get mappings --project web',
   'get mapping m0123456789abcdef --project web',
   'create mapping --project web --direction fromVirtual --from default/api --to api-public',
-  'create mapping --project web --direction fromHost --from db --to default/db',
+  'create mapping --project web --direction fromHost --from db --to default/db --wait --timeout 30s',
   'create mapping --project web --values values.yaml',
   'delete mapping m0123456789abcdef --project web',
   'get exposures --project web',
@@ -57,6 +59,8 @@ export const samples = [
   'get tenant acme',
   'create tenant acme',
   'create tenant acme --display-name ACME --max-projects 20 --project-pool projects',
+  'update tenant acme --display-name ACME --max-projects 100 --max-addresses egress-public=4,projects=1024 --project-pool projects --hostname-suffixes acme.example.com,.apps.acme.example.com --import-namespaces shared-db',
+  'update tenant acme --display-name= --project-pool= --hostname-suffixes= --import-namespaces=',
   'delete tenant acme',
   'get tokens --tenant acme',
   'create token ci --tenant acme',
@@ -83,7 +87,7 @@ const files: Record<string, string> = {
 };
 
 /** What the answer of a request that starts a wait gives the polled GET (a new peering's id, an exposure's name). */
-const answered: Record<string, string> = { id: 'pr-0123456789ab', name: 'pg' };
+const answered: Record<string, string> = { id: 'pr-0123456789ab', name: 'pg', 'items.0.id': 'm0123456789abcdef' };
 const polled = (wait: Wait): ApiRequest => ({
   ...wait.request,
   params: { ...wait.request.params, ...Object.fromEntries(Object.entries(wait.fromAnswer ?? {}).map(([param, field]) => [param, answered[field]!])) },
