@@ -420,16 +420,31 @@ describe("the admin's commands", () => {
   });
 });
 
-describe('--wait by ETag', () => {
-  let proxy: RecordingProxy;
-  const viaProxy = () => ({ NETBROKER_API: proxy.url, NETBROKER_TOKEN: tokens[A]!, NETBROKER_CONFIG: join(home, 'none.json') });
+/**
+ * A recording proxy in front of the api for the describe block that calls it (started before its
+ * tests, closed after), and the environment that points the CLI at it as tenant A.
+ */
+function recordingProxyPerBlock() {
+  let proxy: RecordingProxy | undefined;
   beforeAll(async () => {
     proxy = await startRecordingProxy(api);
   });
   afterAll(async () => {
     await proxy?.close();
   });
-  const getsOf = (path: string) => proxy.exchanges.filter((e) => e.method === 'GET' && e.path === path);
+  const started = () => proxy ?? expect.unreachable('the recording proxy has not started');
+  return {
+    get proxy(): RecordingProxy {
+      return started();
+    },
+    env: () => ({ NETBROKER_API: started().url, NETBROKER_TOKEN: tokens[A]!, NETBROKER_CONFIG: join(home, 'none.json') }),
+  };
+}
+
+describe('--wait by ETag', () => {
+  const recorded = recordingProxyPerBlock();
+  const viaProxy = recorded.env;
+  const getsOf = (path: string) => recorded.proxy.exchanges.filter((e) => e.method === 'GET' && e.path === path);
 
   /** Each poll sends the ETag of the representation it last read (a 304 keeps it), none before the first. */
   function expectConditionalPolls(polls: Exchange[]) {
@@ -477,18 +492,12 @@ describe('--wait by ETag', () => {
 });
 
 describe('retries with an Idempotency-Key', () => {
-  let proxy: RecordingProxy;
-  const viaProxy = () => ({ NETBROKER_API: proxy.url, NETBROKER_TOKEN: tokens[A]!, NETBROKER_CONFIG: join(home, 'none.json') });
-  beforeAll(async () => {
-    proxy = await startRecordingProxy(api);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-  });
-  const postsOf = (path: string) => proxy.exchanges.filter((e) => e.method === 'POST' && e.path === path);
+  const recorded = recordingProxyPerBlock();
+  const viaProxy = recorded.env;
+  const postsOf = (path: string) => recorded.proxy.exchanges.filter((e) => e.method === 'POST' && e.path === path);
 
   it('sends a create again with the same key when its answer was lost: the api replays it, one project is made', async () => {
-    proxy.failNext('POST', '/v1/projects', 'drop-answer');
+    recorded.proxy.failNext('POST', '/v1/projects', 'drop-answer');
     const run = await expectRun(['create', 'project', 'retried', '--egress', 'cloud'], 0, { env: viaProxy() });
     expect(run.stdout).toBe('project/retried created\n');
     expect(run.stderr).toMatch(/^retrying after no answer \(POST http:\/\/127\.0\.0\.1:\d+\/v1\/projects: .+\) in 0\.5 s \(attempt 2 of 4, same Idempotency-Key\)\n$/);
@@ -508,7 +517,7 @@ describe('retries with an Idempotency-Key', () => {
   });
 
   it('waits out a 503 for its Retry-After, then sends the create again with the same key', async () => {
-    proxy.failNext('POST', '/v1/projects/web/exposures', '503');
+    recorded.proxy.failNext('POST', '/v1/projects/web/exposures', '503');
     const run = await expectRun(['create', 'exposure', 'retried', '--project', 'web', '--service', 'default/retried', '--ports', '8080'], 0, { env: viaProxy() });
     expect(run).toMatchObject({ stdout: 'exposure/retried created\n', stderr: 'retrying after 503 unavailable in 1 s (attempt 2 of 4, same Idempotency-Key)\n' });
     const posts = postsOf('/v1/projects/web/exposures');
@@ -521,9 +530,9 @@ describe('retries with an Idempotency-Key', () => {
   });
 
   it('sends no Idempotency-Key with what is not a POST, and sends it once', async () => {
-    proxy.failNext('GET', '/v1/projects/web', '503');
+    recorded.proxy.failNext('GET', '/v1/projects/web', '503');
     expect((await expectRun(['get', 'project', 'web'], 4, { env: viaProxy() })).stderr).toMatch(/^error: unavailable: /);
-    expect(proxy.exchanges.filter((e) => e.path === '/v1/projects/web').map((e) => [e.status, e.idempotencyKey])).toEqual([[503, undefined]]);
+    expect(recorded.proxy.exchanges.filter((e) => e.path === '/v1/projects/web').map((e) => [e.status, e.idempotencyKey])).toEqual([[503, undefined]]);
   });
 });
 
