@@ -39,11 +39,23 @@ export function findCommand([verb, noun]: string[]): CommandSpec | undefined {
   return ofVerb.find((c) => c.noun === undefined) ?? ofVerb.find((c) => spells(c, noun));
 }
 
+/**
+ * The words in verb-noun order: `projects create web` is `create projects web` (either order is
+ * accepted; the verb-noun one, kubectl's, is the one help shows).
+ */
+export function verbFirst(words: string[]): string[] {
+  const [first, second, ...rest] = words;
+  if (first === undefined || second === undefined || findCommand(words)) return words;
+  const swapped = findCommand([second, first]);
+  return swapped?.noun !== undefined ? [second, first, ...rest] : words;
+}
+
 export function parseCommandLine(argv: string[]): Parsed {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({ args: argv, options: parseOptions, allowPositionals: true, strict: true }));
+    positionals = verbFirst(positionals);
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, '') : String(e));
   }
